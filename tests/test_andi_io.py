@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+
+from andiflow.andi_io import InputFileError, read_reference, read_trajectories, write_trajectories
+
+
+def test_reads_mixed_dimensions_crlf_and_integer_dims(tmp_path):
+    path = tmp_path / "task1.txt"
+    path.write_bytes(b"1.0;0;1;2\r\n2;0;1;2;3;4;5\r\n3;1;2;3;4;5;6\r\n")
+    t = read_trajectories(path)
+    assert [x.shape for x in t] == [(1, 3), (2, 3), (3, 2)]
+    np.testing.assert_array_equal(t[1], [[0, 1, 2], [3, 4, 5]])
+
+
+def test_write_then_read(tmp_path, rng):
+    trajectories = [rng.normal(size=(d, n)) for d, n in [(1, 12), (2, 30), (3, 15)]]
+    write_trajectories(tmp_path / "t.txt", trajectories)
+    back = read_trajectories(tmp_path / "t.txt")
+    for a, b in zip(trajectories, back):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_reference_with_and_without_models(tmp_path):
+    (tmp_path / "a.txt").write_text("1;0.50\n2.0;1.25\n")
+    dims, alphas, models = read_reference(tmp_path / "a.txt")
+    assert dims.tolist() == [1, 2] and alphas.tolist() == [0.5, 1.25] and models is None
+    (tmp_path / "b.txt").write_text("1;0.50;fbm\n3;1.00;sbm\n")
+    assert read_reference(tmp_path / "b.txt")[2] == ["fbm", "sbm"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("1;0;1;x;3\n", r":1: field 4 is not a number: 'x'"),
+    ("1;0;1;2\n1;0;nan;2\n", r":2: field 3 is 'nan', not a finite number"),
+    ("1;0;inf;2\n", r":1: field 3 is 'inf', not a finite number"),
+    ("4;0;1;2;3\n", r":1: dimension must be 1, 2 or 3, found 4"),
+    ("2;0;1;2\n", r":1: 3 coordinates cannot be split into 2 dimensions"),
+    ("1;0;1\n\n1;0;1\n", r":2: empty line"),
+    ("", r": the file is empty"),
+])
+def test_bad_lines_name_file_and_line(tmp_path, text, message):
+    path = tmp_path / "bad.txt"
+    path.write_text(text)
+    with pytest.raises(InputFileError, match="bad.txt" + message.replace("(", r"\(").replace(")", r"\)")):
+        read_trajectories(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputFileError, match="nope.txt: no such file"):
+        read_trajectories(tmp_path / "nope.txt")

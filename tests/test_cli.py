@@ -1,0 +1,93 @@
+import hashlib
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from andiflow.cli import main
+from andiflow.model import AnDiLSTM
+
+SMALL = json.dumps({"data": {"shard_size": 40}})
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_generate_is_bit_identical_whatever_the_split_into_jobs(tmp_path):
+    assert main(["generate", "--length", "10", "--n", "100", "-o", str(tmp_path / "all"), "--settings", SMALL]) == 0
+    for shard in (2, 0, 1):
+        assert main(["generate", "--length", "10", "--n", "100", "--shard", str(shard),
+                     "-o", str(tmp_path / "one"), "--settings", SMALL]) == 0
+    for shard in range(3):
+        name = f"shard{shard}.h5"
+        assert _digest(tmp_path / "all" / name) == _digest(tmp_path / "one" / name)
+    assert _digest(tmp_path / "all" / "shard0.h5") != _digest(tmp_path / "all" / "shard1.h5")
+
+
+@pytest.fixture
+def models(tmp_path):
+    """A random 2-length, 2-fold ensemble: enough to exercise predict end to end."""
+    for length in (10, 20):
+        for fold in (0, 1):
+            path = tmp_path / "models" / f"L{length}" / f"fold{fold}.pt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            cfg = {"hidden_size": 8, "num_layers": 3, "dropout": 0.2}
+            torch.save({"state_dict": AnDiLSTM(**cfg).state_dict(), "length": length, "fold": fold,
+                        "model": cfg}, path)
+    return tmp_path / "models"
+
+
+def test_predict_writes_one_line_per_trajectory(tmp_path, models, rng):
+    task = tmp_path / "task1.txt"
+    task.write_text("1;" + ";".join(map(str, rng.normal(size=15))) + "\r\n"
+                    + "3.0;" + ";".join(map(str, rng.normal(size=3 * 25))) + "\r\n")
+    out = tmp_path / "pred.txt"
+    assert main(["predict", str(task), "-o", str(out), "--models", str(models), "--scale", "1.011"]) == 0
+    lines = out.read_text().splitlines()
+    assert [line.split(";")[0] for line in lines] == ["1", "3"]
+    assert all(0.05 <= float(line.split(";")[1]) <= 2 for line in lines)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("1;0;1;x;3;4;5;6;7;8;9;10\n", "task1.txt:1: field 4 is not a number"),
+    ("1;" + "1;" * 10 + "nan\n", "task1.txt:1: field 12 is 'nan'"),
+    ("1;" + "1;" * 10 + "inf\n", "task1.txt:1: field 12 is 'inf'"),
+    ("5;" + "1;" * 10 + "1\n", "task1.txt:1: dimension must be 1, 2 or 3"),
+    ("2;" + "1;" * 20 + "1\n", "task1.txt:1: 21 coordinates cannot be split into 2"),
+    ("1;" + "1;" * 10 + "1\n1;1;2;3\n", "task1.txt:2: trajectory of length 3 is shorter than the shortest trained length (10)"),
+    ("", "task1.txt: the file is empty"),
+    (None, "task1.txt: no such file"),
+])
+def test_bad_input_exits_with_a_message_and_writes_nothing(tmp_path, models, capsys, text, message):
+    task = tmp_path / "task1.txt"
+    if text is not None:
+        task.write_text(text)
+    out = tmp_path / "pred.txt"
+    assert main(["predict", str(task), "-o", str(out), "--models", str(models), "--scale", "1"]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists() and not list(tmp_path.glob(".pred.txt*"))
+
+
+def test_evaluate_reports_overall_per_dim_length_model(tmp_path, capsys):
+    (tmp_path / "task1.txt").write_text("1;" + ";".join(["0", "1"] * 10) + "\n2;" + ";".join(["0", "1"] * 30) + "\n")
+    (tmp_path / "ref1.txt").write_text("1;0.50;fbm\n2;1.50;lw\n")
+    (tmp_path / "pred.txt").write_text("1;0.60\n2;1.30\n")
+    out = tmp_path / "ev.json"
+    assert main(["evaluate", str(tmp_path / "pred.txt"), str(tmp_path / "ref1.txt"),
+                 "--trajectories", str(tmp_path / "task1.txt"), "-o", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["lstm"]["mae"] == pytest.approx(0.15)
+    assert result["lstm"]["by_dim"]["2"]["mae"] == pytest.approx(0.2)
+    assert set(result["lstm"]["by_length"]) == {"10-49"}
+    assert result["lstm"]["by_model"]["fbm"]["mae"] == pytest.approx(0.1)
+    assert {"constant", "tamsd"} <= set(result)
+    assert "andiflow" in capsys.readouterr().out
+
+
+def test_evaluate_refuses_misaligned_files(tmp_path, capsys):
+    (tmp_path / "ref1.txt").write_text("1;0.50\n2;1.50\n")
+    (tmp_path / "pred.txt").write_text("1;0.60\n")
+    assert main(["evaluate", str(tmp_path / "pred.txt"), str(tmp_path / "ref1.txt")]) == 2
+    assert "do not line up" in capsys.readouterr().err

@@ -1,0 +1,87 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from andiflow.ensemble import Ensemble, ModelFileError, finish, load_model
+from andiflow.model import AnDiLSTM
+from andiflow.normalize import zscore
+
+
+class WindowLength(nn.Module):
+    def forward(self, x):
+        return torch.full((len(x),), float(x.shape[1]))
+
+
+class FirstValue(nn.Module):
+    def __init__(self, offset=0.0):
+        super().__init__()
+        self.offset = offset
+
+    def forward(self, x):
+        return x[:, 0] + self.offset
+
+
+def test_trained_length_used_as_is_others_take_nearest_smaller():
+    ens = Ensemble({10: [WindowLength()], 45: [WindowLength()], 50: [WindowLength()]})
+    series = [np.arange(n, dtype=float) for n in (10, 44, 45, 49, 50, 999)]
+    np.testing.assert_array_equal(ens.predict_series(series), [10, 10, 45, 45, 50, 50])
+
+
+def test_head_and_tail_windows_of_the_whole_normalised_series(rng):
+    ens = Ensemble({45: [FirstValue()]})
+    s = rng.normal(size=49)
+    z = zscore(s)
+    # head starts at x_1, tail at x_{T-Tn+1}; both from the series normalised as a whole
+    assert ens.predict_series([s])[0] == pytest.approx((z[0] + z[4]) / 2, abs=1e-6)
+
+
+def test_mean_over_folds_and_axes(rng):
+    ens = Ensemble({10: [FirstValue(0.0), FirstValue(1.0), FirstValue(2.0)]})
+    t = rng.normal(size=(3, 10))
+    expected = np.mean([zscore(axis)[0] + 1.0 for axis in t])
+    assert ens.predict([t])[0] == pytest.approx(expected, abs=1e-6)
+
+
+def test_batches_do_not_change_results(rng):
+    model = AnDiLSTM(hidden_size=8).eval()
+    series = [rng.normal(size=n) for n in rng.integers(10, 40, size=50)]
+    small = Ensemble({10: [model], 20: [model]}, batch_values=30).predict_series(series)
+    big = Ensemble({10: [model], 20: [model]}).predict_series(series)
+    np.testing.assert_allclose(small, big, atol=1e-6)
+
+
+def test_finish_scales_then_clips():
+    np.testing.assert_allclose(finish(np.array([0.01, 1.0, 1.99]), 1.011, (0.05, 2.0)), [0.05, 1.011, 2.0])
+
+
+def _save(path, length, fold):
+    model = AnDiLSTM(hidden_size=4)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"state_dict": model.state_dict(), "length": length, "fold": fold,
+                "model": {"hidden_size": 4, "num_layers": 3, "dropout": 0.2}}, path)
+
+
+def test_load_checks_metadata_against_path(tmp_path):
+    _save(tmp_path / "L10" / "fold0.pt", 10, 0)
+    model, meta = load_model(tmp_path / "L10" / "fold0.pt")
+    assert meta["length"] == 10
+    _save(tmp_path / "L20" / "fold1.pt", 20, 0)
+    with pytest.raises(ModelFileError, match="L20/fold1.pt.*does not match its path"):
+        load_model(tmp_path / "L20" / "fold1.pt")
+
+
+def test_load_refuses_files_that_would_run_code(tmp_path):
+    path = tmp_path / "L10" / "fold0.pt"
+    path.parent.mkdir()
+    torch.save({"length": 10, "fold": 0, "payload": WindowLength()}, path)  # a pickled class
+    with pytest.raises(ModelFileError, match="not a readable andiflow model"):
+        load_model(path)
+
+
+def test_every_length_needs_the_same_folds(tmp_path):
+    for L, fold in [(10, 0), (10, 1), (20, 0)]:
+        _save(tmp_path / f"L{L}" / f"fold{fold}.pt", L, fold)
+    with pytest.raises(ModelFileError, match="L20: has folds \\[0\\], expected \\[0, 1\\]"):
+        Ensemble.load(tmp_path)
+    assert list(Ensemble.load(tmp_path, folds=[0]).lengths) == [10, 20]

@@ -1,0 +1,16 @@
+import numpy as np
+
+from andiflow.normalize import zscore
+
+
+def test_zscore_per_trajectory_population_std(rng):
+    x = rng.normal(3, 5, size=(4, 50))
+    z = zscore(x)
+    assert z.dtype == np.float32
+    np.testing.assert_allclose(z.mean(axis=1), 0, atol=1e-6)
+    np.testing.assert_allclose(z.std(axis=1, ddof=0), 1, atol=1e-5)
+    np.testing.assert_allclose(z[0], (x[0] - x[0].mean()) / x[0].std(), rtol=1e-5)
+
+
+def test_constant_trajectory_becomes_zeros():
+    assert not np.any(zscore(np.full((1, 10), 7.0)))

@@ -1,0 +1,31 @@
+import numpy as np
+import pytest
+
+from andiflow.shards import ShardError, open_length, read_shard, write_shard
+
+
+def _arrays(n=5, L=7):
+    return dict(positions=np.arange(n * L, dtype=np.float32).reshape(n, L), alpha=np.ones(n, np.float32),
+                model=np.zeros(n, np.int8), sigma=np.full(n, 0.5, np.float32))
+
+
+def test_round_trip(tmp_path):
+    write_shard(tmp_path / "s.h5", _arrays(), {"seed": 3})
+    arrays, attrs = read_shard(tmp_path / "s.h5")
+    np.testing.assert_array_equal(arrays["positions"], _arrays()["positions"])
+    assert attrs["seed"] == 3 and attrs["length"] == 7 and attrs["n"] == 5
+    assert open_length([tmp_path / "s.h5", tmp_path / "s.h5"], 7)["alpha"].shape == (10,)
+
+
+def test_truncated_shard_names_file_and_rebuild(tmp_path):
+    path = tmp_path / "shard0.h5"
+    write_shard(path, _arrays(200, 50), {})
+    path.write_bytes(path.read_bytes()[:3000])
+    with pytest.raises(ShardError, match=r"shard0.h5: not a readable shard.*rerun-incomplete"):
+        read_shard(path)
+
+
+def test_wrong_length(tmp_path):
+    write_shard(tmp_path / "s.h5", _arrays(), {})
+    with pytest.raises(ShardError, match="holds length 7, expected 8"):
+        open_length([tmp_path / "s.h5"], 8)

@@ -1,0 +1,17 @@
+rule train:
+    input:
+        shards_of_length,
+    output:
+        model=MODELS_DIR + "/L{length}/fold{fold}.pt",
+        history=MODELS_DIR + "/L{length}/fold{fold}.csv",
+    params:
+        settings=training_settings(),
+        device=config["device"],
+    threads: config["threads"]
+    resources:
+        gpu=1 if config["device"] == "cuda" else 0,
+    log:
+        "results/logs/train/L{length}_fold{fold}.log",
+    shell:
+        "andiflow train {input} --fold {wildcards.fold} -o {output.model} --history {output.history}"
+        " --device {params.device} --threads {threads} --settings '{params.settings}' > {log} 2>&1"
