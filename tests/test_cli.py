@@ -2,6 +2,7 @@ import hashlib
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -91,3 +92,33 @@ def test_evaluate_refuses_misaligned_files(tmp_path, capsys):
     (tmp_path / "pred.txt").write_text("1;0.60\n")
     assert main(["evaluate", str(tmp_path / "pred.txt"), str(tmp_path / "ref1.txt")]) == 2
     assert "do not line up" in capsys.readouterr().err
+
+
+def test_predict_a_table_of_tracks(tmp_path, models, rng, capsys):
+    rows = []
+    for pid, (n, dims) in enumerate([(30, 2), (5, 2), (12, 2)]):
+        frames = np.arange(n) if pid != 2 else np.r_[0:6, 8:14]
+        rows += [(pid, f, *rng.normal(size=dims)) for f in frames]
+    table = tmp_path / "tracks.csv"
+    pd.DataFrame(rows, columns=["particle", "frame", "x", "y"]).sample(frac=1, random_state=1).to_csv(table, index=False)
+    out = tmp_path / "alphas.csv"
+    assert main(["predict", str(table), "-o", str(out), "--models", str(models), "--scale", "1"]) == 0
+    result = pd.read_csv(out)
+    assert list(result.columns) == ["particle", "dim", "n_points", "alpha", "alpha_std", "note"]
+    assert result["n_points"].tolist() == [30, 5, 12] and set(result["dim"]) == {2}
+    assert result["alpha"].notna().tolist() == [True, False, True]
+    assert (result["alpha_std"].dropna() >= 0).all()
+    err = capsys.readouterr().err
+    assert "frames missing within particles 2" in err and "skipped particles 1" in err
+    assert result.loc[1, "note"].startswith("skipped")
+
+
+def test_evaluate_ranks_errors_by_spread(tmp_path, capsys):
+    (tmp_path / "ref1.txt").write_text("".join(f"1;{a:.2f}\n" for a in np.linspace(0.1, 1.9, 20)))
+    true = np.linspace(0.1, 1.9, 20)
+    errors = np.linspace(0.0, 0.5, 20)
+    (tmp_path / "pred.txt").write_text("".join(f"1;{t + e:.4f};{e:.4f}\n" for t, e in zip(true, errors)))
+    assert main(["evaluate", str(tmp_path / "pred.txt"), str(tmp_path / "ref1.txt"), "-o", str(tmp_path / "e.json")]) == 0
+    u = json.loads((tmp_path / "e.json").read_text())["uncertainty"]
+    assert u["spearman"] > 0.99 and u["mae_most_certain"] < u["mae_least_certain"]
+    assert "Spearman" in capsys.readouterr().out

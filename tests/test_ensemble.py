@@ -40,7 +40,21 @@ def test_mean_over_folds_and_axes(rng):
     ens = Ensemble({10: [FirstValue(0.0), FirstValue(1.0), FirstValue(2.0)]})
     t = rng.normal(size=(3, 10))
     expected = np.mean([zscore(axis)[0] + 1.0 for axis in t])
-    assert ens.predict([t])[0] == pytest.approx(expected, abs=1e-6)
+    alpha, spread = ens.predict([t])
+    assert alpha[0] == pytest.approx(expected, abs=1e-6)
+    members = [zscore(axis)[0] + offset for axis in t for offset in (0.0, 1.0, 2.0)]
+    assert spread[0] == pytest.approx(np.std(members), abs=1e-6)
+
+
+def test_spread_is_over_folds_windows_and_axes(rng):
+    """Members of a 2D trajectory of 15 points with a model of length 10: 2 axes x 2 windows x 2 folds."""
+    ens = Ensemble({10: [FirstValue(0.0), FirstValue(0.5)]})
+    t = rng.normal(size=(2, 15))
+    members = [zscore(axis)[start] + offset for axis in t for start in (0, 5) for offset in (0.0, 0.5)]
+    alpha, spread = ens.predict([t, t[:1, :10]])
+    assert alpha[0] == pytest.approx(np.mean(members), abs=1e-6)
+    assert spread[0] == pytest.approx(np.std(members), abs=1e-6)
+    assert spread[1] == pytest.approx(0.25, abs=1e-6)  # one window, two folds 0.5 apart
 
 
 def test_batches_do_not_change_results(rng):

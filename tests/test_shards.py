@@ -14,7 +14,7 @@ def test_round_trip(tmp_path):
     arrays, attrs = read_shard(tmp_path / "s.h5")
     np.testing.assert_array_equal(arrays["positions"], _arrays()["positions"])
     assert attrs["seed"] == 3 and attrs["length"] == 7 and attrs["n"] == 5
-    assert open_length([tmp_path / "s.h5", tmp_path / "s.h5"], 7)["alpha"].shape == (10,)
+    assert open_length([tmp_path / "s.h5", tmp_path / "s.h5"])["alpha"].shape == (10,)
 
 
 def test_truncated_shard_names_file_and_rebuild(tmp_path):
@@ -25,7 +25,8 @@ def test_truncated_shard_names_file_and_rebuild(tmp_path):
         read_shard(path)
 
 
-def test_wrong_length(tmp_path):
-    write_shard(tmp_path / "s.h5", _arrays(), {})
-    with pytest.raises(ShardError, match="holds length 7, expected 8"):
-        open_length([tmp_path / "s.h5"], 8)
+def test_shards_of_different_lengths_are_refused(tmp_path):
+    write_shard(tmp_path / "a.h5", _arrays(5, 7), {})
+    write_shard(tmp_path / "b.h5", _arrays(5, 8), {})
+    with pytest.raises(ShardError, match="b.h5: holds length 8, unlike the shards before it"):
+        open_length([tmp_path / "a.h5", tmp_path / "b.h5"])

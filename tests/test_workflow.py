@@ -1,6 +1,8 @@
-"""The whole DAG on a micro config, in a copy of the workflow as a user's clone would have it."""
+"""The whole DAG on a micro config, in a copy of the workflow as a user's clone would have it; the
+plans for one length and for the paper config; the between-workflow cache of shards."""
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,28 +12,53 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def workdir(tmp_path):
-    shutil.copy(REPO / "Snakefile", tmp_path)
-    for folder in ("workflow", "config"):
-        shutil.copytree(REPO / folder, tmp_path / folder)  # follows the schema's symlink
-    shutil.copy(REPO / "tests" / "micro.yaml", tmp_path)
-    return tmp_path
+def workflow_copy(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "Snakefile", path)
+    for folder in ("workflow", "config", "envs", "profiles"):
+        shutil.copytree(REPO / folder, path / folder)  # follows the schema's symlink
+    shutil.copy(REPO / "tests" / "micro.yaml", path)
+    return path
 
 
-def snakemake(workdir, *args, timeout=300):
-    return subprocess.run(["snakemake", *args], cwd=workdir, capture_output=True, text=True, timeout=timeout)
+def snakemake(workdir, *args, env=None, timeout=300):
+    run = subprocess.run(["snakemake", *args], cwd=workdir, capture_output=True, text=True, timeout=timeout,
+                         env={**os.environ, **(env or {})})
+    run.output = run.stdout + run.stderr
+    return run
 
 
-def test_whole_workflow_on_micro_config(workdir):
+def planned_jobs(run) -> dict:
+    """Job counts from the 'Job stats' table of a dry run."""
+    lines = run.output.splitlines()
+    if "Job stats:" not in lines:
+        return {}
+    counts = {}
+    for line in lines[lines.index("Job stats:") + 3 :]:
+        parts = line.split()
+        if len(parts) != 2 or parts[0] == "total":
+            break
+        counts[parts[0]] = int(parts[1])
+    return counts
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A workflow copy on which the micro config has run to the end."""
+    workdir = workflow_copy(tmp_path_factory.mktemp("micro"))
     run = snakemake(workdir, "--cores", "2", "--configfile", "micro.yaml")
-    assert run.returncode == 0, run.stderr[-3000:]
-    results = workdir / "results"
+    assert run.returncode == 0, run.output[-3000:]
+    (workdir / "run.log").write_text(run.output)
+    return workdir
+
+
+def test_whole_workflow_on_micro_config(finished):
+    results = finished / "results"
     for length in (10, 20):
         for fold in (0, 1):
             assert (results / f"models/L{length}/fold{fold}.pt").is_file()
             assert (results / f"models/L{length}/fold{fold}.csv").read_text().startswith("epoch,lr,valid_loss")
-    assert not list((results / "shards").glob("raw/*/*.h5")), "raw shards are temp() and must be gone"
+            assert not (results / f"models/L{length}/fold{fold}.resume.pt").exists()
     assert len(list((results / "shards").glob("L*/shard*.h5"))) == 4
     scale = json.loads((results / "calibration/scale.json").read_text())
     assert 0.9 <= scale["scale"] <= 1.1
@@ -39,19 +66,81 @@ def test_whole_workflow_on_micro_config(workdir):
     assert len(predictions) == 30 and [p[0] for p in predictions[::10]] == ["1", "2", "3"]
     evaluation = json.loads((results / "evaluation/testset.json").read_text())
     assert set(evaluation["lstm"]["by_dim"]) == {"1", "2", "3"}
-    assert "MAE of results/predictions/testset.txt" in run.stdout + run.stderr
-    rerun = snakemake(workdir, "--cores", "2", "--configfile", "micro.yaml", "-n")
-    assert "Nothing to be done" in rerun.stdout + rerun.stderr
+    assert "MAE of results/predictions/testset.txt" in (finished / "run.log").read_text()
+    assert "Nothing to be done" in snakemake(finished, "--configfile", "micro.yaml", "-n").output
 
 
-def test_paper_config_plans_the_full_method(workdir):
+def test_editing_rule_code_does_not_retrain(finished):
+    train_rule = finished / "workflow/rules/train.smk"
+    original = train_rule.read_text()
+    train_rule.write_text(original.replace("> {log} 2>&1", " > {log} 2>&1"))
+    try:
+        assert "Nothing to be done" in snakemake(finished, "--configfile", "micro.yaml", "-n").output
+    finally:
+        train_rule.write_text(original)
+
+
+def test_retrain_one_length_alone(finished):
+    run = snakemake(finished, "results/models/L20/fold0.pt", "results/models/L20/fold1.pt",
+                    "--forcerun", "train", "--configfile", "micro.yaml", "-n")
+    assert planned_jobs(run) == {"train": 2}, run.output[-2000:]
+    assert "L10" not in run.stdout
+
+
+def test_one_model_builds_only_its_length(tmp_path):
+    workdir = workflow_copy(tmp_path)
+    run = snakemake(workdir, "results/models/L20/fold0.pt", "--configfile", "micro.yaml", "-n")
+    assert run.returncode == 0, run.output[-2000:]
+    assert planned_jobs(run) == {"generate": 2, "train": 1}
+    assert "L10" not in run.stdout
+
+
+def test_paper_config_plans_the_full_method(tmp_path):
+    workdir = workflow_copy(tmp_path)
     run = snakemake(workdir, "-n", "--configfile", "config/paper.yaml")
-    assert run.returncode == 0, run.stderr[-3000:]
-    counts = {}
-    for line in run.stdout.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1].isdigit():
-            counts[parts[0]] = int(parts[1])
+    assert run.returncode == 0, run.output[-3000:]
+    counts = planned_jobs(run)
     assert counts["train"] == 43 * 3
-    assert counts["generate"] == counts["normalize"] == 1115
-    assert counts["calibrate"] == counts["calibration_set"] == 1
+    assert counts["generate"] == 1115
+    assert counts["calibrate"] == counts["calibration_set"] == counts["predict"] == 1
+    (workdir / "five.yaml").write_text("train: {folds_used: [0, 1, 2, 3, 4]}\n")
+    five = snakemake(workdir, "-n", "--configfile", "config/paper.yaml", "five.yaml")
+    assert planned_jobs(five)["train"] == 43 * 5, five.output[-2000:]
+
+
+def generated(workdir) -> int:
+    """Shards the andiflow command itself wrote (it logs a line per shard; a cache hit logs nothing)."""
+    return sum(1 for log in (workdir / "results/logs/generate").glob("*.log") if log.read_text().strip())
+
+
+def test_shards_are_reused_between_workflows(tmp_path):
+    cache = {"SNAKEMAKE_OUTPUT_CACHE": str(tmp_path / "cache")}
+    (tmp_path / "cache").mkdir()
+    targets = ["results/shards/L10/shard0.h5", "results/shards/L10/shard1.h5"]
+    first = workflow_copy(tmp_path / "first")
+    run = snakemake(first, *targets, "--cache", "--cores", "2", "--configfile", "micro.yaml", env=cache)
+    assert run.returncode == 0, run.output[-3000:]
+    assert generated(first) == 2
+
+    second = workflow_copy(tmp_path / "second")
+    run = snakemake(second, *targets, "--cache", "--cores", "2", "--configfile", "micro.yaml", env=cache)
+    assert run.returncode == 0, run.output[-3000:]
+    assert generated(second) == 0, "nothing may be generated again"
+    for target in targets:
+        assert f"Symlinking output file {target} from cache" in run.output
+        assert (second / target).read_bytes() == (first / target).read_bytes()
+
+    reseeded = workflow_copy(tmp_path / "reseeded")
+    run = snakemake(reseeded, *targets, "--cache", "--cores", "2", "--configfile", "micro.yaml",
+                    "--config", "seed=7", env=cache)
+    assert run.returncode == 0, run.output[-3000:]
+    assert generated(reseeded) == 2, "another seed generates anew"
+
+
+def test_report_names_every_figure(finished):
+    run = snakemake(finished, "--configfile", "micro.yaml", "--report", "report.html")
+    assert run.returncode == 0, run.output[-3000:]
+    html = (finished / "report.html").read_text()
+    for figure in ("training_curves.png", "best_mae_by_length.png", "calibration.png",
+                   "testset_predicted_vs_true.png", "testset_mae_by_length.png", "testset_mae_by_model.png"):
+        assert figure in html, figure

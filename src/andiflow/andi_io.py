@@ -59,13 +59,30 @@ def write_reference(path, dims, alphas, models=None) -> None:
             f.write(f"{int(dim)};{alpha:.2f}" + (f";{models[i]}" if models is not None else "") + "\n")
 
 
-def write_predictions(path, dims, alphas) -> None:
+def write_predictions(path, dims, alphas, stds=None) -> None:
     with atomic_path(path) as tmp, open(tmp, "w") as f:
-        f.write(format_predictions(dims, alphas))
+        f.write(format_predictions(dims, alphas, stds))
 
 
-def format_predictions(dims, alphas) -> str:
-    return "".join(f"{int(d)};{a:.4f}\n" for d, a in zip(dims, alphas))
+def format_predictions(dims, alphas, stds=None) -> str:
+    """`dim;alpha` lines (the challenge's submission format), with `;alpha_std` if stds are given."""
+    if stds is None:
+        return "".join(f"{int(d)};{a:.4f}\n" for d, a in zip(dims, alphas))
+    return "".join(f"{int(d)};{a:.4f};{s:.4f}\n" for d, a, s in zip(dims, alphas, stds))
+
+
+def read_predictions(path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(dims, alphas, alpha_std or None) of a prediction file."""
+    rows = []
+    for lineno, fields in _rows(path):
+        if len(fields) not in (2, 3):
+            raise InputFileError(f"{path}:{lineno}: expected `dim;alpha` or `dim;alpha;alpha_std`, "
+                                 f"found {len(fields)} fields")
+        values = _numbers(path, lineno, fields)
+        rows.append((_dimension(path, lineno, values[0]), *values[1:]))
+    has_std = all(len(r) == 3 for r in rows)
+    return (np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
+            np.array([r[2] for r in rows]) if has_std else None)
 
 
 def _rows(path):

@@ -1,4 +1,4 @@
-"""`andiflow generate|normalize|train|testset|calibrate|predict|evaluate`: what the workflow's rules
+"""`andiflow generate|train|testset|calibrate|predict|evaluate`: what the workflow's rules
 and users call. Method settings come from `--settings` (JSON, a partial configuration in the
 workflow's format); anything not given there takes the paper value of the schema."""
 
@@ -26,10 +26,8 @@ def main(argv=None) -> int:
 
     try:
         args.config = settings.parse(args.settings)
-        if getattr(args, "threads", None):
-            import torch
-
-            torch.set_num_threads(args.threads)
+        if hasattr(args, "device"):
+            _setup_torch(args.threads)
         args.run(args)
     except (andi_io.InputFileError, ShardError, ModelFileError, settings.SettingsError) as err:
         print(f"andiflow: error: {err}", file=sys.stderr)
@@ -38,8 +36,10 @@ def main(argv=None) -> int:
 
 
 def generate(args) -> None:
-    """Shards of `--n` trajectories at one length, the 2020 challenge recipe, one seed per shard."""
+    """Shards of `--n` trajectories at one length, the 2020 challenge recipe, one seed per shard;
+    positions z-scored per trajectory, as training reads them."""
     from andiflow import shards, simulate
+    from andiflow.normalize import zscore
 
     cfg = args.config
     size = cfg["data"]["shard_size"]
@@ -51,33 +51,24 @@ def generate(args) -> None:
         n = min(size, args.n - shard * size)
         seed = derive_seed(cfg["seed"], "generate", args.length, shard)
         t = simulate.simulate(n, args.length, 1, seed, recipe)
-        arrays = dict(positions=t.positions[:, 0], alpha=t.alpha, model=t.model, sigma=t.sigma)
+        arrays = dict(positions=zscore(t.positions[:, 0]), alpha=t.alpha, model=t.model, sigma=t.sigma)
         attrs = dict(seed=seed, base_seed=cfg["seed"], shard=shard, generator_version=GENERATOR_VERSION,
-                     alphas=recipe.alphas, noise_sigmas=recipe.noise_sigmas, normalized=False)
+                     alphas=recipe.alphas, noise_sigmas=recipe.noise_sigmas, positions="z-scored")
         shards.write_shard(Path(args.output) / f"shard{shard}.h5", arrays, attrs)
         print(f"L={args.length} shard {shard + 1}/{n_shards}: {n} trajectories", flush=True)
-
-
-def normalize(args) -> None:
-    from andiflow import shards
-    from andiflow.normalize import zscore
-
-    arrays, attrs = shards.read_shard(args.input)
-    arrays["positions"] = zscore(arrays["positions"])
-    shards.write_shard(args.output, arrays, {**attrs, "normalized": True})
 
 
 def train(args) -> None:
     from andiflow import shards
     from andiflow import train as training
-    from andiflow.normalize import zscore
 
-    first, _ = shards.read_shard(args.shards[0])
-    data = shards.open_length(args.shards, first["positions"].shape[1])
-    positions = data["positions"] if _all_normalized(args.shards) else zscore(data["positions"])
-    checkpoint, history = training.train_fold(positions, data["alpha"], args.fold, args.config, args.device)
+    data = shards.open_length(args.shards)
+    resume_path = Path(args.output).with_suffix(".resume.pt")
+    checkpoint, history = training.train_fold(data["positions"], data["alpha"], args.fold, args.config, args.device,
+                                              log=lambda line: print(line, flush=True), resume_path=resume_path)
     history_path = args.history or Path(args.output).with_suffix(".csv")
     training.save(checkpoint, history, args.output, history_path)
+    resume_path.unlink(missing_ok=True)
     print(f"best epoch {checkpoint['epoch']}: valid MAE {checkpoint['valid_mae']:.4f}", flush=True)
 
 
@@ -116,8 +107,9 @@ def calibrate(args) -> None:
                                          "unless calibrate.scale fixes the scale")
         trajectories = andi_io.read_trajectories(args.trajectories)
         _, true, _ = andi_io.read_reference(args.reference)
-        ensemble = _ensemble(args, trajectories)
-        raw = ensemble.predict(trajectories)
+        ensemble = _ensemble(args)
+        _check_lengths(args.trajectories, trajectories, ensemble.min_length)
+        raw, _ = ensemble.predict(trajectories)
         result = fit_scale(raw, true, scale_grid(cfg["calibrate"]["scale_grid"]), cfg["infer"]["clip"])
         result["source"] = f"fitted on {args.trajectories}"
     _write_json(args.output, result)
@@ -125,16 +117,63 @@ def calibrate(args) -> None:
 
 
 def predict(args) -> None:
+    """alpha (and the ensemble's spread) for each trajectory of a task1.txt or each particle of a table."""
     from andiflow.ensemble import finish
 
+    ensemble = _ensemble(args)
+    scale, clip = _scale(args.scale), args.config["infer"]["clip"]
+    if _is_table(args):
+        return _predict_tracks(args, ensemble, scale, clip)
     trajectories = andi_io.read_trajectories(args.input)
-    ensemble = _ensemble(args, trajectories)
-    alpha = finish(ensemble.predict(trajectories), _scale(args.scale), args.config["infer"]["clip"])
+    _check_lengths(args.input, trajectories, ensemble.min_length)
+    raw, spread = ensemble.predict(trajectories)
+    alpha = finish(raw, scale, clip)
     dims = [len(t) for t in trajectories]
+    stds = spread * scale if args.with_std else None
     if args.output:
-        andi_io.write_predictions(args.output, dims, alpha)
+        andi_io.write_predictions(args.output, dims, alpha, stds)
     else:
-        sys.stdout.write(andi_io.format_predictions(dims, alpha))
+        sys.stdout.write(andi_io.format_predictions(dims, alpha, stds))
+
+
+def _predict_tracks(args, ensemble, scale, clip) -> None:
+    from andiflow import tracks as tr
+    from andiflow.ensemble import finish
+
+    table = tr.read_tracks(args.input, args.particle_column, args.frame_column, args.position_columns)
+    if table.gaps:
+        _warn(f"{args.input}: frames missing within particles {_ids(table.gaps)}; their points are used as "
+              "consecutive (the gaps are bridged)")
+    long_enough = [i for i, t in enumerate(table.trajectories) if t.shape[1] >= ensemble.min_length]
+    short = [table.particles[i] for i in range(len(table.particles)) if i not in set(long_enough)]
+    if short:
+        _warn(f"{args.input}: skipped particles {_ids(short)}: fewer points than the shortest trained "
+              f"length ({ensemble.min_length})")
+    estimates = {}
+    if long_enough:
+        raw, spread = ensemble.predict([table.trajectories[i] for i in long_enough])
+        estimates = dict(zip(long_enough, zip(finish(raw, scale, clip), spread * scale)))
+    rows = []
+    for i, (pid, t) in enumerate(zip(table.particles, table.trajectories)):
+        alpha, std = estimates.get(i, (None, None))
+        note = "gaps bridged" if pid in table.gaps else ""
+        if i not in estimates:
+            note = f"skipped: fewer than {ensemble.min_length} points"
+        rows.append(dict(particle=pid, dim=t.shape[0], n_points=t.shape[1], alpha=alpha, alpha_std=std, note=note))
+    tr.write_alphas(args.output, rows)
+
+
+def _is_table(args) -> bool:
+    return args.format == "tracks" or (args.format == "auto" and Path(args.input).suffix.lower() == ".csv")
+
+
+def _ids(ids, shown=20) -> str:
+    text = ", ".join(map(str, ids[:shown]))
+    return text + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
+
+
+def _warn(message: str) -> None:
+    print(f"andiflow: warning: {message}", file=sys.stderr, flush=True)
 
 
 def evaluate(args) -> None:
@@ -142,7 +181,7 @@ def evaluate(args) -> None:
     from andiflow.simulate import Recipe
 
     cfg = args.config
-    pred_dims, pred, _ = andi_io.read_reference(args.predictions)
+    pred_dims, pred, spread = andi_io.read_predictions(args.predictions)
     dims, true, models = andi_io.read_reference(args.reference)
     if len(pred) != len(true) or (pred_dims != dims).any():
         raise andi_io.InputFileError(f"{args.predictions}: {len(pred)} predictions do not line up with the "
@@ -154,6 +193,8 @@ def evaluate(args) -> None:
         lengths = np.array([t.shape[1] for t in trajectories])
     result = {"predictions": str(args.predictions), "lstm": ev.mae_table(pred, true, dims, lengths, models, edges)}
     constant = float(np.median(Recipe.from_settings(cfg["data"]).alphas))
+    if spread is not None:
+        result["uncertainty"] = ev.uncertainty_ranking(spread, np.abs(pred - true))
     result["constant"] = ev.mae_table(np.full(len(true), constant), true, dims, lengths, models, edges)
     if trajectories is not None:
         clip = cfg["infer"]["clip"]
@@ -164,17 +205,48 @@ def evaluate(args) -> None:
     print(ev.summary(result), flush=True)
 
 
-def _ensemble(args, trajectories):
+def report_training(args) -> None:
+    from andiflow import plots
+
+    plots.training(args.histories, args.curves, args.best)
+
+
+def report_calibration(args) -> None:
+    from andiflow import plots
+
+    plots.calibration(args.scale_json, args.output)
+
+
+def report_evaluation(args) -> None:
+    from andiflow import plots
+
+    _, pred, _ = andi_io.read_predictions(args.predictions)
+    dims, true, models = andi_io.read_reference(args.reference)
+    lengths = [t.shape[1] for t in andi_io.read_trajectories(args.trajectories)]
+    plots.evaluation({"alpha": pred}, true, dims, lengths, models, args.scatter, args.by_length, args.by_model)
+
+
+def _ensemble(args):
     from andiflow.ensemble import Ensemble
 
-    folds = args.folds if args.folds else None
-    ensemble = Ensemble.load(args.models, folds, args.device, args.config["infer"]["batch_values"])
-    path = getattr(args, "input", None) or args.trajectories
+    return Ensemble.load(args.models, args.folds, args.device, args.config["infer"]["batch_values"])
+
+
+def _check_lengths(path, trajectories, min_length) -> None:
     for lineno, t in enumerate(trajectories, start=1):
-        if t.shape[1] < ensemble.min_length:
+        if t.shape[1] < min_length:
             raise andi_io.InputFileError(f"{path}:{lineno}: trajectory of length {t.shape[1]} is shorter than "
-                                         f"the shortest trained length ({ensemble.min_length})")
-    return ensemble
+                                         f"the shortest trained length ({min_length})")
+
+
+def _setup_torch(threads) -> None:
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    # Gradients through long sequences decay into denormal floats, which CPUs handle up to 10x
+    # slower (L=200: 57 vs 432 samples/s); flushing them to zero changes nothing measurable.
+    torch.set_flush_denormal(True)
 
 
 def _scale(value: str) -> float:
@@ -187,12 +259,6 @@ def _scale(value: str) -> float:
         raise andi_io.InputFileError(f"{path}: no scale file; run the workflow's calibration or give "
                                      "--scale NUMBER (the seed's value: 1.011)")
     return float(json.loads(path.read_text())["scale"])
-
-
-def _all_normalized(paths) -> bool:
-    from andiflow import shards
-
-    return all(bool(shards.read_shard(p)[1].get("normalized")) for p in paths)
 
 
 def _write_json(path, data) -> None:
@@ -225,10 +291,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--shard", type=int, help="write only this shard (default: all)")
     p.add_argument("-o", "--output", required=True, help="folder for shard<k>.h5 files")
 
-    p = command("normalize", normalize, "z-score the positions of every trajectory of a shard")
-    p.add_argument("input")
-    p.add_argument("-o", "--output", required=True)
-
     p = command("train", train, "train the model of one (length, fold)")
     p.add_argument("shards", nargs="+", help="all shards of one length")
     p.add_argument("--fold", type=int, required=True)
@@ -247,9 +309,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="scale.json")
     ensemble_options(p)
 
-    p = command("predict", predict, "infer alpha for every trajectory of a task1.txt")
-    p.add_argument("input", help="task1.txt-style file (dim;x...;y...;z...)")
-    p.add_argument("-o", "--output", help="prediction file dim;alpha (default: standard output)")
+    p = command("predict", predict, "infer alpha for every trajectory of a task1.txt or table of tracks")
+    p.add_argument("input", help="task1.txt-style file (dim;x...;y...;z...), or a CSV table of localisations")
+    p.add_argument("-o", "--output", help="dim;alpha lines, or for a table a CSV with one row per particle "
+                   "(default: standard output)")
+    p.add_argument("--format", choices=["auto", "task1", "tracks"], default="auto",
+                   help="input format (default: tracks for a .csv file, task1 otherwise)")
+    p.add_argument("--with-std", action="store_true", help="task1 input: add the ensemble spread, dim;alpha;alpha_std")
+    p.add_argument("--particle-column", default="particle")
+    p.add_argument("--frame-column", default="frame")
+    p.add_argument("--position-columns", nargs="+", default=["x", "y", "z"],
+                   help="the first 1-3 that are present give the dimension (default: x y z)")
     p.add_argument("--scale", default=DEFAULT_SCALE, help=f"scale.json or a number (default: {DEFAULT_SCALE})")
     ensemble_options(p)
 
@@ -258,6 +328,23 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("reference")
     p.add_argument("--trajectories", help="the task1.txt predicted: adds MAE per length and the TAMSD baseline")
     p.add_argument("-o", "--output", help="JSON report")
+
+    p = command("report-training", report_training, "figures of training: MAE per epoch, best MAE per length")
+    p.add_argument("histories", nargs="+", help="L<length>/fold<k>.csv epoch tables")
+    p.add_argument("--curves", required=True, help="figure of validation MAE per epoch (.png or .svg)")
+    p.add_argument("--best", required=True, help="figure of best validation MAE against length")
+
+    p = command("report-calibration", report_calibration, "figure of MAE against the scale factor")
+    p.add_argument("scale_json")
+    p.add_argument("-o", "--output", required=True)
+
+    p = command("report-evaluation", report_evaluation, "figures of predicted against true alpha")
+    p.add_argument("predictions")
+    p.add_argument("reference")
+    p.add_argument("--trajectories", required=True)
+    p.add_argument("--scatter", required=True, help="predicted against true alpha, per dimension")
+    p.add_argument("--by-length", required=True, help="MAE against trajectory length")
+    p.add_argument("--by-model", required=True, help="MAE per diffusion model")
     return parser
 
 

@@ -14,6 +14,7 @@ import torch
 
 from andiflow.model import AnDiLSTM, predict_in_batches
 from andiflow.normalize import zscore
+from andiflow.progress import progress
 
 MODEL_FILE = re.compile(r"L(\d+)/fold(\d+)\.pt$")
 
@@ -40,7 +41,7 @@ def load_model(path) -> tuple[AnDiLSTM, dict]:
 
 class Ensemble:
     def __init__(self, members: dict[int, list[AnDiLSTM]], device: str = "cpu", batch_values: int = 4194304):
-        self.members = {L: [m.to(device) for m in models] for L, models in sorted(members.items())}
+        self.members_of = {L: [m.to(device) for m in models] for L, models in sorted(members.items())}
         self.lengths = np.array(sorted(members))
         self.device, self.batch_values = device, batch_values
 
@@ -68,30 +69,43 @@ class Ensemble:
     def min_length(self) -> int:
         return int(self.lengths[0])
 
-    def predict_series(self, series: list[np.ndarray]) -> np.ndarray:
-        """Mean over windows and folds for each 1D series (each at least min_length long)."""
-        window_length = {}  # Tn -> list of (series index, window)
+    def members(self, series: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Every member estimate (window x fold) of each 1D series, and the index of its series.
+
+        Series of at least min_length points; windows are batched by length, never one at a time.
+        """
+        windows = {}  # Tn -> (series index, window) pairs
         for i, s in enumerate(series):
             T = len(s)
             Tn = int(self.lengths[np.searchsorted(self.lengths, T, side="right") - 1])
             z = zscore(s)
-            windows = [z[:Tn]] if Tn == T else [z[:Tn], z[T - Tn :]]
-            window_length.setdefault(Tn, []).extend((i, w) for w in windows)
-        total, count = np.zeros(len(series)), np.zeros(len(series))
-        for Tn, items in window_length.items():
+            windows.setdefault(Tn, []).extend((i, w) for w in ([z] if Tn == T else [z[:Tn], z[T - Tn :]]))
+        values, owners = [], []
+        for Tn, items in progress(windows.items(), "predict", total=len(windows), unit="length"):
             owner = np.array([i for i, _ in items])
-            x = torch.from_numpy(np.stack([w for _, w in items])).to(self.device)
-            outputs = [predict_in_batches(m, x, self.batch_values).cpu().numpy() for m in self.members[Tn]]
-            np.add.at(total, owner, np.mean(outputs, axis=0))
-            np.add.at(count, owner, 1)
-        return total / count
+            x = torch.from_numpy(np.stack([w for _, w in items]))
+            for model in self.members_of[Tn]:
+                values.append(predict_in_batches(model, x, self.batch_values, self.device).cpu().numpy())
+                owners.append(owner)
+        return np.concatenate(values).astype(np.float64), np.concatenate(owners)
 
-    def predict(self, trajectories: list[np.ndarray]) -> np.ndarray:
-        """Raw alpha of each trajectory [dim, T]: the mean over its axes of predict_series."""
+    def predict_series(self, series: list[np.ndarray]) -> np.ndarray:
+        """Mean over windows and folds for each 1D series."""
+        values, owner = self.members(series)
+        return np.bincount(owner, values, len(series)) / np.bincount(owner, minlength=len(series))
+
+    def predict(self, trajectories: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(raw alpha, spread) of each trajectory [dim, T]. Alpha is the seed's estimate: the mean over
+        windows and folds of each axis, then over axes (all axes have the same windows, so this is the
+        mean of all members); the spread is the standard deviation of those members."""
         axes = [axis for t in trajectories for axis in t]
-        owner = np.repeat(np.arange(len(trajectories)), [len(t) for t in trajectories])
-        per_axis = self.predict_series(axes)
-        return np.bincount(owner, per_axis, len(trajectories)) / np.bincount(owner, minlength=len(trajectories))
+        axis_owner = np.repeat(np.arange(len(trajectories)), [len(t) for t in trajectories])
+        values, series = self.members(axes)
+        owner, n = axis_owner[series], len(trajectories)
+        count = np.bincount(owner, minlength=n)
+        mean = np.bincount(owner, values, n) / count
+        spread = np.sqrt(np.bincount(owner, (values - mean[owner]) ** 2, n) / count)
+        return mean, spread
 
 
 def finish(raw: np.ndarray, scale: float, clip) -> np.ndarray:

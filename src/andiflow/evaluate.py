@@ -18,6 +18,19 @@ def mae_table(pred, true, dims, lengths=None, models=None, length_edges=None) ->
     return table
 
 
+def uncertainty_ranking(spread, abs_error, fraction: float = 0.1) -> dict:
+    """How well the ensemble's spread ranks the errors: Spearman correlation of spread with |error|,
+    and the MAE of the `fraction` most and least certain trajectories."""
+    spread, abs_error = np.asarray(spread), np.asarray(abs_error)
+    ranks = [np.argsort(np.argsort(v, kind="stable"), kind="stable") for v in (spread, abs_error)]
+    k = max(1, int(fraction * len(spread)))
+    order = np.argsort(spread, kind="stable")
+    return {"spearman": round(float(np.corrcoef(*ranks)[0, 1]), 4),
+            "mae_most_certain": _mean(abs_error[order[:k]]),
+            "mae_least_certain": _mean(abs_error[order[-k:]]),
+            "fraction": fraction}
+
+
 def tamsd_alpha(trajectory: np.ndarray, lag_fraction: float) -> float:
     """Classical estimate: slope of log TAMSD against log lag over lags 1..max(2, fraction x T),
     mean over axes."""
@@ -53,4 +66,8 @@ def summary(result: dict) -> str:
             label = f"{label} (n={cell['n']})"
             lines.append(f"  {label:<18}"
                          + "".join(f"{result[m][group][key]['mae']:>11.4f}" for m in methods))
+    if "uncertainty" in result:
+        u = result["uncertainty"]
+        lines.append(f"  spread vs |error|: Spearman {u['spearman']:.3f}; MAE of the {u['fraction']:.0%} most certain "
+                     f"{u['mae_most_certain']:.4f}, least certain {u['mae_least_certain']:.4f}")
     return "\n".join(lines)

@@ -16,9 +16,10 @@ class AnDiLSTM(nn.Module):
         return self.fc(out[:, -1]).squeeze(-1)
 
 
-def predict_in_batches(model: nn.Module, x: torch.Tensor, batch_values: int) -> torch.Tensor:
+def predict_in_batches(model: nn.Module, x: torch.Tensor, batch_values: int, device=None) -> torch.Tensor:
     """Model outputs for x [n, length], in batches of at most `batch_values` numbers (batch x length),
-    which bounds the memory cuDNN asks for at long lengths."""
+    which bounds the memory cuDNN asks for at long lengths. Batches are moved to `device` if given."""
     batch = max(1, batch_values // x.shape[1])
     with torch.inference_mode():
-        return torch.cat([model(x[i : i + batch]) for i in range(0, len(x), batch)])
+        return torch.cat([model(x[i : i + batch].to(device) if device else x[i : i + batch])
+                          for i in range(0, len(x), batch)])

@@ -2,7 +2,8 @@
 
 A shard holds n trajectories of one length L: `positions` float32 [n, L], `alpha` float32 [n],
 `model` int8 [n] (index into simulate.MODELS), `sigma` float32 [n] (localisation noise), and
-attributes saying how it was made (length, seed, shard, generator version, recipe, normalized).
+attributes saying how it was made (length, seed, shard, generator version, recipe). Positions are
+z-scored per trajectory (normalize.zscore), as training reads them.
 """
 
 from pathlib import Path
@@ -42,13 +43,14 @@ def read_shard(path) -> tuple[dict, dict]:
     return arrays, attrs
 
 
-def open_length(paths, length: int) -> dict:
+def open_length(paths) -> dict:
     """All shards of one length, concatenated in the order given."""
-    parts = []
+    parts, lengths = [], set()
     for path in paths:
         arrays, attrs = read_shard(path)
-        if int(attrs["length"]) != length:
-            raise ShardError(f"{path}: holds length {attrs['length']}, expected {length}")
+        lengths.add(int(attrs["length"]))
+        if len(lengths) > 1:
+            raise ShardError(f"{path}: holds length {attrs['length']}, unlike the shards before it")
         parts.append(arrays)
     return {c: np.concatenate([p[c] for p in parts]) for c in COLUMNS}
 

@@ -14,6 +14,8 @@ import numpy as np
 import stochastic.random
 from andi_datasets.models_theory import models_theory
 
+from andiflow.progress import progress
+
 MODELS = ("attm", "ctrw", "fbm", "lw", "sbm")  # andi-datasets' model codes 0..4
 CHUNK = 4096  # trajectories post-processed at once; bounds memory, does not change results
 
@@ -85,7 +87,7 @@ def _simulate(n, gen_length, dim, seed, recipe, lengths):
 
     out = np.empty((n, dim, gen_length - 1), dtype=np.float32)
     generator = (models_theory._oneD, models_theory._twoD, models_theory._threeD)[dim - 1]()
-    for start in range(0, n, CHUNK):
+    for start in progress(range(0, n, CHUNK), f"simulate {dim}D", unit="chunk"):
         rows = slice(start, min(start + CHUNK, n))
         with np.errstate(over="ignore"):  # lw at alpha=2 overflows harmlessly (flights are capped)
             raw = np.stack([

@@ -5,11 +5,11 @@ loss; stop when that would happen more than `max_lr_cuts` times; keep the epoch 
 per-sample validation MAE.
 """
 
-import copy
 import csv
 import itertools
 import math
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -17,6 +17,7 @@ import torch
 from andiflow import settings as settings_mod
 from andiflow.atomic import atomic_path
 from andiflow.model import AnDiLSTM, predict_in_batches
+from andiflow.progress import progress
 from andiflow.seeds import derive_seed
 
 HISTORY_COLUMNS = ("epoch", "lr", "valid_loss", "valid_mae", "seconds")
@@ -52,8 +53,13 @@ def fold_rows(n: int, n_folds: int, fold: int, seed: int) -> tuple[np.ndarray, n
 
 
 def train_fold(positions: np.ndarray, alpha: np.ndarray, fold: int, config: dict,
-               device: str = "cpu", log=print) -> tuple[dict, list[dict]]:
-    """Train on normalised positions [n, L]; return (checkpoint dict of the best epoch, epoch history)."""
+               device: str = "cpu", log=print, resume_path=None) -> tuple[dict, list[dict]]:
+    """Train on normalised positions [n, L]; return (checkpoint dict of the best epoch, epoch history).
+
+    With `resume_path`, the whole training state is written there atomically after every epoch, and
+    a run that finds it there (same length, fold, data size and settings) continues after its last
+    finished epoch, ending with the weights an uninterrupted run would have.
+    """
     length = positions.shape[1]
     tr = config["train"]
     train_rows, valid_rows = fold_rows(len(alpha), tr["n_folds"], fold,
@@ -63,47 +69,105 @@ def train_fold(positions: np.ndarray, alpha: np.ndarray, fold: int, config: dict
     shuffle = torch.Generator().manual_seed(seed)
     x = torch.from_numpy(positions)
     y = torch.from_numpy(alpha.astype(np.float32))
-    x_train, y_train = x[train_rows].to(device), y[train_rows].to(device)
-    x_valid, y_valid = x[valid_rows].to(device), y[valid_rows].to(device)
+    x_train, y_train = place(x[train_rows], device), place(y[train_rows], device)
+    x_valid, y_valid = place(x[valid_rows], device), y[valid_rows].to(device)
 
     model = AnDiLSTM(**config["model"]).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=tr["learning_rate"])
     rule = PlateauRule(tr["patience"], tr["max_lr_cuts"])
-    loss_fn = torch.nn.MSELoss()
-    history, best = [], None
-    epochs = range(tr["max_epochs"]) if tr["max_epochs"] else itertools.count()
-    for epoch in epochs:
+    identity = dict(length=length, fold=fold, n_train=len(train_rows), n_valid=len(valid_rows),
+                    config_digest=settings_mod.digest({k: config[k] for k in ("seed", "model", "train")}))
+    state = dict(history=[], best=None, done=False)
+    if resume_path is not None:
+        state = _resume(resume_path, identity, state, model, optimizer, rule, shuffle, device, log)
+    history = state["history"]
+    epochs = itertools.count(len(history))
+    if tr["max_epochs"]:
+        epochs = range(len(history), tr["max_epochs"])
+    for epoch in [] if state["done"] else epochs:
         start = time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]
-        model.train()
-        order = torch.randperm(len(y_train), generator=shuffle).to(device)
-        for i in range(0, len(order), tr["batch_size"]):
-            rows = order[i : i + tr["batch_size"]]
-            loss = loss_fn(model(x_train[rows]), y_train[rows])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+        train_epoch(model, optimizer, x_train, y_train, tr["batch_size"], shuffle, device)
         model.eval()
-        pred = predict_in_batches(model, x_valid, config["infer"]["batch_values"])
+        pred = predict_in_batches(model, x_valid, config["infer"]["batch_values"], device)
         valid_loss = torch.mean((pred - y_valid) ** 2).item()
         valid_mae = torch.mean(torch.abs(pred - y_valid)).item()
-        row = dict(epoch=epoch, lr=lr, valid_loss=valid_loss, valid_mae=valid_mae,
-                   seconds=round(time.perf_counter() - start, 3))
-        history.append(row)
+        history.append(dict(epoch=epoch, lr=lr, valid_loss=valid_loss, valid_mae=valid_mae,
+                            seconds=round(time.perf_counter() - start, 3)))
         log(f"Epoch: {epoch} LR: {lr:.6f} Valid Loss: {valid_loss:.4f} Valid MAE: {valid_mae:.4f}")
-        if best is None or valid_mae < best["valid_mae"]:
-            best = dict(epoch=epoch, valid_mae=valid_mae, valid_loss=valid_loss,
-                        state_dict=copy.deepcopy({k: v.cpu() for k, v in model.state_dict().items()}))
+        if state["best"] is None or valid_mae < state["best"]["valid_mae"]:
+            state["best"] = dict(epoch=epoch, valid_mae=valid_mae, valid_loss=valid_loss,
+                                 state_dict={k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
         action = rule.step(valid_loss)
-        if action == "stop":
-            break
         if action == "cut":
             for group in optimizer.param_groups:
                 group["lr"] *= tr["lr_factor"]
-    checkpoint = dict(best, length=length, fold=fold, model=config["model"],
-                      config_digest=settings_mod.digest({k: config[k] for k in ("seed", "model", "train")}),
-                      n_train=len(train_rows), n_valid=len(valid_rows))
-    return checkpoint, history
+        state["done"] = action == "stop"
+        if resume_path is not None:
+            _save_resume(resume_path, identity, state, model, optimizer, rule, shuffle, device)
+        if state["done"]:
+            break
+    return dict(state["best"], model=config["model"], **identity), history
+
+
+def train_epoch(model, optimizer, x, y, batch_size: int, shuffle: torch.Generator, device: str) -> None:
+    """One pass over (x, y) in a seeded random order; batches are index slices of tensors held on
+    the device (or in pinned host memory, copied batch by batch, when they do not fit)."""
+    model.train()
+    order = torch.randperm(len(y), generator=shuffle).to(x.device)
+    loss_fn = torch.nn.MSELoss()
+    for i in progress(range(0, len(order), batch_size), "epoch", unit="batch"):
+        rows = order[i : i + batch_size]
+        xb = x[rows].to(device, non_blocking=True)
+        yb = y[rows].to(device, non_blocking=True)
+        loss = loss_fn(model(xb), yb)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+
+def place(t: torch.Tensor, device: str) -> torch.Tensor:
+    """A length's data on the GPU when it fits in half its free memory, else in pinned host memory."""
+    if torch.device(device).type != "cuda":
+        return t
+    free, _ = torch.cuda.mem_get_info(torch.device(device))
+    return t.to(device) if t.nbytes < free / 2 else t.pin_memory()
+
+
+def _save_resume(path, identity, state, model, optimizer, rule, shuffle, device) -> None:
+    snapshot = dict(identity, state=state, model_state=model.state_dict(), optimizer=optimizer.state_dict(),
+                    rule=vars(rule).copy(), torch_rng=torch.get_rng_state(), shuffle_rng=shuffle.get_state())
+    if torch.device(device).type == "cuda":
+        snapshot["cuda_rng"] = torch.cuda.get_rng_state(torch.device(device))
+    with atomic_path(path) as tmp:
+        torch.save(snapshot, tmp)
+
+
+def _resume(path, identity, fresh, model, optimizer, rule, shuffle, device, log) -> dict:
+    path = Path(path)
+    if not path.exists():
+        return fresh
+    try:
+        snapshot = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # an unreadable snapshot is no reason to fail: start again
+        log(f"{path}: unreadable ({err}); starting from epoch 0")
+        return fresh
+    if any(snapshot.get(k) != v for k, v in identity.items()):
+        log(f"{path}: made for other data or settings; starting from epoch 0")
+        return fresh
+    model.load_state_dict(snapshot["model_state"])
+    optimizer.load_state_dict(snapshot["optimizer"])
+    vars(rule).update(snapshot["rule"])
+    torch.set_rng_state(snapshot["torch_rng"])
+    shuffle.set_state(snapshot["shuffle_rng"])
+    if "cuda_rng" in snapshot:
+        torch.cuda.set_rng_state(snapshot["cuda_rng"], torch.device(device))
+    state = snapshot["state"]
+    log(f"resuming after epoch {len(state['history']) - 1} from {path}")
+    for row in state["history"]:
+        log(f"Epoch: {row['epoch']} LR: {row['lr']:.6f} Valid Loss: {row['valid_loss']:.4f} "
+            f"Valid MAE: {row['valid_mae']:.4f} (before resume)")
+    return state
 
 
 def save(checkpoint: dict, history: list[dict], model_path, history_path) -> None:

@@ -4,6 +4,8 @@ rule calibration_set:
         reference="results/calibration/set/ref1.txt",
     params:
         settings=settings_json(seed=config["seed"], data=recipe_settings(), calibrate=config["calibrate"]),
+    conda:
+        "../../envs/andiflow.yaml"
     log:
         "results/logs/calibration_set.log",
     shell:
@@ -22,8 +24,10 @@ rule calibrate:
         folds=FOLDS,
         device=config["device"],
     threads: config["threads"]
+    conda:
+        "../../envs/andiflow.yaml"
     log:
         "results/logs/calibrate.log",
     shell:
-        "andiflow calibrate {params.set_args} --models " + MODELS_DIR + " --folds {params.folds}"
+        "andiflow calibrate {params.set_args} --models results/models --folds {params.folds}"
         " --device {params.device} --threads {threads} -o {output} --settings '{params.settings}' > {log} 2>&1"

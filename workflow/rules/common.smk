@@ -1,8 +1,10 @@
 # The only place that knows paths, lengths, shards and folds, and which settings each step sees.
 import json
 import math
+from pathlib import Path
 
-MODELS_DIR = "results/models"
+from andiflow import GENERATOR_VERSION
+
 LENGTHS = dict(config["data"]["lengths"])
 FOLDS = config["train"]["folds_used"]
 
@@ -22,8 +24,12 @@ def shards_of_length(wildcards):
     return expand("results/shards/L{length}/shard{shard}.h5", length=wildcards.length, shard=range(n_shards))
 
 
+def all_histories():
+    return expand("results/models/L{length}/fold{fold}.csv", length=LENGTHS, fold=FOLDS)
+
+
 def all_models():
-    return expand(MODELS_DIR + "/L{length}/fold{fold}.pt", length=LENGTHS, fold=FOLDS)
+    return expand("results/models/L{length}/fold{fold}.pt", length=LENGTHS, fold=FOLDS)
 
 
 def settings_json(**sections):
@@ -35,6 +41,13 @@ def settings_json(**sections):
 def recipe_settings():
     data = config["data"]
     return {k: data[k] for k in ("shard_size", "alphas", "noise_sigmas")}
+
+
+def shard_provenance(wildcards):
+    """Everything that determines a shard's content, for the between-workflow cache key."""
+    return settings_json(seed=config["seed"], data=recipe_settings(), length=int(wildcards.length),
+                         shard=int(wildcards.shard), rows=shard_rows(wildcards),
+                         generator_version=GENERATOR_VERSION)
 
 
 def training_settings():
@@ -54,8 +67,15 @@ def input_file(kind):
     return get
 
 
+def prediction_files():
+    return [f"results/predictions/{name}.{'csv' if files['trajectories'].lower().endswith('.csv') else 'txt'}"
+            for name, files in config["infer"]["inputs"].items()]
+
+
 def evaluated_inputs():
-    return [name for name, files in config["infer"]["inputs"].items() if "reference" in files]
+    """Inputs in the challenge's format that come with a reference."""
+    return [name for name, files in config["infer"]["inputs"].items()
+            if "reference" in files and not files["trajectories"].lower().endswith(".csv")]
 
 
 def calibration_set():
@@ -68,5 +88,38 @@ def print_evaluations():
     from andiflow.evaluate import summary
 
     for name in evaluated_inputs():
-        with open(f"results/evaluation/{name}.json") as f:
-            print("\n" + summary(json.load(f)))
+        path = Path(f"results/evaluation/{name}.json")
+        if path.exists():  # not when the run built other targets only
+            print(f"\n{summary(json.loads(path.read_text()))}")
+
+
+# Job sizes, for schedulers such as SLURM (a local run ignores them unless --resources limits them).
+# From speeds we measured: andi-datasets takes ~25 us + 0.75 us per point for one trajectory on one
+# core; the LSTM trains at ~min(130k, 31M / L) samples/s on one H100 and ~90k / L per CPU thread.
+# Runtimes carry a margin of 1.5-3x; a training job that still runs out resumes from its last epoch.
+def shard_rows(wildcards):
+    size = config["data"]["shard_size"]
+    return min(size, n_trajectories(wildcards) - int(wildcards.shard) * size)
+
+
+def generate_runtime(wildcards):
+    seconds = shard_rows(wildcards) * (25 + 0.75 * int(wildcards.length)) * 1e-6
+    return 10 + math.ceil(3 * seconds / 60)
+
+
+def shard_mem_mb(wildcards):
+    return 1000 + math.ceil(shard_rows(wildcards) * (int(wildcards.length) + 1) * 8 * 4 / 1e6)
+
+
+def train_runtime(wildcards):
+    length = int(wildcards.length)
+    if config["device"] == "cuda":
+        rate = min(130e3, 31e6 / length)
+    else:
+        rate = 90e3 / length * config["threads"]
+    epochs = config["train"]["max_epochs"] or 40
+    return 15 + math.ceil(1.5 * epochs * n_trajectories(wildcards) / rate / 60)
+
+
+def train_mem_mb(wildcards):
+    return 4000 + math.ceil(n_trajectories(wildcards) * int(wildcards.length) * 4 * 3 / 1e6)

@@ -7,6 +7,8 @@ rule evaluate:
         "results/evaluation/{name}.json",
     params:
         settings=settings_json(data=recipe_settings(), infer=inference_section(), evaluate=config["evaluate"]),
+    conda:
+        "../../envs/andiflow.yaml"
     log:
         "results/logs/evaluate/{name}.log",
     shell:

@@ -1,14 +1,26 @@
+# One job per (length, shard): simulate, z-score, write. The shards are what training reads and
+# what is worth keeping, so they are eligible for Snakemake's between-workflow cache: with --cache and
+# SNAKEMAKE_OUTPUT_CACHE set, another workflow with the same data settings links them instead of
+# generating them. The cache key is the job's command and params: params.made_by names everything
+# that determines a shard, andiflow's generator version included.
 rule generate:
     output:
-        temp("results/shards/raw/L{length}/shard{shard}.h5"),
+        "results/shards/L{length}/shard{shard}.h5",
     params:
         n=n_trajectories,
+        made_by=shard_provenance,
         settings=settings_json(seed=config["seed"], data=recipe_settings()),
+    resources:
+        runtime=generate_runtime,
+        mem_mb=shard_mem_mb,
+    cache: "omit-software"
+    conda:
+        "../../envs/andiflow.yaml"
     log:
         "results/logs/generate/L{length}_shard{shard}.log",
     shell:
         "andiflow generate --length {wildcards.length} --n {params.n} --shard {wildcards.shard}"
-        " -o results/shards/raw/L{wildcards.length} --settings '{params.settings}' > {log} 2>&1"
+        " -o results/shards/L{wildcards.length} --settings '{params.settings}' > {log} 2>&1"
 
 
 rule testset:
@@ -17,6 +29,8 @@ rule testset:
         reference="results/testset/ref1.txt",
     params:
         settings=settings_json(seed=config["seed"], data=recipe_settings(), testset=config["testset"]),
+    conda:
+        "../../envs/andiflow.yaml"
     log:
         "results/logs/testset.log",
     shell:

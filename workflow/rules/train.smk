@@ -2,14 +2,18 @@ rule train:
     input:
         shards_of_length,
     output:
-        model=MODELS_DIR + "/L{length}/fold{fold}.pt",
-        history=MODELS_DIR + "/L{length}/fold{fold}.csv",
+        model="results/models/L{length}/fold{fold}.pt",
+        history="results/models/L{length}/fold{fold}.csv",
     params:
         settings=training_settings(),
         device=config["device"],
     threads: config["threads"]
     resources:
         gpu=1 if config["device"] == "cuda" else 0,
+        runtime=train_runtime,
+        mem_mb=train_mem_mb,
+    conda:
+        "../../envs/andiflow.yaml"
     log:
         "results/logs/train/L{length}_fold{fold}.log",
     shell:

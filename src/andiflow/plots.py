@@ -1,0 +1,107 @@
+"""The report's figures: how training went, how the scale was chosen, how well alpha was inferred."""
+
+import json
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from andiflow.atomic import atomic_path  # noqa: E402
+
+HISTORY_FILE = re.compile(r"L(\d+)/fold(\d+)\.csv$")
+
+
+def training(histories: list, curves_png, best_png) -> None:
+    """Validation MAE per epoch of every (length, fold); best validation MAE against length."""
+    runs = []
+    for path in histories:
+        match = HISTORY_FILE.search(Path(path).as_posix())
+        runs.append((int(match[1]), int(match[2]), pd.read_csv(path)))
+    lengths = sorted({length for length, _, _ in runs})
+    colour = plt.get_cmap("viridis")
+    norm = matplotlib.colors.LogNorm(min(lengths), max(lengths) + 1)
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for length, fold, h in runs:
+        ax.plot(h["epoch"], h["valid_mae"], color=colour(norm(length)), lw=1, alpha=0.8)
+    fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=colour), ax=ax, label="trajectory length L (points)")
+    ax.set(xlabel="epoch", ylabel="validation MAE of alpha", title="Training: validation MAE per epoch")
+    _save(fig, curves_png)
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    best = pd.DataFrame([(length, fold, h["valid_mae"].min()) for length, fold, h in runs],
+                        columns=["length", "fold", "mae"])
+    for fold, group in best.groupby("fold"):
+        ax.plot(group["length"], group["mae"], "o", ms=4, label=f"fold {fold}")
+    mean = best.groupby("length")["mae"].mean()
+    ax.plot(mean.index, mean.values, "k-", lw=1, label="mean over folds")
+    ax.set(xscale="log", xlabel="trajectory length L (points)", ylabel="best validation MAE of alpha",
+           title="Best validation MAE against length")
+    ax.legend()
+    _save(fig, best_png)
+
+
+def calibration(scale_json, png) -> None:
+    """MAE on the external set against the scale factor, the chosen scale marked."""
+    result = json.loads(Path(scale_json).read_text())
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    if "curve" in result:
+        ax.plot(result["curve"]["scale"], result["curve"]["mae"], "-", lw=1.5)
+        ax.axvline(result["scale"], color="C3", ls="--", label=f"chosen: {result['scale']:.4f}")
+        ax.axvline(1.011, color="grey", ls=":", label="the seed's 1.011")
+        ax.legend()
+    else:
+        ax.text(0.5, 0.5, f"scale fixed by the config: {result['scale']}", ha="center", transform=ax.transAxes)
+    ax.set(xlabel="scale factor (dimensionless)", ylabel="MAE of alpha on the calibration set",
+           title="Calibration of the scale factor")
+    _save(fig, png)
+
+
+def evaluation(predictions: dict, true, dims, lengths, models, scatter_png, length_png, model_png) -> None:
+    """Predicted against true alpha per dimension; MAE against length; MAE per diffusion model."""
+    pred, true, dims, lengths = (np.asarray(v) for v in (predictions["alpha"], true, dims, lengths))
+    error = np.abs(pred - true)
+    present = sorted(set(dims.tolist()))
+
+    fig, axes = plt.subplots(1, len(present), figsize=(4 * len(present), 4), squeeze=False)
+    for ax, dim in zip(axes[0], present):
+        rows = dims == dim
+        ax.hist2d(true[rows], pred[rows], bins=[np.arange(0.025, 2.06, 0.05), 40], cmap="Blues")
+        ax.plot([0, 2], [0, 2], "k--", lw=1)
+        ax.set(xlabel="true alpha", ylabel="predicted alpha", title=f"{dim}D: MAE {error[rows].mean():.3f}")
+    _save(fig, scatter_png)
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    edges = np.unique(np.quantile(lengths, np.linspace(0, 1, 11)).round())
+    for dim in present:
+        rows = dims == dim
+        bucket = np.clip(np.searchsorted(edges, lengths[rows], side="right") - 1, 0, len(edges) - 2)
+        centres = [(edges[b] + edges[b + 1]) / 2 for b in range(len(edges) - 1)]
+        maes = [error[rows][bucket == b].mean() if (bucket == b).any() else np.nan for b in range(len(edges) - 1)]
+        ax.plot(centres, maes, "o-", label=f"{dim}D")
+    ax.set(xscale="log", xlabel="trajectory length (points)", ylabel="MAE of alpha",
+           title="MAE against trajectory length")
+    ax.legend()
+    _save(fig, length_png)
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    if models is not None:
+        table = pd.DataFrame({"model": models, "dim": dims, "error": error})
+        table.pivot_table(index="model", columns="dim", values="error", aggfunc="mean").plot.bar(ax=ax, rot=0)
+        ax.legend(title="dimension")
+    else:
+        ax.text(0.5, 0.5, "the reference names no diffusion models", ha="center", transform=ax.transAxes)
+    ax.set(xlabel="diffusion model", ylabel="MAE of alpha", title="MAE per diffusion model")
+    _save(fig, model_png)
+
+
+def _save(fig, path) -> None:
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png", dpi=110)
+    plt.close(fig)

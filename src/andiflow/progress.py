@@ -1,0 +1,10 @@
+"""Progress of long steps: a bar in a terminal, nothing extra in a log file (the steps print their
+own one line per shard or epoch)."""
+
+import sys
+
+from tqdm import tqdm
+
+
+def progress(iterable, what: str, **kwargs):
+    return tqdm(iterable, desc=what, disable=not sys.stderr.isatty(), leave=False, **kwargs)
