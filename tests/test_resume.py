@@ -5,6 +5,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 
 import pandas as pd
 import pytest
@@ -65,3 +66,18 @@ def test_a_resume_file_for_other_settings_is_not_used(tmp_path, shard):
     rerun = subprocess.run(train_command(shard, output), check=True, capture_output=True, text=True)
     assert "made for other data or settings; starting from epoch 0" in rerun.stdout
     assert "Epoch: 0 LR: 0.001000" in rerun.stdout
+
+
+def test_killed_generation_leaves_no_shard_and_reruns_bit_identical(tmp_path):
+    command = [sys.executable, "-m", "andiflow.cli", "generate", "--length", "200", "--n", "20000",
+               "-o", str(tmp_path / "killed"), "--settings", '{"data": {"shard_size": 20000}}']
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(3)
+    process.kill()
+    assert process.wait() == -9, "the generation finished before it could be killed"
+    assert not (tmp_path / "killed" / "shard0.h5").exists()
+    subprocess.run(command, check=True, capture_output=True)
+    command[command.index(str(tmp_path / "killed"))] = str(tmp_path / "clean")
+    subprocess.run(command, check=True, capture_output=True)
+    assert ((tmp_path / "killed" / "shard0.h5").read_bytes() == (tmp_path / "clean" / "shard0.h5").read_bytes())
+    assert not list((tmp_path / "killed").glob(".*.tmp"))

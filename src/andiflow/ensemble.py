@@ -69,21 +69,24 @@ class Ensemble:
     def min_length(self) -> int:
         return int(self.lengths[0])
 
-    def members(self, series: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Every member estimate (window x fold) of each 1D series, and the index of its series.
-
-        Series of at least min_length points; windows are batched by length, never one at a time.
-        """
-        windows = {}  # Tn -> (series index, window) pairs
+    def windows(self, series: list[np.ndarray]) -> dict[int, tuple[np.ndarray, torch.Tensor]]:
+        """The windows of each 1D series (at least min_length points), grouped by trained length:
+        Tn -> (index of the series of each window, windows [m, Tn])."""
+        groups = {}
         for i, s in enumerate(series):
             T = len(s)
             Tn = int(self.lengths[np.searchsorted(self.lengths, T, side="right") - 1])
             z = zscore(s)
-            windows.setdefault(Tn, []).extend((i, w) for w in ([z] if Tn == T else [z[:Tn], z[T - Tn :]]))
+            groups.setdefault(Tn, []).extend((i, w) for w in ([z] if Tn == T else [z[:Tn], z[T - Tn :]]))
+        return {Tn: (np.array([i for i, _ in items]), torch.from_numpy(np.stack([w for _, w in items])))
+                for Tn, items in groups.items()}
+
+    def members(self, series: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Every member estimate (window x fold) of each 1D series, and the index of its series;
+        each trained length's windows go through its models in batches, never one at a time."""
+        windows = self.windows(series)
         values, owners = [], []
-        for Tn, items in progress(windows.items(), "predict", total=len(windows), unit="length"):
-            owner = np.array([i for i, _ in items])
-            x = torch.from_numpy(np.stack([w for _, w in items]))
+        for Tn, (owner, x) in progress(windows.items(), "predict", total=len(windows), unit="length"):
             for model in self.members_of[Tn]:
                 values.append(predict_in_batches(model, x, self.batch_values, self.device).cpu().numpy())
                 owners.append(owner)

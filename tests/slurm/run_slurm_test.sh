@@ -98,8 +98,8 @@ for f in results/models/L10/fold0.pt results/models/L20/fold1.pt results/calibra
          results/predictions/testset.txt results/evaluation/testset.json; do
   [ -s "$f" ] || { say "missing $f"; exit 1; }
 done
-gpu_jobs=$(scontrol show job -o | grep -c 'gres/gpu' || true)
+gpu_jobs=$(scontrol show job -o | grep -c 'TresPerJob=gres:gpu:1' || true)
 train_jobs=$(scontrol show job -o | grep -c 'Partition=gpu' || true)
 say "SLURM ran $(scontrol show job -o | grep -c JobId) jobs; $gpu_jobs asked for a GPU, $train_jobs in partition gpu"
-[ "$gpu_jobs" -ge 4 ] && [ "$train_jobs" -ge 4 ] || { scontrol show job -o | head -20; exit 1; }
+[ "$gpu_jobs" -eq 4 ] && [ "$train_jobs" -eq 4 ] || { scontrol show job -o | cut -c1-300; exit 1; }
 say "passed"
