@@ -5,7 +5,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 
 import pandas as pd
 import pytest
@@ -69,15 +68,20 @@ def test_a_resume_file_for_other_settings_is_not_used(tmp_path, shard):
 
 
 def test_killed_generation_leaves_no_shard_and_reruns_bit_identical(tmp_path):
-    command = [sys.executable, "-m", "andiflow.cli", "generate", "--length", "200", "--n", "20000",
-               "-o", str(tmp_path / "killed"), "--settings", '{"data": {"shard_size": 20000}}']
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(3)
+    """Killed while it simulates its second shard: the first is whole, the second absent; run again,
+    both are bit-identical to an uninterrupted run."""
+    def command(folder):
+        return [sys.executable, "-m", "andiflow.cli", "generate", "--length", "300", "--n", "24000",
+                "-o", str(folder), "--settings", '{"data": {"shard_size": 12000}}']
+
+    process = subprocess.Popen(command(tmp_path / "killed"), stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().startswith("L=300 shard 1/2")
     process.kill()
-    assert process.wait() == -9, "the generation finished before it could be killed"
-    assert not (tmp_path / "killed" / "shard0.h5").exists()
-    subprocess.run(command, check=True, capture_output=True)
-    command[command.index(str(tmp_path / "killed"))] = str(tmp_path / "clean")
-    subprocess.run(command, check=True, capture_output=True)
-    assert ((tmp_path / "killed" / "shard0.h5").read_bytes() == (tmp_path / "clean" / "shard0.h5").read_bytes())
+    assert process.wait() == -9
+    assert (tmp_path / "killed" / "shard0.h5").exists()
+    assert not (tmp_path / "killed" / "shard1.h5").exists()
+    subprocess.run(command(tmp_path / "killed"), check=True, capture_output=True)
+    subprocess.run(command(tmp_path / "clean"), check=True, capture_output=True)
+    for shard in ("shard0.h5", "shard1.h5"):
+        assert (tmp_path / "killed" / shard).read_bytes() == (tmp_path / "clean" / shard).read_bytes()
     assert not list((tmp_path / "killed").glob(".*.tmp"))
