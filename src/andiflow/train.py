@@ -87,7 +87,7 @@ def train_fold(positions: np.ndarray, alpha: np.ndarray, fold: int, config: dict
     for epoch in [] if state["done"] else epochs:
         start = time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]
-        train_epoch(model, optimizer, x_train, y_train, tr["batch_size"], shuffle, device)
+        train_epoch(model, optimizer, x_train, y_train, tr["batch_size"], shuffle, device, tr["precision"])
         model.eval()
         pred = predict_in_batches(model, x_valid, config["infer"]["batch_values"], device)
         valid_loss = torch.mean((pred - y_valid) ** 2).item()
@@ -110,17 +110,21 @@ def train_fold(positions: np.ndarray, alpha: np.ndarray, fold: int, config: dict
     return dict(state["best"], model=config["model"], **identity), history
 
 
-def train_epoch(model, optimizer, x, y, batch_size: int, shuffle: torch.Generator, device: str) -> None:
+def train_epoch(model, optimizer, x, y, batch_size: int, shuffle: torch.Generator, device: str,
+                precision: str = "fp32") -> None:
     """One pass over (x, y) in a seeded random order; batches are index slices of tensors held on
-    the device (or in pinned host memory, copied batch by batch, when they do not fit)."""
+    the device (or in pinned host memory, copied batch by batch, when they do not fit). With
+    precision bf16 the forward pass runs under bf16 autocast; weights and optimiser stay fp32."""
     model.train()
     order = torch.randperm(len(y), generator=shuffle).to(x.device)
     loss_fn = torch.nn.MSELoss()
+    autocast = torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=precision == "bf16")
     for i in progress(range(0, len(order), batch_size), "epoch", unit="batch"):
         rows = order[i : i + batch_size]
         xb = x[rows].to(device, non_blocking=True)
         yb = y[rows].to(device, non_blocking=True)
-        loss = loss_fn(model(xb), yb)
+        with autocast:
+            loss = loss_fn(model(xb).float(), yb)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
