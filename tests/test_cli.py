@@ -122,3 +122,9 @@ def test_evaluate_ranks_errors_by_spread(tmp_path, capsys):
     u = json.loads((tmp_path / "e.json").read_text())["uncertainty"]
     assert u["spearman"] > 0.99 and u["mae_most_certain"] < u["mae_least_certain"]
     assert "Spearman" in capsys.readouterr().out
+
+
+def test_calibrate_with_a_fixed_scale_needs_no_set(tmp_path):
+    out = tmp_path / "scale.json"
+    assert main(["calibrate", "-o", str(out), "--settings", '{"calibrate": {"scale": 1.011}}']) == 0
+    assert json.loads(out.read_text()) == {"scale": 1.011, "source": "config (calibrate.scale)"}

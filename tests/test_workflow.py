@@ -144,3 +144,13 @@ def test_report_names_every_figure(finished):
     for figure in ("training_curves.png", "best_mae_by_length.png", "calibration.png",
                    "testset_predicted_vs_true.png", "testset_mae_by_length.png", "testset_mae_by_model.png"):
         assert figure in html, figure
+
+
+def test_workflow_predicts_a_table_of_tracks(finished):
+    rows = ["particle,frame,x,y"] + [f"{p},{f},{0.1 * f * (p + 1)},{(-1) ** f * 0.3}" for p in range(3) for f in range(25)]
+    (finished / "tracks.csv").write_text("\n".join(rows) + "\n")
+    (finished / "tracks.yaml").write_text("infer: {inputs: {mine: {trajectories: tracks.csv}}}\n")
+    run = snakemake(finished, "results/predictions/mine.csv", "--cores", "1", "--configfile", "micro.yaml", "tracks.yaml")
+    assert run.returncode == 0, run.output[-3000:]
+    table = (finished / "results/predictions/mine.csv").read_text().splitlines()
+    assert table[0] == "particle,dim,n_points,alpha,alpha_std,note" and len(table) == 4

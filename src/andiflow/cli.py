@@ -132,6 +132,7 @@ def predict(args) -> None:
     stds = spread * scale if args.with_std else None
     if args.output:
         andi_io.write_predictions(args.output, dims, alpha, stds)
+        print(f"{len(alpha)} trajectories of {args.input} predicted into {args.output}", flush=True)
     else:
         sys.stdout.write(andi_io.format_predictions(dims, alpha, stds))
 
@@ -161,6 +162,8 @@ def _predict_tracks(args, ensemble, scale, clip) -> None:
             note = f"skipped: fewer than {ensemble.min_length} points"
         rows.append(dict(particle=pid, dim=t.shape[0], n_points=t.shape[1], alpha=alpha, alpha_std=std, note=note))
     tr.write_alphas(args.output, rows)
+    if args.output:
+        print(f"{len(estimates)} of {len(rows)} particles of {args.input} predicted into {args.output}", flush=True)
 
 
 def _is_table(args) -> bool:
