@@ -25,7 +25,7 @@ class FirstValue(nn.Module):
 def test_trained_length_used_as_is_others_take_nearest_smaller():
     ens = Ensemble({10: [WindowLength()], 45: [WindowLength()], 50: [WindowLength()]})
     series = [np.arange(n, dtype=float) for n in (10, 44, 45, 49, 50, 999)]
-    np.testing.assert_array_equal(ens.predict_series(series), [10, 10, 45, 45, 50, 50])
+    np.testing.assert_array_equal(ens.predict([s[None] for s in series])[0], [10, 10, 45, 45, 50, 50])
 
 
 def test_head_and_tail_windows_of_the_whole_normalised_series(rng):
@@ -33,7 +33,7 @@ def test_head_and_tail_windows_of_the_whole_normalised_series(rng):
     s = rng.normal(size=49)
     z = zscore(s)
     # head starts at x_1, tail at x_{T-Tn+1}; both from the series normalised as a whole
-    assert ens.predict_series([s])[0] == pytest.approx((z[0] + z[4]) / 2, abs=1e-6)
+    assert ens.predict([s[None]])[0][0] == pytest.approx((z[0] + z[4]) / 2, abs=1e-6)
 
 
 def test_mean_over_folds_and_axes(rng):
@@ -59,9 +59,9 @@ def test_spread_is_over_folds_windows_and_axes(rng):
 
 def test_batches_do_not_change_results(rng):
     model = AnDiLSTM(hidden_size=8).eval()
-    series = [rng.normal(size=n) for n in rng.integers(10, 40, size=50)]
-    small = Ensemble({10: [model], 20: [model]}, batch_values=30).predict_series(series)
-    big = Ensemble({10: [model], 20: [model]}).predict_series(series)
+    trajectories = [rng.normal(size=(1, n)) for n in rng.integers(10, 40, size=50)]
+    small = Ensemble({10: [model], 20: [model]}, batch_values=30).predict(trajectories)[0]
+    big = Ensemble({10: [model], 20: [model]}).predict(trajectories)[0]
     np.testing.assert_allclose(small, big, atol=1e-6)
 
 

@@ -92,11 +92,6 @@ class Ensemble:
                 owners.append(owner)
         return np.concatenate(values).astype(np.float64), np.concatenate(owners)
 
-    def predict_series(self, series: list[np.ndarray]) -> np.ndarray:
-        """Mean over windows and folds for each 1D series."""
-        values, owner = self.members(series)
-        return np.bincount(owner, values, len(series)) / np.bincount(owner, minlength=len(series))
-
     def predict(self, trajectories: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """(raw alpha, spread) of each trajectory [dim, T]. Alpha is the seed's estimate: the mean over
         windows and folds of each axis, then over axes (all axes have the same windows, so this is the

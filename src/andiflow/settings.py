@@ -1,6 +1,7 @@
 """The one configuration schema: validation and the paper defaults, shared by the CLI and the workflow."""
 
 import copy
+import hashlib
 import json
 from importlib.resources import files
 
@@ -37,8 +38,6 @@ def parse(text: str | None) -> dict:
 
 
 def digest(config: dict) -> str:
-    import hashlib
-
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
 
 
