@@ -91,7 +91,7 @@ cd "$work"
 # squeue, because without an accounting daemon sacct (the plugin's default) never answers.
 timeout -k 30 1200 snakemake --workflow-profile workflow/profiles/slurm --configfile micro.yaml \
   --slurm-status-command squeue --slurm-init-seconds-before-status-checks 2 \
-  --set-resources train:gpu=1 train:slurm_partition=gpu
+  --set-resources train:gpu=1 train:slurm_partition=gpu calibrate:slurm_partition=gpu predict:slurm_partition=gpu
 
 say "checking the outputs"
 for f in results/models/L10/fold0.pt results/models/L20/fold1.pt results/calibration/scale.json \
@@ -99,7 +99,7 @@ for f in results/models/L10/fold0.pt results/models/L20/fold1.pt results/calibra
   [ -s "$f" ] || { say "missing $f"; exit 1; }
 done
 gpu_jobs=$(scontrol show job -o | grep -c 'TresPerJob=gres:gpu:1' || true)
-train_jobs=$(scontrol show job -o | grep -c 'Partition=gpu' || true)
-say "SLURM ran $(scontrol show job -o | grep -c JobId) jobs; $gpu_jobs asked for a GPU, $train_jobs in partition gpu"
+train_jobs=$(scontrol show job -o | grep 'Partition=gpu' | grep -c 'Comment=rule_train' || true)
+say "SLURM ran $(scontrol show job -o | grep -c JobId) jobs; $gpu_jobs asked for a GPU, $train_jobs training jobs in partition gpu"
 [ "$gpu_jobs" -eq 4 ] && [ "$train_jobs" -eq 4 ] || { scontrol show job -o | cut -c1-300; exit 1; }
 say "passed"

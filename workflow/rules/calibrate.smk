@@ -24,6 +24,8 @@ rule calibrate:
         folds=FOLDS,
         device=config["device"],
     threads: config["threads"]
+    resources:
+        gpu=gpus(),
     conda:
         "../../envs/andiflow.yaml"
     log:

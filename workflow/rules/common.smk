@@ -50,6 +50,11 @@ def shard_provenance(wildcards):
                          generator_version=GENERATOR_VERSION)
 
 
+def gpus():
+    """GPUs a job asks for: one when the configured device is CUDA (training, calibration, prediction)."""
+    return 1 if config["device"] == "cuda" else 0
+
+
 def training_settings():
     train = {k: v for k, v in config["train"].items() if k != "folds_used"}
     return settings_json(seed=config["seed"], model=config["model"], train=train,

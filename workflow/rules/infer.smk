@@ -13,6 +13,8 @@ rule predict:
         folds=FOLDS,
         device=config["device"],
     threads: config["threads"]
+    resources:
+        gpu=gpus(),
     conda:
         "../../envs/andiflow.yaml"
     log:

@@ -9,7 +9,7 @@ rule train:
         device=config["device"],
     threads: config["threads"]
     resources:
-        gpu=1 if config["device"] == "cuda" else 0,
+        gpu=gpus(),
         runtime=train_runtime,
         mem_mb=train_mem_mb,
     conda:
