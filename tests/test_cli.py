@@ -128,3 +128,10 @@ def test_calibrate_with_a_fixed_scale_needs_no_set(tmp_path):
     out = tmp_path / "scale.json"
     assert main(["calibrate", "-o", str(out), "--settings", '{"calibrate": {"scale": 1.011}}']) == 0
     assert json.loads(out.read_text()) == {"scale": 1.011, "source": "config (calibrate.scale)"}
+
+
+def test_train_refuses_a_fold_outside_the_split(tmp_path, capsys):
+    assert main(["generate", "--length", "10", "--n", "50", "-o", str(tmp_path), "--settings", SMALL]) == 0
+    assert main(["train", str(tmp_path / "shard0.h5"), "--fold", "5", "-o", str(tmp_path / "m.pt")]) == 2
+    assert "fold 5 is outside 0..4" in capsys.readouterr().err
+    assert not (tmp_path / "m.pt").exists()

@@ -146,7 +146,7 @@ def _predict_tracks(args, ensemble, scale, clip) -> None:
         _warn(f"{args.input}: frames missing within particles {_ids(table.gaps)}; their points are used as "
               "consecutive (the gaps are bridged)")
     long_enough = [i for i, t in enumerate(table.trajectories) if t.shape[1] >= ensemble.min_length]
-    short = [table.particles[i] for i in range(len(table.particles)) if i not in set(long_enough)]
+    short = [pid for pid, t in zip(table.particles, table.trajectories) if t.shape[1] < ensemble.min_length]
     if short:
         _warn(f"{args.input}: skipped particles {_ids(short)}: fewer points than the shortest trained "
               f"length ({ensemble.min_length})")
@@ -195,9 +195,9 @@ def evaluate(args) -> None:
         trajectories = andi_io.read_trajectories(args.trajectories)
         lengths = np.array([t.shape[1] for t in trajectories])
     result = {"predictions": str(args.predictions), "lstm": ev.mae_table(pred, true, dims, lengths, models, edges)}
-    constant = float(np.median(Recipe.from_settings(cfg["data"]).alphas))
     if spread is not None:
         result["uncertainty"] = ev.uncertainty_ranking(spread, np.abs(pred - true))
+    constant = float(np.median(Recipe.from_settings(cfg["data"]).alphas))
     result["constant"] = ev.mae_table(np.full(len(true), constant), true, dims, lengths, models, edges)
     if trajectories is not None:
         clip = cfg["infer"]["clip"]
@@ -226,7 +226,7 @@ def report_evaluation(args) -> None:
     _, pred, _ = andi_io.read_predictions(args.predictions)
     dims, true, models = andi_io.read_reference(args.reference)
     lengths = [t.shape[1] for t in andi_io.read_trajectories(args.trajectories)]
-    plots.evaluation({"alpha": pred}, true, dims, lengths, models, args.scatter, args.by_length, args.by_model)
+    plots.evaluation(pred, true, dims, lengths, models, args.scatter, args.by_length, args.by_model)
 
 
 def _ensemble(args):

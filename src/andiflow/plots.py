@@ -62,9 +62,9 @@ def calibration(scale_json, png) -> None:
     _save(fig, png)
 
 
-def evaluation(predictions: dict, true, dims, lengths, models, scatter_png, length_png, model_png) -> None:
+def evaluation(pred, true, dims, lengths, models, scatter_png, length_png, model_png) -> None:
     """Predicted against true alpha per dimension; MAE against length; MAE per diffusion model."""
-    pred, true, dims, lengths = (np.asarray(v) for v in (predictions["alpha"], true, dims, lengths))
+    pred, true, dims, lengths = (np.asarray(v) for v in (pred, true, dims, lengths))
     error = np.abs(pred - true)
     present = sorted(set(dims.tolist()))
 

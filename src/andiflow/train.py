@@ -47,7 +47,7 @@ class PlateauRule:
 def fold_rows(n: int, n_folds: int, fold: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(train rows, validation rows): one seeded permutation of the length's rows in n_folds parts."""
     if not 0 <= fold < n_folds:
-        raise ValueError(f"fold {fold} is outside 0..{n_folds - 1}")
+        raise settings_mod.SettingsError(f"fold {fold} is outside 0..{n_folds - 1} (train.n_folds is {n_folds})")
     parts = np.array_split(np.random.default_rng(seed).permutation(n), n_folds)
     return np.concatenate(parts[:fold] + parts[fold + 1 :]), parts[fold]
 
@@ -94,7 +94,7 @@ def train_fold(positions: np.ndarray, alpha: np.ndarray, fold: int, config: dict
         valid_mae = torch.mean(torch.abs(pred - y_valid)).item()
         history.append(dict(epoch=epoch, lr=lr, valid_loss=valid_loss, valid_mae=valid_mae,
                             seconds=round(time.perf_counter() - start, 3)))
-        log(f"Epoch: {epoch} LR: {lr:.6f} Valid Loss: {valid_loss:.4f} Valid MAE: {valid_mae:.4f}")
+        log(epoch_line(history[-1]))
         if state["best"] is None or valid_mae < state["best"]["valid_mae"]:
             state["best"] = dict(epoch=epoch, valid_mae=valid_mae, valid_loss=valid_loss,
                                  state_dict={k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
@@ -108,6 +108,12 @@ def train_fold(positions: np.ndarray, alpha: np.ndarray, fold: int, config: dict
         if state["done"]:
             break
     return dict(state["best"], model=config["model"], **identity), history
+
+
+def epoch_line(row: dict) -> str:
+    """The seed's log line for one epoch."""
+    return (f"Epoch: {row['epoch']} LR: {row['lr']:.6f} Valid Loss: {row['valid_loss']:.4f} "
+            f"Valid MAE: {row['valid_mae']:.4f}")
 
 
 def train_epoch(model, optimizer, x, y, batch_size: int, shuffle: torch.Generator, device: str,
@@ -169,8 +175,7 @@ def _resume(path, identity, fresh, model, optimizer, rule, shuffle, device, log)
     state = snapshot["state"]
     log(f"resuming after epoch {len(state['history']) - 1} from {path}")
     for row in state["history"]:
-        log(f"Epoch: {row['epoch']} LR: {row['lr']:.6f} Valid Loss: {row['valid_loss']:.4f} "
-            f"Valid MAE: {row['valid_mae']:.4f} (before resume)")
+        log(f"{epoch_line(row)} (before resume)")
     return state
 
 

@@ -72,15 +72,20 @@ def input_file(kind):
     return get
 
 
+def is_table(files):
+    """A CSV table of tracks (predicted one row per particle), not a task1.txt."""
+    return files["trajectories"].lower().endswith(".csv")
+
+
 def prediction_files():
-    return [f"results/predictions/{name}.{'csv' if files['trajectories'].lower().endswith('.csv') else 'txt'}"
+    return [f"results/predictions/{name}.{'csv' if is_table(files) else 'txt'}"
             for name, files in config["infer"]["inputs"].items()]
 
 
 def evaluated_inputs():
     """Inputs in the challenge's format that come with a reference."""
     return [name for name, files in config["infer"]["inputs"].items()
-            if "reference" in files and not files["trajectories"].lower().endswith(".csv")]
+            if "reference" in files and not is_table(files)]
 
 
 def calibration_set():
