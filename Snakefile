@@ -4,6 +4,8 @@
 
 from snakemake.utils import min_version, validate
 
+from andiflow.settings import check_config
+
 min_version("9.0")
 
 
@@ -11,6 +13,10 @@ configfile: "config/config.yaml"
 
 
 validate(config, "workflow/schemas/config.schema.yaml", set_default=True)
+check_config(config)
+
+
+workdir: config["workdir"]
 
 
 include: "workflow/rules/common.smk"
@@ -23,14 +29,15 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
-        "results/calibration/scale.json",
+        "results/ensemble/manifest.json",
         prediction_files(),
         expand("results/evaluation/{name}.json", name=evaluated_inputs()),
+        model_card(),
         "results/report/training_curves.png",
         "results/report/calibration.png",
         expand("results/report/{name}_predicted_vs_true.png", name=evaluated_inputs()),
-    default_target: True
 
 
 onsuccess:

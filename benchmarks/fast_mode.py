@@ -1,11 +1,11 @@
-"""Faster training at the seed's accuracy? At one length (the seed's L=300), train fold 0 with
-variants of the seed's settings and print, for each, samples/s, the wall time to the best epoch and
+"""Faster training at HNU's accuracy? At one length (HNU's L=300), train fold 0 with
+variants of HNU's settings and print, for each, samples/s, the wall time to the best epoch and
 the best validation MAE:
-  seed        batch 512, lr 1e-3, fp32 (the seed's settings)
+  hnu         batch 512, lr 1e-3, fp32 (HNU's settings)
   bf16        the same under bf16 autocast
   b2048       batch 2048, lr 2e-3 (lr scaled by the square root of the batch ratio)
   b2048-bf16  both
-  shared-4    the seed's settings, 4 folds training at once on the one GPU (as --resources gpu=4 would run
+  shared-4    HNU's settings, 4 folds training at once on the one GPU (as --resources gpu=4 would run
               them); samples/s is their sum
 samples/s counts training samples per second of epoch time (validation included). Reads the
 shards the workflow made, e.g. after `bash benchmarks/reproduce_l300.sh`:
@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 VARIANTS = {
-    "seed": {},
+    "hnu": {},
     "bf16": {"precision": "bf16"},
     "b2048": {"batch_size": 2048, "learning_rate": 0.002},
     "b2048-bf16": {"batch_size": 2048, "learning_rate": 0.002, "precision": "bf16"},
@@ -31,8 +31,21 @@ VARIANTS = {
 
 def train(shards, fold, train_settings, device, folder: Path) -> subprocess.Popen:
     output = folder / f"fold{fold}.pt"
-    command = [sys.executable, "-m", "andiflow.cli", "train", *map(str, shards), "--fold", str(fold),
-               "-o", str(output), "--device", device, "--settings", json.dumps({"train": train_settings})]
+    command = [
+        sys.executable,
+        "-m",
+        "andiflow.cli",
+        "train",
+        *map(str, shards),
+        "--fold",
+        str(fold),
+        "-o",
+        str(output),
+        "--device",
+        device,
+        "--settings",
+        json.dumps({"train": train_settings}),
+    ]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL)
 
 
@@ -42,8 +55,7 @@ def summary(name, histories, n_train) -> str:
     h = histories[0]
     best = int(h["valid_mae"].idxmin())
     to_best = h["seconds"].iloc[: best + 1].sum()
-    return (f"{name:<11} {rate:>12,.0f} {len(h):>7} {best:>5} {to_best:>13,.0f} "
-            f"{h['valid_mae'].iloc[best]:>9.4f}")
+    return f"{name:<11} {rate:>12,.0f} {len(h):>7} {best:>5} {to_best:>13,.0f} {h['valid_mae'].iloc[best]:>9.4f}"
 
 
 def main() -> None:
@@ -51,7 +63,7 @@ def main() -> None:
     parser.add_argument("shards", nargs="+")
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--variants", nargs="+", default=[*VARIANTS, "shared-4"])
-    parser.add_argument("--max-epochs", type=int, help="cap (default: none, the seed's stopping rule)")
+    parser.add_argument("--max-epochs", type=int, help="cap (default: none, HNU's stopping rule)")
     args = parser.parse_args()
     from andiflow import shards as shard_io
 

@@ -16,19 +16,29 @@ import torch
 
 from andiflow import andi_io, settings
 from andiflow.cli import main as andiflow
-from andiflow.ensemble import Ensemble
-from andiflow.model import AnDiLSTM, predict_in_batches
+from andiflow.ensemble import Ensemble, assemble
+from andiflow.model import build, predict_in_batches, save_checkpoint
 from andiflow.simulate import Recipe, simulate_challenge
 
 
 def write_models(folder: Path, lengths, folds) -> None:
+    """An ensemble of untrained models: inference costs the same whatever the weights."""
     config = settings.complete()["model"]
+    files = []
     for length in lengths:
         for fold in folds:
-            path = folder / f"L{length}" / f"fold{fold}.pt"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            torch.save({"state_dict": AnDiLSTM(**config).state_dict(), "length": length, "fold": fold,
-                        "model": config}, path)
+            files.append(folder / "trained" / f"L{length}" / f"fold{fold}.pt")
+            save_checkpoint(
+                files[-1],
+                config,
+                build(config).state_dict(),
+                length=length,
+                fold=fold,
+                epoch=0,
+                valid_mae=1.0,
+                n_train=0,
+            )
+    assemble(files, folder, name="untrained", settings=config, command="benchmarks/predict_throughput.py", scale=1.011)
 
 
 def write_trajectories(path: Path, n: int) -> list:
@@ -62,15 +72,23 @@ def main() -> None:
         tmp = Path(tmp)
         write_models(tmp / "models", lengths, folds)
         trajectories = write_trajectories(tmp / "task1.txt", args.n)
-        command = ["predict", str(tmp / "task1.txt"), "-o", str(tmp / "pred.txt"), "--models", str(tmp / "models"),
-                   "--scale", "1.011", "--device", args.device]
+        command = [
+            "predict",
+            str(tmp / "task1.txt"),
+            "-o",
+            str(tmp / "pred.txt"),
+            "--models",
+            str(tmp / "models"),
+            "--device",
+            args.device,
+        ]
         if args.threads:
             command += ["--threads", str(args.threads)]
         start = time.perf_counter()
         assert andiflow(command) == 0
         whole = time.perf_counter() - start
 
-        ensemble = Ensemble.load(tmp / "models", folds, args.device, config["infer"]["batch_values"])
+        ensemble = Ensemble.load(tmp / "models", args.device, config["infer"]["batch_values"])
         windows = ensemble.windows([axis for t in trajectories for axis in t])
         x = {Tn: batch.to(args.device) for Tn, (_, batch) in windows.items()}
         synchronize(args.device)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Reproduce the seed's L=300 fold-0 result on a GPU machine: generate 1.5 M trajectories (one job
-# per shard, all cores), train fold 0 with the seed's settings, keep the epoch table and timings.
+# Reproduce HNU's L=300 fold-0 result on a GPU machine: generate 1.5 M trajectories (one job
+# per shard, all cores), train fold 0 with HNU's settings, keep the epoch table and timings.
 #   bash benchmarks/reproduce_l300.sh [OUT_DIR]        (default: benchmarks/results)
 set -euo pipefail
 cd "$(dirname "$0")/.."

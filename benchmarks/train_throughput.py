@@ -17,7 +17,7 @@ import torch
 
 from andiflow import settings, shards
 from andiflow.cli import main as andiflow
-from andiflow.model import AnDiLSTM
+from andiflow.model import build
 from andiflow.train import place, train_epoch
 
 
@@ -32,7 +32,7 @@ def timed(device, step) -> float:
 
 
 def bare(length, n, batch, device) -> float:
-    model = AnDiLSTM().to(device)
+    model = build(settings.complete()["model"]).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     x, y = torch.randn(batch, length, device=device), torch.rand(batch, device=device)
 
@@ -49,11 +49,22 @@ def bare(length, n, batch, device) -> float:
 
 def project(length, n, batch, device, folder) -> float:
     with contextlib.redirect_stdout(io.StringIO()):
-        andiflow(["generate", "--length", str(length), "--n", str(n), "-o", str(folder / f"L{length}"),
-                  "--settings", f'{{"data": {{"shard_size": {n}}}}}'])
+        andiflow(
+            [
+                "generate",
+                "--length",
+                str(length),
+                "--n",
+                str(n),
+                "-o",
+                str(folder / f"L{length}"),
+                "--settings",
+                f'{{"data": {{"shard_size": {n}}}}}',
+            ]
+        )
     data = shards.open_length(sorted((folder / f"L{length}").glob("shard*.h5")))
     x, y = place(torch.from_numpy(data["positions"]), device), place(torch.from_numpy(data["alpha"]), device)
-    model = AnDiLSTM().to(device)
+    model = build(settings.complete()["model"]).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     shuffle = torch.Generator().manual_seed(0)
     warm = slice(0, 3 * batch)

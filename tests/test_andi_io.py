@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from andiflow.andi_io import InputFileError, read_reference, read_trajectories, write_trajectories
+from andiflow.andi_io import InputFileError, read_predictions, read_reference, read_trajectories, write_trajectories
 
 
 def test_reads_mixed_dimensions_crlf_and_integer_dims(tmp_path):
@@ -28,15 +28,18 @@ def test_reference_with_and_without_models(tmp_path):
     assert read_reference(tmp_path / "b.txt")[2] == ["fbm", "sbm"]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("1;0;1;x;3\n", r":1: field 4 is not a number: 'x'"),
-    ("1;0;1;2\n1;0;nan;2\n", r":2: field 3 is 'nan', not a finite number"),
-    ("1;0;inf;2\n", r":1: field 3 is 'inf', not a finite number"),
-    ("4;0;1;2;3\n", r":1: dimension must be 1, 2 or 3, found 4"),
-    ("2;0;1;2\n", r":1: 3 coordinates cannot be split into 2 dimensions"),
-    ("1;0;1\n\n1;0;1\n", r":2: empty line"),
-    ("", r": the file is empty"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("1;0;1;x;3\n", r":1: field 4 is not a number: 'x'"),
+        ("1;0;1;2\n1;0;nan;2\n", r":2: field 3 is 'nan', not a finite number"),
+        ("1;0;inf;2\n", r":1: field 3 is 'inf', not a finite number"),
+        ("4;0;1;2;3\n", r":1: dimension must be 1, 2 or 3, found 4"),
+        ("2;0;1;2\n", r":1: 3 coordinates cannot be split into 2 dimensions"),
+        ("1;0;1\n\n1;0;1\n", r":2: empty line"),
+        ("", r": the file is empty"),
+    ],
+)
 def test_bad_lines_name_file_and_line(tmp_path, text, message):
     path = tmp_path / "bad.txt"
     path.write_text(text)
@@ -47,3 +50,39 @@ def test_bad_lines_name_file_and_line(tmp_path, text, message):
 def test_missing_file(tmp_path):
     with pytest.raises(InputFileError, match="nope.txt: no such file"):
         read_trajectories(tmp_path / "nope.txt")
+
+
+def test_byte_order_mark_is_accepted(tmp_path):
+    (tmp_path / "task1.txt").write_bytes(b"\xef\xbb\xbf1.0;0;1;2\r\n2;0;1;2;3;4;5\r\n")
+    t = read_trajectories(tmp_path / "task1.txt")
+    np.testing.assert_array_equal(t[0], [[0, 1, 2]])
+    (tmp_path / "ref1.txt").write_bytes(b"\xef\xbb\xbf1;0.50\n")
+    assert read_reference(tmp_path / "ref1.txt")[1].tolist() == [0.5]
+    (tmp_path / "pred.txt").write_bytes(b"\xef\xbb\xbf1;0.5000;0.1000\n")
+    assert read_predictions(tmp_path / "pred.txt")["std"].tolist() == [0.1]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        np.random.default_rng(1).integers(0, 256, 200, dtype=np.uint8).tobytes() + b"\0",
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10",
+        b"1;0.5\n1;\xe9\n",  # Latin-1, not UTF-8
+    ],
+)
+@pytest.mark.parametrize("reader", [read_trajectories, read_reference, read_predictions])
+def test_binary_file_is_one_error(tmp_path, content, reader):
+    path = tmp_path / "data.bin"
+    path.write_bytes(content)
+    with pytest.raises(InputFileError, match=r"data.bin is not a text file \("):
+        reader(path)
+
+
+def test_a_trajectory_that_never_moves_on_an_axis(tmp_path):
+    path = tmp_path / "task1.txt"
+    path.write_text("1;0;1;2\n2;0;1;2;5;5;5\n")
+    with pytest.raises(InputFileError, match=r"task1.txt:2: positions never move on axis y: alpha is undefined"):
+        read_trajectories(path)
+    path.write_text("1;3;3;3\n")
+    with pytest.raises(InputFileError, match=r"task1.txt:1: positions never move on axis x"):
+        read_trajectories(path)

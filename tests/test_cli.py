@@ -4,10 +4,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from andiflow.cli import main
-from andiflow.model import AnDiLSTM
+from andiflow.ensemble import assemble
+from andiflow.model import build, save_checkpoint
 
 SMALL = json.dumps({"data": {"shard_size": 40}})
 
@@ -19,8 +19,24 @@ def _digest(path):
 def test_generate_is_bit_identical_whatever_the_split_into_jobs(tmp_path):
     assert main(["generate", "--length", "10", "--n", "100", "-o", str(tmp_path / "all"), "--settings", SMALL]) == 0
     for shard in (2, 0, 1):
-        assert main(["generate", "--length", "10", "--n", "100", "--shard", str(shard),
-                     "-o", str(tmp_path / "one"), "--settings", SMALL]) == 0
+        assert (
+            main(
+                [
+                    "generate",
+                    "--length",
+                    "10",
+                    "--n",
+                    "100",
+                    "--shard",
+                    str(shard),
+                    "-o",
+                    str(tmp_path / "one"),
+                    "--settings",
+                    SMALL,
+                ]
+            )
+            == 0
+        )
     for shard in range(3):
         name = f"shard{shard}.h5"
         assert _digest(tmp_path / "all" / name) == _digest(tmp_path / "one" / name)
@@ -29,21 +45,45 @@ def test_generate_is_bit_identical_whatever_the_split_into_jobs(tmp_path):
 
 @pytest.fixture
 def models(tmp_path):
-    """A random 2-length, 2-fold ensemble: enough to exercise predict end to end."""
+    """A random 2-length, 2-fold ensemble with a scale and an interval table: enough to exercise predict
+    end to end."""
+    settings = {"kind": "lstm", "hidden_size": 8, "num_layers": 3, "dropout": 0.2}
+    files = []
     for length in (10, 20):
         for fold in (0, 1):
-            path = tmp_path / "models" / f"L{length}" / f"fold{fold}.pt"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            cfg = {"hidden_size": 8, "num_layers": 3, "dropout": 0.2}
-            torch.save({"state_dict": AnDiLSTM(**cfg).state_dict(), "length": length, "fold": fold,
-                        "model": cfg}, path)
+            files.append(tmp_path / "trained" / f"L{length}" / f"fold{fold}.pt")
+            save_checkpoint(
+                files[-1],
+                settings,
+                build(settings).state_dict(),
+                length=length,
+                fold=fold,
+                epoch=0,
+                valid_mae=0.5,
+                n_train=1,
+            )
+    residuals = list(np.linspace(-0.5, 0.5, 99))
+    table = {
+        "length_edges": [10, 1000],
+        "spread_bins": 1,
+        "level": 0.9,
+        "spread_edges": {f"{d}|10-999": [] for d in (1, 2, 3)},
+        "residuals": {f"{d}|10-999|0": residuals for d in (1, 2, 3)},
+    }
+    assemble(files, tmp_path / "models", name="random", settings={}, command="none", scale=1.0, intervals=table)
     return tmp_path / "models"
 
 
 def test_predict_writes_one_line_per_trajectory(tmp_path, models, rng):
     task = tmp_path / "task1.txt"
-    task.write_text("1;" + ";".join(map(str, rng.normal(size=15))) + "\r\n"
-                    + "3.0;" + ";".join(map(str, rng.normal(size=3 * 25))) + "\r\n")
+    task.write_text(
+        "1;"
+        + ";".join(map(str, rng.normal(size=15)))
+        + "\r\n"
+        + "3.0;"
+        + ";".join(map(str, rng.normal(size=3 * 25)))
+        + "\r\n"
+    )
     out = tmp_path / "pred.txt"
     assert main(["predict", str(task), "-o", str(out), "--models", str(models), "--scale", "1.011"]) == 0
     lines = out.read_text().splitlines()
@@ -51,16 +91,22 @@ def test_predict_writes_one_line_per_trajectory(tmp_path, models, rng):
     assert all(0.05 <= float(line.split(";")[1]) <= 2 for line in lines)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("1;0;1;x;3;4;5;6;7;8;9;10\n", "task1.txt:1: field 4 is not a number"),
-    ("1;" + "1;" * 10 + "nan\n", "task1.txt:1: field 12 is 'nan'"),
-    ("1;" + "1;" * 10 + "inf\n", "task1.txt:1: field 12 is 'inf'"),
-    ("5;" + "1;" * 10 + "1\n", "task1.txt:1: dimension must be 1, 2 or 3"),
-    ("2;" + "1;" * 20 + "1\n", "task1.txt:1: 21 coordinates cannot be split into 2"),
-    ("1;" + "1;" * 10 + "1\n1;1;2;3\n", "task1.txt:2: trajectory of length 3 is shorter than the shortest trained length (10)"),
-    ("", "task1.txt: the file is empty"),
-    (None, "task1.txt: no such file"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("1;0;1;x;3;4;5;6;7;8;9;10\n", "task1.txt:1: field 4 is not a number"),
+        ("1;" + "1;" * 10 + "nan\n", "task1.txt:1: field 12 is 'nan'"),
+        ("1;" + "1;" * 10 + "inf\n", "task1.txt:1: field 12 is 'inf'"),
+        ("5;" + "1;" * 10 + "1\n", "task1.txt:1: dimension must be 1, 2 or 3"),
+        ("2;" + "1;" * 20 + "1\n", "task1.txt:1: 21 coordinates cannot be split into 2"),
+        (
+            "1;" + "1;2;" * 5 + "1\n1;1;2;3\n",
+            "task1.txt:2: trajectory of length 3 is shorter than the shortest trained length (10)",
+        ),
+        ("", "task1.txt: the file is empty"),
+        (None, "task1.txt: no such file"),
+    ],
+)
 def test_bad_input_exits_with_a_message_and_writes_nothing(tmp_path, models, capsys, text, message):
     task = tmp_path / "task1.txt"
     if text is not None:
@@ -76,13 +122,25 @@ def test_evaluate_reports_overall_per_dim_length_model(tmp_path, capsys):
     (tmp_path / "ref1.txt").write_text("1;0.50;fbm\n2;1.50;lw\n")
     (tmp_path / "pred.txt").write_text("1;0.60\n2;1.30\n")
     out = tmp_path / "ev.json"
-    assert main(["evaluate", str(tmp_path / "pred.txt"), str(tmp_path / "ref1.txt"),
-                 "--trajectories", str(tmp_path / "task1.txt"), "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                str(tmp_path / "pred.txt"),
+                str(tmp_path / "ref1.txt"),
+                "--trajectories",
+                str(tmp_path / "task1.txt"),
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     result = json.loads(out.read_text())
-    assert result["lstm"]["mae"] == pytest.approx(0.15)
-    assert result["lstm"]["by_dim"]["2"]["mae"] == pytest.approx(0.2)
-    assert set(result["lstm"]["by_length"]) == {"10-49"}
-    assert result["lstm"]["by_model"]["fbm"]["mae"] == pytest.approx(0.1)
+    assert result["model"]["mae"] == pytest.approx(0.15)
+    assert result["model"]["by_dim"]["2"]["mae"] == pytest.approx(0.2)
+    assert set(result["model"]["by_length"]) == {"10-49"}
+    assert result["model"]["by_model"]["fbm"]["mae"] == pytest.approx(0.1)
     assert {"constant", "tamsd"} <= set(result)
     assert "andiflow" in capsys.readouterr().out
 
@@ -100,11 +158,23 @@ def test_predict_a_table_of_tracks(tmp_path, models, rng, capsys):
         frames = np.arange(n) if pid != 2 else np.r_[0:6, 8:14]
         rows += [(pid, f, *rng.normal(size=dims)) for f in frames]
     table = tmp_path / "tracks.csv"
-    pd.DataFrame(rows, columns=["particle", "frame", "x", "y"]).sample(frac=1, random_state=1).to_csv(table, index=False)
+    pd.DataFrame(rows, columns=["particle", "frame", "x", "y"]).sample(frac=1, random_state=1).to_csv(
+        table, index=False
+    )
     out = tmp_path / "alphas.csv"
     assert main(["predict", str(table), "-o", str(out), "--models", str(models), "--scale", "1"]) == 0
     result = pd.read_csv(out)
-    assert list(result.columns) == ["particle", "dim", "n_points", "alpha", "alpha_std", "note"]
+    assert list(result.columns) == [
+        "particle",
+        "dim",
+        "n_points",
+        "alpha",
+        "alpha_std",
+        "alpha_low",
+        "alpha_high",
+        "note",
+    ]
+    assert (result["alpha_low"].dropna() <= result["alpha"].dropna()).all()
     assert result["n_points"].tolist() == [30, 5, 12] and set(result["dim"]) == {2}
     assert result["alpha"].notna().tolist() == [True, False, True]
     assert (result["alpha_std"].dropna() >= 0).all()
@@ -118,7 +188,9 @@ def test_evaluate_ranks_errors_by_spread(tmp_path, capsys):
     true = np.linspace(0.1, 1.9, 20)
     errors = np.linspace(0.0, 0.5, 20)
     (tmp_path / "pred.txt").write_text("".join(f"1;{t + e:.4f};{e:.4f}\n" for t, e in zip(true, errors)))
-    assert main(["evaluate", str(tmp_path / "pred.txt"), str(tmp_path / "ref1.txt"), "-o", str(tmp_path / "e.json")]) == 0
+    assert (
+        main(["evaluate", str(tmp_path / "pred.txt"), str(tmp_path / "ref1.txt"), "-o", str(tmp_path / "e.json")]) == 0
+    )
     u = json.loads((tmp_path / "e.json").read_text())["uncertainty"]
     assert u["spearman"] > 0.99 and u["mae_most_certain"] < u["mae_least_certain"]
     assert "Spearman" in capsys.readouterr().out
@@ -135,3 +207,15 @@ def test_train_refuses_a_fold_outside_the_split(tmp_path, capsys):
     assert main(["train", str(tmp_path / "shard0.h5"), "--fold", "5", "-o", str(tmp_path / "m.pt")]) == 2
     assert "fold 5 is outside 0..4" in capsys.readouterr().err
     assert not (tmp_path / "m.pt").exists()
+
+
+def test_predict_with_intervals(tmp_path, models, rng):
+    task = tmp_path / "task1.txt"
+    task.write_text("".join("2;" + ";".join(map(str, rng.normal(size=2 * 30))) + "\n" for _ in range(3)))
+    out = tmp_path / "pred.txt"
+    assert main(["predict", str(task), "-o", str(out), "--models", str(models), "--with-std", "--interval", "0.9"]) == 0
+    for line in out.read_text().splitlines():
+        dim, alpha, std, low, high = map(float, line.split(";"))
+        assert dim == 2 and low <= alpha <= high and std >= 0
+        r = 0.5 - 4 / 98  # the 5th and 95th of 99 residuals: floor/ceil of (n + 1)(1 -/+ 0.9) / 2
+        assert high - low == pytest.approx(min(alpha + r, 2) - max(alpha - r, 0.05), abs=2e-4)

@@ -3,8 +3,9 @@ import pytest
 import torch
 from torch import nn
 
-from andiflow.ensemble import Ensemble, ModelFileError, finish, load_model
-from andiflow.model import AnDiLSTM
+from andiflow.ensemble import Ensemble, assemble, finish
+from andiflow.errors import InputFileError, ModelFileError
+from andiflow.model import AnDiLSTM, build, load_checkpoint, save_checkpoint
 from andiflow.normalize import zscore
 
 
@@ -69,20 +70,46 @@ def test_finish_scales_then_clips():
     np.testing.assert_allclose(finish(np.array([0.01, 1.0, 1.99]), 1.011, (0.05, 2.0)), [0.05, 1.011, 2.0])
 
 
+SETTINGS = {"kind": "lstm", "hidden_size": 4, "num_layers": 3, "dropout": 0.2}
+
+
 def _save(path, length, fold):
-    model = AnDiLSTM(hidden_size=4)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"state_dict": model.state_dict(), "length": length, "fold": fold,
-                "model": {"hidden_size": 4, "num_layers": 3, "dropout": 0.2}}, path)
+    meta = dict(length=length, fold=fold, epoch=0, valid_mae=0.5, n_train=1, warm_start=None)
+    save_checkpoint(path, SETTINGS, build(SETTINGS).state_dict(), **meta)
+    return path
 
 
-def test_load_checks_metadata_against_path(tmp_path):
+def _ensemble(folder, members):
+    files = [_save(folder / "trained" / f"L{L}" / f"fold{k}.pt", L, k) for L, k in members]
+    assemble(files, folder / "ens", name="test", settings={}, command="none", scale=1.0)
+    return folder / "ens"
+
+
+def test_manifest_names_the_members_and_a_stray_file_is_ignored(tmp_path):
+    folder = _ensemble(tmp_path, [(10, 0), (20, 0)])
+    _save(folder / "L50" / "fold0.pt", 50, 0)  # e.g. left by another config
+    _save(folder / "L10" / "fold1.pt", 10, 1)
+    ens = Ensemble.load(folder)
+    assert list(ens.lengths) == [10, 20] and all(len(m) == 1 for m in ens.members_of.values())
+    assert ens.manifest["scale"] == 1.0
+
+
+def test_a_changed_member_is_refused(tmp_path):
+    folder = _ensemble(tmp_path, [(10, 0)])
+    _save(folder / "L10" / "fold0.pt", 10, 0)  # other random weights, same name
+    with pytest.raises(ModelFileError, match="L10/fold0.pt: checksum differs"):
+        Ensemble.load(folder)
+
+
+def test_a_folder_without_manifest_is_refused(tmp_path):
     _save(tmp_path / "L10" / "fold0.pt", 10, 0)
-    model, meta = load_model(tmp_path / "L10" / "fold0.pt")
-    assert meta["length"] == 10
-    _save(tmp_path / "L20" / "fold1.pt", 20, 0)
-    with pytest.raises(ModelFileError, match="L20/fold1.pt.*does not match its path"):
-        load_model(tmp_path / "L20" / "fold1.pt")
+    with pytest.raises(ModelFileError, match="no ensemble here"):
+        Ensemble.load(tmp_path)
+
+
+def test_checkpoints_carry_kind_and_settings(tmp_path):
+    model, meta = load_checkpoint(_save(tmp_path / "m.pt", 10, 0))
+    assert meta["model"] == SETTINGS and isinstance(model, AnDiLSTM) and meta["length"] == 10
 
 
 def test_load_refuses_files_that_would_run_code(tmp_path):
@@ -90,12 +117,16 @@ def test_load_refuses_files_that_would_run_code(tmp_path):
     path.parent.mkdir()
     torch.save({"length": 10, "fold": 0, "payload": WindowLength()}, path)  # a pickled class
     with pytest.raises(ModelFileError, match="not a readable andiflow model"):
-        load_model(path)
+        load_checkpoint(path)
 
 
 def test_every_length_needs_the_same_folds(tmp_path):
-    for L, fold in [(10, 0), (10, 1), (20, 0)]:
-        _save(tmp_path / f"L{L}" / f"fold{fold}.pt", L, fold)
-    with pytest.raises(ModelFileError, match="L20: has folds \\[0\\], expected \\[0, 1\\]"):
-        Ensemble.load(tmp_path)
-    assert list(Ensemble.load(tmp_path, folds=[0]).lengths) == [10, 20]
+    folder = _ensemble(tmp_path, [(10, 0), (10, 1), (20, 0)])
+    with pytest.raises(ModelFileError, match="different folds"):
+        Ensemble.load(folder)
+
+
+def test_the_library_refuses_series_shorter_than_the_shortest_length():
+    ens = Ensemble({10: [WindowLength()], 20: [WindowLength()]})
+    with pytest.raises(InputFileError, match="series 1 has 9 points"):
+        ens.predict([np.zeros((1, 12)), np.zeros((1, 9))])

@@ -23,8 +23,21 @@ def shard(tmp_path_factory):
 
 
 def train_command(shard, output):
-    return [sys.executable, "-m", "andiflow.cli", "train", str(shard), "--fold", "0", "-o", str(output),
-            "--threads", "1", "--settings", SETTINGS]
+    return [
+        sys.executable,
+        "-m",
+        "andiflow.cli",
+        "train",
+        str(shard),
+        "--fold",
+        "0",
+        "-o",
+        str(output),
+        "--threads",
+        "1",
+        "--settings",
+        SETTINGS,
+    ]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
@@ -52,8 +65,7 @@ def test_killed_training_resumes_to_the_same_weights(tmp_path, shard, sig):
     for key in a["state_dict"]:
         assert torch.equal(a["state_dict"][key], b["state_dict"][key]), key
     columns = ["epoch", "lr", "valid_loss", "valid_mae"]  # all but the seconds each epoch took
-    assert (pd.read_csv(whole.with_suffix(".csv"))[columns]
-            .equals(pd.read_csv(resumed.with_suffix(".csv"))[columns]))
+    assert pd.read_csv(whole.with_suffix(".csv"))[columns].equals(pd.read_csv(resumed.with_suffix(".csv"))[columns])
 
 
 def test_a_resume_file_for_other_settings_is_not_used(tmp_path, shard):
@@ -70,9 +82,22 @@ def test_a_resume_file_for_other_settings_is_not_used(tmp_path, shard):
 def test_killed_generation_leaves_no_shard_and_reruns_bit_identical(tmp_path):
     """Killed while it simulates its second shard: the first is whole, the second absent; run again,
     both are bit-identical to an uninterrupted run."""
+
     def command(folder):
-        return [sys.executable, "-m", "andiflow.cli", "generate", "--length", "300", "--n", "24000",
-                "-o", str(folder), "--settings", '{"data": {"shard_size": 12000}}']
+        return [
+            sys.executable,
+            "-m",
+            "andiflow.cli",
+            "generate",
+            "--length",
+            "300",
+            "--n",
+            "24000",
+            "-o",
+            str(folder),
+            "--settings",
+            '{"data": {"shard_size": 12000}}',
+        ]
 
     process = subprocess.Popen(command(tmp_path / "killed"), stdout=subprocess.PIPE, text=True)
     assert process.stdout.readline().startswith("L=300 shard 1/2")

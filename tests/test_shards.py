@@ -5,8 +5,12 @@ from andiflow.shards import ShardError, open_length, read_shard, write_shard
 
 
 def _arrays(n=5, L=7):
-    return dict(positions=np.arange(n * L, dtype=np.float32).reshape(n, L), alpha=np.ones(n, np.float32),
-                model=np.zeros(n, np.int8), sigma=np.full(n, 0.5, np.float32))
+    return dict(
+        positions=np.arange(n * L, dtype=np.float32).reshape(n, L),
+        alpha=np.ones(n, np.float32),
+        model=np.zeros(n, np.int8),
+        sigma=np.full(n, 0.5, np.float32),
+    )
 
 
 def test_round_trip(tmp_path):

@@ -2,13 +2,118 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from andiflow.andi_io import InputFileError
-from andiflow.tracks import read_tracks
+from andiflow.errors import InputFileError
+from andiflow.tracks import FORMATS, detect_format, read_tracks
 
 
 def _write(path, rows, columns=("particle", "frame", "x", "y")):
     pd.DataFrame(rows, columns=columns).to_csv(path, index=False)
     return path
+
+
+# TrackMate 7's "Spots" table export: feature keys, then names, short names and units; rows in no order;
+# spot 9 is in no track; POSITION_Z is 0 everywhere (2D data).
+TRACKMATE_CSV = """\
+LABEL,ID,TRACK_ID,QUALITY,POSITION_X,POSITION_Y,POSITION_Z,POSITION_T,FRAME,RADIUS,VISIBILITY,MANUAL_SPOT_COLOR,MEAN_INTENSITY_CH1
+Label,Spot ID,Track ID,Quality,X,Y,Z,T,Frame,Radius,Visibility,Manual spot color,Mean intensity ch1
+Label,Spot ID,Track ID,Quality,X,Y,Z,T,Frame,R,Visibility,Spot color,Mean ch1
+,,,(quality),(micron),(micron),(micron),(sec),,(micron),,,(counts)
+ID7,7,1,40.1,5.0,6.0,0.0,0.4,4,0.5,1,,120.0
+ID2,2,0,50.2,1.5,2.5,0.0,0.2,2,0.5,1,,110.0
+ID9,9,,12.0,9.0,9.0,0.0,0.2,2,0.5,1,,80.0
+ID0,0,0,51.0,0.5,1.5,0.0,0.0,0,0.5,1,,100.0
+ID6,6,1,41.3,4.0,7.0,0.0,0.6,6,0.5,1,,121.0
+ID1,1,0,49.9,1.0,2.0,0.0,0.1,1,0.5,1,,105.0
+ID5,5,1,42.0,4.5,6.5,0.0,0.5,5,0.5,1,,119.0
+"""
+
+
+def _spot(spot_id, frame, x, y, **extra):
+    attributes = dict(
+        ID=spot_id,
+        name=f"ID{spot_id}",
+        STD_INTENSITY_CH1="1.0",
+        QUALITY="5.0",
+        POSITION_T=f"{frame * 0.1}",
+        POSITION_X=x,
+        POSITION_Y=y,
+        FRAME=frame,
+        RADIUS="0.5",
+        VISIBILITY="1",
+        POSITION_Z="0.0",
+        **extra,
+    )
+    return "<Spot " + " ".join(f'{k}="{v}"' for k, v in attributes.items()) + " />"
+
+
+def _edge(source, target):
+    return (
+        f'<Edge SPOT_SOURCE_ID="{source}" SPOT_TARGET_ID="{target}" LINK_COST="1.0" EDGE_TIME="0.5" '
+        'EDGE_X_LOCATION="1.0" EDGE_Y_LOCATION="1.0" />'
+    )
+
+
+def _trackmate_xml(filtered=("0", "2"), spots=None):
+    """A TrackMate 7 model file: track 0 = spots 10, 11, 12 (frames 0-2), track 1 = spots 20, 21, track 2 =
+    spots 30-33 (frames 1-4); spots listed out of frame order, edges out of order."""
+    spots = spots or {
+        2: [_spot(12, 2, 1.2, 2.2), _spot(31, 2, 3.2, 4.2), _spot(21, 2, 7.0, 8.5)],
+        0: [_spot(10, 0, 1.0, 2.0), _spot(40, 0, 9.0, 9.0)],
+        1: [_spot(30, 1, 3.0, 4.0), _spot(11, 1, 1.1, 2.1), _spot(20, 1, 7.5, 8.0)],
+        4: [_spot(33, 4, 3.6, 4.6)],
+        3: [_spot(32, 3, 3.4, 4.4)],
+    }
+    all_spots = "".join(f'<SpotsInFrame frame="{f}">{"".join(s)}</SpotsInFrame>' for f, s in spots.items())
+    tracks = {"0": [(11, 12), (10, 11)], "1": [(20, 21)], "2": [(32, 33), (30, 31), (31, 32)]}
+    all_tracks = "".join(
+        f'<Track name="Track_{t}" TRACK_ID="{t}" TRACK_INDEX="{t}" NUMBER_SPOTS="3">'
+        + "".join(_edge(*e) for e in edges)
+        + "</Track>"
+        for t, edges in tracks.items()
+    )
+    kept = (
+        ""
+        if filtered is None
+        else ("<FilteredTracks>" + "".join(f'<TrackID TRACK_ID="{t}" />' for t in filtered) + "</FilteredTracks>")
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<TrackMate version="7.11.1">
+  <Log>TrackMate v7.11.1 started on: ...</Log>
+  <Model spatialunits="micron" timeunits="sec">
+    <FeatureDeclarations><SpotFeatures><Feature feature="QUALITY" name="Quality" shortname="Quality"
+      dimension="QUALITY" isint="false" /></SpotFeatures></FeatureDeclarations>
+    <AllSpots nspots="12">{all_spots}</AllSpots>
+    <AllTracks>{all_tracks}</AllTracks>
+    {kept}
+  </Model>
+  <Settings><ImageData filename="cells.tif" folder="/data/" width="512" height="512" nslices="1"
+    nframes="5" pixelwidth="0.1" pixelheight="0.1" voxeldepth="1.0" timeinterval="0.1" /></Settings>
+  <GUIState state="ConfigureViews" />
+</TrackMate>
+"""
+
+
+# TrackMate's "Export tracks to XML" (ISBI 2012 challenge format); particle 1 misses frame 2.
+TRACKS_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<Tracks nTracks="2" spaceUnits="micron" frameInterval="0.1" timeUnits="sec"
+ generationDateTime="Mon, 1 Jan 2024 10:00:00" from="TrackMate v7.11.1">
+  <particle nSpots="3">
+    <detection t="0" x="1.0" y="2.0" z="0.0" />
+    <detection t="2" x="1.2" y="2.4" z="0.0" />
+    <detection t="1" x="1.1" y="2.2" z="0.0" />
+  </particle>
+  <particle nSpots="3">
+    <detection t="0" x="5.0" y="6.0" z="0.0" />
+    <detection t="1" x="5.5" y="6.5" z="0.0" />
+    <detection t="3" x="6.0" y="7.0" z="0.0" />
+  </particle>
+</Tracks>
+"""
+
+BINARIES = {
+    "random.bin": np.random.default_rng(3).integers(0, 256, 200, dtype=np.uint8).tobytes() + b"\0",
+    "image.png": b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x06\0\0\0\x1f\xf3\xffa",
+}
 
 
 def test_particles_sorted_and_frames_sorted_within_each(tmp_path):
@@ -17,14 +122,36 @@ def test_particles_sorted_and_frames_sorted_within_each(tmp_path):
     assert tracks.particles == [3, 7]
     np.testing.assert_array_equal(tracks.trajectories[1], [[0, 1, 2], [0, 10, 20]])
     assert tracks.trajectories[0].shape == (2, 1) and tracks.gaps == []
+    assert tracks.still == [3]  # a single point never moves
 
 
 def test_dimension_from_the_columns_present(tmp_path):
-    path = _write(tmp_path / "t.csv", [(1, 0, 0.0, 1.0, 2.0), (1, 1, 1.0, 1.0, 2.0)],
-                  ("particle", "frame", "x", "y", "z"))
+    path = _write(
+        tmp_path / "t.csv", [(1, 0, 0.0, 1.0, 2.0), (1, 1, 1.0, 1.5, 2.5)], ("particle", "frame", "x", "y", "z")
+    )
     assert read_tracks(path).trajectories[0].shape == (3, 2)
     path = _write(tmp_path / "one.csv", [(1, 0, 0.0), (1, 1, 1.0)], ("particle", "frame", "x"))
     assert read_tracks(path).trajectories[0].shape == (1, 2)
+
+
+def test_a_column_that_never_moves_is_not_a_dimension(tmp_path):
+    path = _write(
+        tmp_path / "t.csv",
+        [(1, 0, 0.0, 1.0, 5.0), (1, 1, 1.0, 1.5, 5.0), (2, 0, 3.0, 2.0, 5.0)],
+        ("particle", "frame", "x", "y", "z"),
+    )
+    tracks = read_tracks(path)
+    np.testing.assert_array_equal(tracks.trajectories[0], [[0, 1], [1, 1.5]])
+    path = _write(tmp_path / "flat.csv", [(1, 0, 2.0, 1.0), (1, 1, 2.0, 1.0)])
+    with pytest.raises(InputFileError, match=r"flat.csv: positions never move on any axis \(x, y\)"):
+        read_tracks(path)
+
+
+def test_a_particle_still_on_one_axis_is_listed(tmp_path):
+    path = _write(tmp_path / "t.csv", [(1, 0, 0.0, 1.0), (1, 1, 1.0, 2.0), (2, 0, 3.0, 4.0), (2, 1, 3.5, 4.0)])
+    tracks = read_tracks(path)
+    assert tracks.still == [2] and tracks.particles == [1, 2]
+    assert tracks.trajectories[1].shape == (2, 2)
 
 
 def test_gaps_are_reported(tmp_path):
@@ -35,18 +162,38 @@ def test_gaps_are_reported(tmp_path):
 
 
 def test_column_names_can_be_given(tmp_path):
-    path = _write(tmp_path / "t.csv", [(1, 0, 0.0, 1.0)], ("track_id", "t", "X", "Y"))
+    path = _write(tmp_path / "t.csv", [(1, 0, 0.0, 1.0), (1, 1, 0.5, 2.0)], ("track_id", "t", "X", "Y"))
     tracks = read_tracks(path, particle="track_id", frame="t", positions=("X", "Y"))
-    assert tracks.trajectories[0].shape == (2, 1)
+    assert tracks.trajectories[0].shape == (2, 2)
 
 
-@pytest.mark.parametrize("rows, columns, message", [
-    ([(1, 0, 0.0)], ("id", "frame", "x"), ": no column 'particle'"),
-    ([(1, 0, 0.0)], ("particle", "time", "x"), ": no column 'frame'"),
-    ([(1, 0, 0.0)], ("particle", "frame", "pos"), ": no column 'x'"),
-    ([(1, 0, 0.0, 1.0), (1, 1, np.nan, 1.0)], ("particle", "frame", "x", "y"), ":3: column 'x' is nan"),
-    ([(1, 0, 0.0, 1.0), (1, 0, 2.0, 1.0)], ("particle", "frame", "x", "y"), ":3: particle 1 has frame 0 twice"),
-])
+def test_tab_separated_table_with_byte_order_mark(tmp_path):
+    path = tmp_path / "t.tsv"
+    path.write_bytes(b"\xef\xbb\xbfparticle\tframe\tx\ty\r\n1\t0\t0.0\t1.0\r\n1\t1\t0.5\t2.0\r\n")
+    assert detect_format(path) == "table"
+    np.testing.assert_array_equal(read_tracks(path).trajectories[0], [[0, 0.5], [1, 2]])
+
+
+@pytest.mark.parametrize(
+    "rows, columns, message",
+    [
+        ([(1, 0, 0.0)], ("id", "frame", "x"), ": no column 'particle'"),
+        ([(1, 0, 0.0)], ("particle", "time", "x"), ": no column 'frame'"),
+        ([(1, 0, 0.0)], ("particle", "frame", "pos"), ": no column 'x'"),
+        ([(1, 0, 0.0, 1.0), (1, 1, np.nan, 1.0)], ("particle", "frame", "x", "y"), ":3: column 'x' is nan"),
+        (
+            [(1, 0, 0.0, 1.0), (1, 1, "inf", 1.0)],
+            ("particle", "frame", "x", "y"),
+            ":3: column 'x' is inf, not a finite number",
+        ),
+        ([(1, 0, 0.0, 1.0), (1, 0, 2.0, 1.0)], ("particle", "frame", "x", "y"), ":3: particle 1 has frame 0 twice"),
+        (
+            [(1, 0, 0.0, 1.0), (np.nan, 1, 2.0, 1.0)],
+            ("particle", "frame", "x", "y"),
+            ":3: column 'particle' is missing",
+        ),
+    ],
+)
 def test_bad_tables_name_file_row_and_column(tmp_path, rows, columns, message):
     path = _write(tmp_path / "bad.csv", rows, columns)
     with pytest.raises(InputFileError, match="bad.csv" + message):
@@ -54,8 +201,120 @@ def test_bad_tables_name_file_row_and_column(tmp_path, rows, columns, message):
 
 
 def test_empty_and_missing(tmp_path):
-    (tmp_path / "empty.csv").write_text("")
-    with pytest.raises(InputFileError, match="empty.csv: not a readable CSV"):
+    (tmp_path / "empty.csv").write_text("\n")
+    with pytest.raises(InputFileError, match="empty.csv: the file is empty"):
         read_tracks(tmp_path / "empty.csv")
     with pytest.raises(InputFileError, match="nope.csv: no such file"):
         read_tracks(tmp_path / "nope.csv")
+
+
+def test_trackmate_spots_csv(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(TRACKMATE_CSV)
+    assert detect_format(path) == "trackmate-csv"
+    tracks = read_tracks(path)
+    assert tracks.particles == [0, 1] and tracks.gaps == [] and tracks.still == []
+    np.testing.assert_array_equal(tracks.trajectories[0], [[0.5, 1.0, 1.5], [1.5, 2.0, 2.5]])  # no z
+    np.testing.assert_array_equal(tracks.trajectories[1], [[5.0, 4.5, 4.0], [6.0, 6.5, 7.0]])
+
+
+def test_trackmate_csv_with_byte_order_mark_and_semicolons(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + TRACKMATE_CSV.replace(",", ";").encode())
+    assert detect_format(path) == "trackmate-csv"
+    assert read_tracks(path).particles == [0, 1]
+
+
+def test_trackmate_csv_bad_value_names_its_line(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(TRACKMATE_CSV.replace("ID0,0,0,51.0,0.5", "ID0,0,0,51.0,abc"))
+    with pytest.raises(InputFileError, match=r"export.csv:8: column 'POSITION_X' is 'abc', not a finite"):
+        read_tracks(path)
+
+
+def test_trackmate_model_xml_reads_filtered_tracks_in_frame_order(tmp_path):
+    path = tmp_path / "model.xml"
+    path.write_text(_trackmate_xml())
+    assert detect_format(path) == "trackmate-xml"
+    tracks = read_tracks(path)
+    assert tracks.particles == [0, 2] and tracks.gaps == [] and tracks.still == []
+    np.testing.assert_allclose(tracks.trajectories[0], [[1.0, 1.1, 1.2], [2.0, 2.1, 2.2]])
+    np.testing.assert_allclose(tracks.trajectories[1], [[3.0, 3.2, 3.4, 3.6], [4.0, 4.2, 4.4, 4.6]])
+
+
+def test_trackmate_model_xml_without_filtered_tracks_reads_all(tmp_path):
+    path = tmp_path / "model.xml"
+    path.write_text(_trackmate_xml(filtered=None))
+    tracks = read_tracks(path)
+    assert tracks.particles == [0, 1, 2]
+    np.testing.assert_allclose(tracks.trajectories[1], [[7.5, 7.0], [8.0, 8.5]])
+
+
+def test_trackmate_model_xml_errors_name_the_spot(tmp_path):
+    path = tmp_path / "model.xml"
+    path.write_text(_trackmate_xml().replace('POSITION_X="1.1"', 'POSITION_X="NaN"'))
+    with pytest.raises(InputFileError, match=r"model.xml: <Spot ID=11>: attribute 'POSITION_X' is 'NaN'"):
+        read_tracks(path)
+    path.write_text(_trackmate_xml().replace('POSITION_Y="4.2" FRAME="2"', 'POSITION_Y="4.2" FRAME="1"'))
+    with pytest.raises(InputFileError, match=r"model.xml: <Spot ID=31>: particle 2 has frame 1 twice"):
+        read_tracks(path)
+    path.write_text(_trackmate_xml(filtered=("0", "5")))
+    with pytest.raises(InputFileError, match=r"<FilteredTracks> lists track 5, which <AllTracks> lacks"):
+        read_tracks(path)
+
+
+def test_isbi_tracks_xml(tmp_path):
+    path = tmp_path / "tracks.xml"
+    path.write_bytes(b"\xef\xbb\xbf" + TRACKS_XML.encode())
+    assert detect_format(path) == "tracks-xml"
+    tracks = read_tracks(path)
+    assert tracks.particles == [0, 1] and tracks.gaps == [1] and tracks.still == []
+    np.testing.assert_allclose(tracks.trajectories[0], [[1.0, 1.1, 1.2], [2.0, 2.2, 2.4]])
+    np.testing.assert_allclose(tracks.trajectories[1], [[5.0, 5.5, 6.0], [6.0, 6.5, 7.0]])
+    path.write_text(TRACKS_XML.replace(' y="6.5"', ""))
+    with pytest.raises(InputFileError, match=r"tracks.xml: <particle> 2, <detection> 2: attribute 'y' is missing"):
+        read_tracks(path)
+
+
+def test_detect_format_by_content_not_name(tmp_path):
+    (tmp_path / "a.csv").write_text("1.0;0.1;0.2;0.3\n")
+    (tmp_path / "b.txt").write_text("particle,frame,x,y\n1,0,0,0\n")
+    (tmp_path / "c.txt").write_text("-2;0;1;2;3\n")
+    (tmp_path / "d.csv").write_text("<?xml version='1.0'?>\n<Graph><node/></Graph>\n")
+    (tmp_path / "e.xml").write_text("<Tracks><particle></Tracks>")
+    assert [detect_format(tmp_path / n) for n in ("a.csv", "b.txt", "c.txt")] == ["task1", "table", "task1"]
+    with pytest.raises(InputFileError, match=r"d.csv: XML of root <Graph>, neither"):
+        detect_format(tmp_path / "d.csv")
+    with pytest.raises(InputFileError, match=r"e.xml: not a readable XML file"):
+        read_tracks(tmp_path / "e.xml")
+    with pytest.raises(InputFileError, match=r"a.csv: an AnDi challenge task1.txt"):
+        read_tracks(tmp_path / "a.csv")
+
+
+def test_format_can_be_forced(tmp_path):
+    path = tmp_path / "t.dat"
+    path.write_text(TRACKMATE_CSV)
+    assert read_tracks(path, format="trackmate-csv").particles == [0, 1]
+    with pytest.raises(InputFileError, match=r"no column 'particle'"):
+        read_tracks(path, format="table")
+    with pytest.raises(InputFileError, match=r"unknown format 'imaris'"):
+        read_tracks(path, format="imaris")
+
+
+@pytest.mark.parametrize("name", sorted(BINARIES))
+@pytest.mark.parametrize("format", ["auto", *FORMATS])
+def test_binary_file_is_one_error(tmp_path, name, format):
+    path = tmp_path / name
+    path.write_bytes(BINARIES[name])
+    with pytest.raises(InputFileError, match=f"{name} is not a text file"):
+        read_tracks(path, format=format)
+    with pytest.raises(InputFileError, match=f"{name} is not a text file"):
+        detect_format(path)
+
+
+def test_undecodable_byte_after_the_first_kilobytes(tmp_path):
+    path = tmp_path / "t.csv"
+    rows = "".join(f"{p},{f},{f * 0.5},{p + f}\n" for p in range(100) for f in range(100))
+    path.write_bytes(b"particle,frame,x,y\n" + rows.encode() + b"1,100,\xff\xfe,1\n")
+    with pytest.raises(InputFileError, match=r"t.csv is not a text file \(byte 0xff is not UTF-8\)"):
+        read_tracks(path)

@@ -22,8 +22,14 @@ def workflow_copy(path: Path) -> Path:
 
 
 def snakemake(workdir, *args, env=None, timeout=300):
-    run = subprocess.run(["snakemake", *args], cwd=workdir, capture_output=True, text=True, timeout=timeout,
-                         env={**os.environ, **(env or {})})
+    run = subprocess.run(
+        ["snakemake", *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
     run.output = run.stdout + run.stderr
     return run
 
@@ -60,12 +66,18 @@ def test_whole_workflow_on_micro_config(finished):
             assert (results / f"models/L{length}/fold{fold}.csv").read_text().startswith("epoch,lr,valid_loss")
             assert not (results / f"models/L{length}/fold{fold}.resume.pt").exists()
     assert len(list((results / "shards").glob("L*/shard*.h5"))) == 4
-    scale = json.loads((results / "calibration/scale.json").read_text())
+    scale = json.loads((results / "calibrate/scale.json").read_text())
     assert 0.9 <= scale["scale"] <= 1.1
     predictions = (results / "predictions/testset.txt").read_text().splitlines()
     assert len(predictions) == 30 and [p[0] for p in predictions[::10]] == ["1", "2", "3"]
+    assert all(len(p.split(";")) == 5 for p in predictions)  # dim;alpha;alpha_std;low;high
     evaluation = json.loads((results / "evaluation/testset.json").read_text())
-    assert set(evaluation["lstm"]["by_dim"]) == {"1", "2", "3"}
+    assert set(evaluation["model"]["by_dim"]) == {"1", "2", "3"}
+    assert {"shipped", "constant", "tamsd", "intervals"} <= set(evaluation)
+    manifest = json.loads((results / "ensemble/manifest.json").read_text())
+    assert [(m["length"], m["fold"]) for m in manifest["members"]] == [(10, 0), (10, 1), (20, 0), (20, 1)]
+    assert manifest["scale"] == scale["scale"] and manifest["intervals"]["level"] == 0.9
+    assert "| 20 | 1 |" in (results / "ensemble/MODEL_CARD.md").read_text()
     assert "MAE of results/predictions/testset.txt" in (finished / "run.log").read_text()
     assert "Nothing to be done" in snakemake(finished, "--configfile", "micro.yaml", "-n").output
 
@@ -81,8 +93,16 @@ def test_editing_rule_code_does_not_retrain(finished):
 
 
 def test_retrain_one_length_alone(finished):
-    run = snakemake(finished, "results/models/L20/fold0.pt", "results/models/L20/fold1.pt",
-                    "--forcerun", "train", "--configfile", "micro.yaml", "-n")
+    run = snakemake(
+        finished,
+        "results/models/L20/fold0.pt",
+        "results/models/L20/fold1.pt",
+        "--forcerun",
+        "train",
+        "--configfile",
+        "micro.yaml",
+        "-n",
+    )
     assert planned_jobs(run) == {"train": 2}, run.output[-2000:]
     assert "L10" not in run.stdout
 
@@ -131,8 +151,9 @@ def test_shards_are_reused_between_workflows(tmp_path):
         assert (second / target).read_bytes() == (first / target).read_bytes()
 
     reseeded = workflow_copy(tmp_path / "reseeded")
-    run = snakemake(reseeded, *targets, "--cache", "--cores", "2", "--configfile", "micro.yaml",
-                    "--config", "seed=7", env=cache)
+    run = snakemake(
+        reseeded, *targets, "--cache", "--cores", "2", "--configfile", "micro.yaml", "--config", "seed=7", env=cache
+    )
     assert run.returncode == 0, run.output[-3000:]
     assert generated(reseeded) == 2, "another seed generates anew"
 
@@ -141,16 +162,77 @@ def test_report_names_every_figure(finished):
     run = snakemake(finished, "--configfile", "micro.yaml", "--report", "report.html")
     assert run.returncode == 0, run.output[-3000:]
     html = (finished / "report.html").read_text()
-    for figure in ("training_curves.png", "best_mae_by_length.png", "calibration.png",
-                   "testset_predicted_vs_true.png", "testset_mae_by_length.png", "testset_mae_by_model.png"):
+    for figure in (
+        "training_curves.png",
+        "best_mae_by_length.png",
+        "calibration.png",
+        "testset_predicted_vs_true.png",
+        "testset_mae_by_length.png",
+        "testset_mae_by_model.png",
+    ):
         assert figure in html, figure
 
 
 def test_workflow_predicts_a_table_of_tracks(finished):
-    rows = ["particle,frame,x,y"] + [f"{p},{f},{0.1 * f * (p + 1)},{(-1) ** f * 0.3}" for p in range(3) for f in range(25)]
+    rows = ["particle,frame,x,y"] + [
+        f"{p},{f},{0.1 * f * (p + 1)},{(-1) ** f * 0.3}" for p in range(3) for f in range(25)
+    ]
     (finished / "tracks.csv").write_text("\n".join(rows) + "\n")
     (finished / "tracks.yaml").write_text("infer: {inputs: {mine: {trajectories: tracks.csv}}}\n")
-    run = snakemake(finished, "results/predictions/mine.csv", "--cores", "1", "--configfile", "micro.yaml", "tracks.yaml")
+    run = snakemake(
+        finished, "results/predictions/mine.csv", "--cores", "1", "--configfile", "micro.yaml", "tracks.yaml"
+    )
     assert run.returncode == 0, run.output[-3000:]
     table = (finished / "results/predictions/mine.csv").read_text().splitlines()
     assert table[0] == "particle,dim,n_points,alpha,alpha_std,note" and len(table) == 4
+
+
+@pytest.mark.parametrize(
+    "mode, target, planned",
+    [
+        ("chain", "L30", {"generate": 5, "train": 3}),  # L30 from L20 from L10
+        (20, "L10", {"generate": 4, "train": 2}),  # the star: L10 from the base L20
+    ],
+)
+def test_warm_start_puts_the_source_model_in_the_plan(tmp_path, mode, target, planned):
+    workdir = workflow_copy(tmp_path)
+    (workdir / "warm.yaml").write_text(
+        f"data: {{lengths: [[10, 200], [20, 150], [30, 100]]}}\ntrain: {{warm_start: {mode}}}\n"
+    )
+    run = snakemake(workdir, f"results/models/{target}/fold0.pt", "--configfile", "micro.yaml", "warm.yaml", "-n", "-p")
+    assert run.returncode == 0, run.output[-2000:]
+    assert planned_jobs(run) == planned
+    assert f"--init results/models/L20/fold0.pt --fold 0 -o results/models/{target}/fold0.pt" in run.output
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ("train: {folds_used: [0, 5]}", "train.folds_used: fold 5 is outside 0..4"),
+        ("testset: {min_length: 5}", "testset.min_length: 5 is below the shortest trained length (10"),
+        ("infer: {clip: [2.0, 0.05]}", "infer.clip: low 2.0 is not below high 0.05"),
+        ("train: {warm_start: 15}", "train.warm_start: length 15 is not one of data.lengths"),
+    ],
+)
+def test_impossible_configs_fail_when_parsed(tmp_path, setting, message):
+    workdir = workflow_copy(tmp_path)
+    (workdir / "bad.yaml").write_text(setting + "\n")
+    run = snakemake(workdir, "--configfile", "micro.yaml", "bad.yaml", "-n")
+    assert run.returncode != 0 and message in run.output, run.output[-2000:]
+
+
+def test_memory_knobs_and_code_versions_rerun_what_they_should(finished):
+    knobs = finished / "knobs.yaml"
+    knobs.write_text("infer: {batch_values: 1000}\ndata: {shard_size: 50}\n")
+    run = snakemake(finished, "--configfile", "micro.yaml", "knobs.yaml", "-n")
+    assert "testset" not in planned_jobs(run) and "external_set" not in planned_jobs(run), run.output[-2000:]
+    assert planned_jobs(run)["train"] == 4  # the shards changed; not because of batch_values
+    knobs.write_text("infer: {batch_values: 1000}\n")
+    assert "train" not in planned_jobs(snakemake(finished, "--configfile", "micro.yaml", "knobs.yaml", "-n"))
+    common = finished / "workflow/rules/train.smk"
+    original = common.read_text()
+    common.write_text(original.replace("trainer_version=TRAINER_VERSION", "trainer_version=TRAINER_VERSION + 1"))
+    try:
+        assert planned_jobs(snakemake(finished, "--configfile", "micro.yaml", "-n"))["train"] == 4
+    finally:
+        common.write_text(original)

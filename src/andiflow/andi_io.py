@@ -1,19 +1,23 @@
 """The AnDi challenge's text files.
 
 task1.txt: one trajectory a line, `;`-separated: the dimension (`1` or `1.0`), then all x, then all y
-(2D), then all z (3D). ref1.txt: `dim;alpha`, optionally `;model` (a name of simulate.MODELS, written
-by andiflow's own test sets). A prediction file: `dim;alpha`, same order as the trajectories.
+(2D), then all z (3D); a trajectory whose positions never move on an axis has no alpha and is an error.
+ref1.txt: `dim;alpha`, optionally `;model` (a name of simulate.MODELS, written by andiflow's own test
+sets). A prediction file: `dim;alpha`, same order as the trajectories, optionally with `;alpha_std`
+(the ensemble's spread) and `;low;high` (a calibrated interval).
+
+Every file is UTF-8 text, with or without a byte-order mark; a missing, binary or undecodable file is one
+InputFileError naming it.
 """
 
+import codecs
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from andiflow.atomic import atomic_path
-
-
-class InputFileError(ValueError):
-    pass
+from andiflow.errors import InputFileError
 
 
 def read_trajectories(path) -> list[np.ndarray]:
@@ -26,9 +30,10 @@ def read_trajectories(path) -> list[np.ndarray]:
         if len(coords) == 0:
             raise InputFileError(f"{path}:{lineno}: no coordinates after the dimension")
         if len(coords) % dim:
-            raise InputFileError(f"{path}:{lineno}: {len(coords)} coordinates cannot be split into "
-                                 f"{dim} dimensions of equal length")
-        trajectories.append(coords.reshape(dim, -1))
+            raise InputFileError(
+                f"{path}:{lineno}: {len(coords)} coordinates cannot be split into {dim} dimensions of equal length"
+            )
+        trajectories.append(_moving(path, lineno, coords.reshape(dim, -1)))
     return trajectories
 
 
@@ -37,8 +42,9 @@ def read_reference(path) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
     dims, alphas, models = [], [], []
     for lineno, fields in _rows(path):
         if len(fields) not in (2, 3):
-            raise InputFileError(f"{path}:{lineno}: expected `dim;alpha` or `dim;alpha;model`, "
-                                 f"found {len(fields)} fields")
+            raise InputFileError(
+                f"{path}:{lineno}: expected `dim;alpha` or `dim;alpha;model`, found {len(fields)} fields"
+            )
         values = _numbers(path, lineno, fields[:2])
         dims.append(_dimension(path, lineno, values[0]))
         alphas.append(values[1])
@@ -59,38 +65,40 @@ def write_reference(path, dims, alphas, models=None) -> None:
             f.write(f"{int(dim)};{alpha:.2f}" + (f";{models[i]}" if models is not None else "") + "\n")
 
 
-def write_predictions(path, dims, alphas, stds=None) -> None:
-    with atomic_path(path) as tmp, open(tmp, "w") as f:
-        f.write(format_predictions(dims, alphas, stds))
+def write_predictions(path, dims, alphas, stds=None, lows=None, highs=None) -> None:
+    """`dim;alpha` lines (the challenge's submission format), with `;alpha_std` if stds are given and
+    `;low;high` if intervals are; to standard output when path is None."""
+    columns = [np.asarray(dims).astype(int), alphas] + [c for c in (stds, lows, highs) if c is not None]
+    text = "".join(f"{row[0]};" + ";".join(f"{v:.4f}" for v in row[1:]) + "\n" for row in zip(*columns))
+    if path is None:
+        return sys.stdout.write(text)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text)
 
 
-def format_predictions(dims, alphas, stds=None) -> str:
-    """`dim;alpha` lines (the challenge's submission format), with `;alpha_std` if stds are given."""
-    if stds is None:
-        return "".join(f"{int(d)};{a:.4f}\n" for d, a in zip(dims, alphas))
-    return "".join(f"{int(d)};{a:.4f};{s:.4f}\n" for d, a, s in zip(dims, alphas, stds))
-
-
-def read_predictions(path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """(dims, alphas, alpha_std or None) of a prediction file."""
+def read_predictions(path) -> dict:
+    """dims, alpha, std, low, high (None where the file has none) of a prediction file:
+    `dim;alpha`, `dim;alpha;alpha_std`, `dim;alpha;low;high` or `dim;alpha;alpha_std;low;high`."""
     rows = []
     for lineno, fields in _rows(path):
-        if len(fields) not in (2, 3):
-            raise InputFileError(f"{path}:{lineno}: expected `dim;alpha` or `dim;alpha;alpha_std`, "
-                                 f"found {len(fields)} fields")
+        if len(fields) not in (2, 3, 4, 5) or (rows and len(fields) != len(rows[0])):
+            raise InputFileError(
+                f"{path}:{lineno}: expected `dim;alpha[;alpha_std][;low;high]` on every line, "
+                f"found {len(fields)} fields"
+            )
         values = _numbers(path, lineno, fields)
-        rows.append((_dimension(path, lineno, values[0]), *values[1:]))
-    has_std = all(len(r) == 3 for r in rows)
-    return (np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
-            np.array([r[2] for r in rows]) if has_std else None)
+        rows.append([_dimension(path, lineno, values[0]), *values[1:]])
+    table = np.array(rows, dtype=float)
+    width = table.shape[1]
+    names = {2: [], 3: ["std"], 4: ["low", "high"], 5: ["std", "low", "high"]}[width]
+    result = dict(dims=table[:, 0].astype(int), alpha=table[:, 1], std=None, low=None, high=None)
+    result.update({name: table[:, 2 + i] for i, name in enumerate(names)})
+    return result
 
 
 def _rows(path):
     """(line number, fields) of each line; errors for a missing or empty file and blank lines."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError(f"{path}: no such file")
-    text = path.read_text()
+    text = read_text(path)
     if not text.strip():
         raise InputFileError(f"{path}: the file is empty")
     lines = text.splitlines()  # LF and CRLF alike
@@ -102,6 +110,35 @@ def _rows(path):
         yield lineno, line.split(";")
 
 
+def read_text(path, limit=None) -> str:
+    """The text of a file, or of its first `limit` bytes: UTF-8 with or without a byte-order mark. One
+    InputFileError for a missing, binary (NUL bytes) or undecodable file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"{path}: no such file")
+    with open(path, "rb") as f:
+        data = f.read() if limit is None else f.read(limit)
+    if b"\0" in data:
+        raise InputFileError(f"{path} is not a text file (it holds NUL bytes); expected UTF-8 text")
+    try:
+        return codecs.getincrementaldecoder("utf-8-sig")().decode(data, final=limit is None or len(data) < limit)
+    except UnicodeDecodeError as err:
+        raise not_text(path, err) from None
+
+
+def not_text(path, err: UnicodeDecodeError) -> InputFileError:
+    return InputFileError(
+        f"{path} is not a text file (byte 0x{err.object[err.start]:02x} is not UTF-8); expected UTF-8 text"
+    )
+
+
+def _moving(path, lineno, trajectory: np.ndarray) -> np.ndarray:
+    still = np.flatnonzero(np.ptp(trajectory, axis=1) == 0)
+    if still.size:
+        raise InputFileError(f"{path}:{lineno}: positions never move on axis {'xyz'[still[0]]}: alpha is undefined")
+    return trajectory
+
+
 def _numbers(path, lineno, fields) -> np.ndarray:
     try:
         values = np.array(fields, dtype=np.float64)
@@ -110,8 +147,7 @@ def _numbers(path, lineno, fields) -> np.ndarray:
         raise InputFileError(f"{path}:{lineno}: field {bad + 1} is not a number: {fields[bad]!r}") from None
     if not np.isfinite(values).all():
         bad = int(np.flatnonzero(~np.isfinite(values))[0])
-        raise InputFileError(f"{path}:{lineno}: field {bad + 1} is {fields[bad].strip()!r}, "
-                             "not a finite number")
+        raise InputFileError(f"{path}:{lineno}: field {bad + 1} is {fields[bad].strip()!r}, not a finite number")
     return values
 
 

@@ -1,4 +1,4 @@
-"""The one scale factor of the seed (theirs: 1.011), fitted on an external set by lowest MAE."""
+"""The one scale factor of HNU (theirs: 1.011), fitted on an external set by lowest MAE."""
 
 import numpy as np
 

@@ -1,61 +1,58 @@
-"""`andiflow generate|train|testset|calibrate|predict|evaluate`: what the workflow's rules
-and users call. Method settings come from `--settings` (JSON, a partial configuration in the
-workflow's format); anything not given there takes the paper value of the schema."""
+"""`andiflow generate|train|testset|calibrate|intervals|ensemble|predict|evaluate|card|report-*`: what
+the workflow's rules and users call. Each command reads its arguments, calls the library and writes.
+Method settings come from `--settings` (JSON, a partial configuration in the workflow's format);
+anything not given there takes the paper value of the schema."""
 
 import argparse
 import json
-import math
 import sys
+from importlib.resources import files
 from pathlib import Path
-
-import numpy as np
 
 from andiflow import GENERATOR_VERSION, andi_io, settings
 from andiflow.atomic import atomic_path
+from andiflow.errors import AndiflowError
 from andiflow.seeds import derive_seed
 
-DEFAULT_MODELS = "results/models"
-DEFAULT_SCALE = "results/calibration/scale.json"
+SHIPPED = files("andiflow") / "pretrained"
 
 
 def main(argv=None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    from andiflow.ensemble import ModelFileError
-    from andiflow.shards import ShardError
-
+    args = _parser().parse_args(argv)
     try:
         args.config = settings.parse(args.settings)
         if hasattr(args, "device"):
-            _setup_torch(args.threads)
+            args.device = _setup_torch(args, settings.given(args.settings))
         args.run(args)
-    except (andi_io.InputFileError, ShardError, ModelFileError, settings.SettingsError) as err:
+    except AndiflowError as err:
         print(f"andiflow: error: {err}", file=sys.stderr)
         return 2
     return 0
 
 
 def generate(args) -> None:
-    """Shards of `--n` trajectories at one length, the 2020 challenge recipe, one seed per shard;
-    positions z-scored per trajectory, as training reads them."""
+    """Shards of `--n` trajectories at one length, the 2020 challenge recipe, one seed per shard."""
     from andiflow import shards, simulate
-    from andiflow.normalize import zscore
 
     cfg = args.config
-    size = cfg["data"]["shard_size"]
-    n_shards = math.ceil(args.n / size)
+    rows = shards.plan(args.n, cfg["data"]["shard_size"])
+    if args.shard is not None and not 0 <= args.shard < len(rows):
+        raise settings.SettingsError(f"--shard {args.shard} is outside 0..{len(rows) - 1} for --n {args.n}")
     recipe = simulate.Recipe.from_settings(cfg["data"])
-    for shard in [args.shard] if args.shard is not None else range(n_shards):
-        if not 0 <= shard < n_shards:
-            raise settings.SettingsError(f"--shard {shard} is outside 0..{n_shards - 1} for --n {args.n}")
-        n = min(size, args.n - shard * size)
+    for shard in [args.shard] if args.shard is not None else range(len(rows)):
         seed = derive_seed(cfg["seed"], "generate", args.length, shard)
-        t = simulate.simulate(n, args.length, 1, seed, recipe)
-        arrays = dict(positions=zscore(t.positions[:, 0]), alpha=t.alpha, model=t.model, sigma=t.sigma)
-        attrs = dict(seed=seed, base_seed=cfg["seed"], shard=shard, generator_version=GENERATOR_VERSION,
-                     alphas=recipe.alphas, noise_sigmas=recipe.noise_sigmas, positions="z-scored")
+        arrays = simulate.training_shard(args.length, rows[shard], seed, recipe)
+        attrs = dict(
+            seed=seed,
+            base_seed=cfg["seed"],
+            shard=shard,
+            generator_version=GENERATOR_VERSION,
+            alphas=recipe.alphas,
+            noise_sigmas=recipe.noise_sigmas,
+            positions="z-scored",
+        )
         shards.write_shard(Path(args.output) / f"shard{shard}.h5", arrays, attrs)
-        print(f"L={args.length} shard {shard + 1}/{n_shards}: {n} trajectories", flush=True)
+        print(f"L={args.length} shard {shard + 1}/{len(rows)}: {rows[shard]} trajectories", flush=True)
 
 
 def train(args) -> None:
@@ -64,12 +61,20 @@ def train(args) -> None:
 
     data = shards.open_length(args.shards)
     resume_path = Path(args.output).with_suffix(".resume.pt")
-    checkpoint, history = training.train_fold(data["positions"], data["alpha"], args.fold, args.config, args.device,
-                                              log=lambda line: print(line, flush=True), resume_path=resume_path)
+    best, history = training.train_fold(
+        data["positions"],
+        data["alpha"],
+        args.fold,
+        args.config,
+        args.device,
+        log=lambda line: print(line, flush=True),
+        resume_path=resume_path,
+        init=args.init,
+    )
     history_path = args.history or Path(args.output).with_suffix(".csv")
-    training.save(checkpoint, history, args.output, history_path)
+    training.save(best, history, args.config["model"], args.output, history_path)
     resume_path.unlink(missing_ok=True)
-    print(f"best epoch {checkpoint['epoch']}: valid MAE {checkpoint['valid_mae']:.4f}", flush=True)
+    print(f"best epoch {best['epoch']}: valid MAE {best['valid_mae']:.4f}", flush=True)
 
 
 def testset(args) -> None:
@@ -77,21 +82,22 @@ def testset(args) -> None:
     from andiflow import simulate
 
     cfg = args.config
-    section = cfg["calibrate"] if args.purpose == "calibration" else cfg["testset"]
-    dims = [1] if args.purpose == "calibration" else section["dims"]
-    n = section["n"] if args.purpose == "calibration" else section["n_per_dim"]
-    recipe = simulate.Recipe.from_settings(cfg["data"])
-    trajectories, ref_dims, alphas, models = [], [], [], []
-    for dim in dims:
-        seed = derive_seed(cfg["seed"], args.purpose, dim)
-        t, lengths = simulate.simulate_challenge(n, section["min_length"], section["max_length"], dim, seed, recipe)
-        trajectories += [p[:, :T] for p, T in zip(t.positions, lengths)]
-        ref_dims += [dim] * n
-        alphas += t.alpha.tolist()
-        models += [simulate.MODELS[m] for m in t.model]
+    section = cfg[args.purpose]
+    dims = [1] if args.purpose == "calibrate" else [1, 2, 3] if args.purpose == "intervals" else section["dims"]
+    n = section["n"] if args.purpose == "calibrate" else section["n_per_dim"]
+    seed_stage = "calibration" if args.purpose == "calibrate" else args.purpose
+    trajectories, dims, alphas, models = simulate.challenge_set(
+        n,
+        dims,
+        section["min_length"],
+        section["max_length"],
+        cfg["seed"],
+        seed_stage,
+        simulate.Recipe.from_settings(cfg["data"]),
+    )
     out = Path(args.output)
     andi_io.write_trajectories(out / "task1.txt", trajectories)
-    andi_io.write_reference(out / "ref1.txt", ref_dims, alphas, models)
+    andi_io.write_reference(out / "ref1.txt", dims, alphas, models)
     print(f"{len(trajectories)} trajectories in {out}", flush=True)
 
 
@@ -103,80 +109,85 @@ def calibrate(args) -> None:
         result = {"scale": cfg["calibrate"]["scale"], "source": "config (calibrate.scale)"}
     else:
         if not (args.trajectories and args.reference):
-            raise settings.SettingsError("calibrate needs --trajectories and --reference, "
-                                         "unless calibrate.scale fixes the scale")
-        trajectories = andi_io.read_trajectories(args.trajectories)
+            raise settings.SettingsError(
+                "calibrate needs --trajectories and --reference, unless calibrate.scale fixes the scale"
+            )
         _, true, _ = andi_io.read_reference(args.reference)
-        ensemble = _ensemble(args)
-        _check_lengths(args.trajectories, trajectories, ensemble.min_length)
-        raw, _ = ensemble.predict(trajectories)
-        result = fit_scale(raw, true, scale_grid(cfg["calibrate"]["scale_grid"]), cfg["infer"]["clip"])
+        raw = _ensemble(args).estimate(_read_set(args.trajectories), scale=1.0, where=_line(args.trajectories))
+        result = fit_scale(raw["alpha"], true, scale_grid(cfg["calibrate"]["scale_grid"]), cfg["infer"]["clip"])
         result["source"] = f"fitted on {args.trajectories}"
     _write_json(args.output, result)
     print(f"scale {result['scale']:.4f} ({result['source']})", flush=True)
 
 
+def intervals(args) -> None:
+    """The interval table: split-conformal on a held-out set, predicted with the calibrated scale."""
+    from andiflow import intervals as iv
+
+    trajectories = _read_set(args.trajectories)
+    dims, true, _ = andi_io.read_reference(args.reference)
+    est = _ensemble(args).estimate(trajectories, scale=_scale(args.scale), where=_line(args.trajectories))
+    lengths = [t.shape[1] for t in trajectories]
+    table = iv.calibrate(
+        est["alpha"], true, dims, lengths, est["std"], args.config["intervals"], args.config["infer"]["clip"]
+    )
+    _write_json(args.output, table)
+    for bins, cov in table["split_halves"].items():
+        print(
+            f"{bins} spread bin(s), fitted on even rows, on odd rows: coverage {cov['all']['coverage']:.3f}, "
+            f"mean width {cov['all']['width']:.3f}",
+            flush=True,
+        )
+
+
+def ensemble(args) -> None:
+    """An ensemble folder: the models, their checksums, the scale and interval table, the manifest."""
+    from andiflow.ensemble import assemble
+
+    scale = _scale(args.scale) if args.scale else None
+    table = json.loads(Path(args.intervals).read_text()) if args.intervals else None
+    manifest = assemble(
+        args.models,
+        args.output,
+        name=args.name,
+        settings=args.config,
+        command=args.command,
+        scale=scale,
+        intervals=table,
+        clip=args.config["infer"]["clip"],
+    )
+    print(f"{len(manifest['members'])} models in {args.output}", flush=True)
+
+
 def predict(args) -> None:
-    """alpha (and the ensemble's spread) for each trajectory of a task1.txt or each particle of a table."""
-    from andiflow.ensemble import finish
+    """alpha (and spread, interval) for each trajectory of a task1.txt, or each particle of a table."""
+    from andiflow import tracks
 
-    ensemble = _ensemble(args)
-    scale, clip = _scale(args.scale), args.config["infer"]["clip"]
-    if _is_table(args):
-        return _predict_tracks(args, ensemble, scale, clip)
-    trajectories = andi_io.read_trajectories(args.input)
-    _check_lengths(args.input, trajectories, ensemble.min_length)
-    raw, spread = ensemble.predict(trajectories)
-    alpha = finish(raw, scale, clip)
-    dims = [len(t) for t in trajectories]
-    stds = spread * scale if args.with_std else None
-    if args.output:
-        andi_io.write_predictions(args.output, dims, alpha, stds)
-        print(f"{len(alpha)} trajectories of {args.input} predicted into {args.output}", flush=True)
+    ens = _ensemble(args)
+    scale = _scale(args.scale) if args.scale else None
+    fmt = tracks.detect_format(args.input) if args.format == "auto" else args.format
+    if fmt != "task1":
+        table = tracks.read_tracks(args.input, fmt, args.particle_column, args.frame_column, args.position_columns)
+        level = args.interval or _default_level(ens)
+        rows = tracks.alpha_rows(
+            table, lambda t: ens.estimate(t, scale, level), ens.min_length, warn=_warn, source=args.input
+        )
+        tracks.write_alphas(args.output, rows)
+        summary = f"{sum(r['alpha'] is not None for r in rows)} of {len(rows)} particles"
     else:
-        sys.stdout.write(andi_io.format_predictions(dims, alpha, stds))
-
-
-def _predict_tracks(args, ensemble, scale, clip) -> None:
-    from andiflow import tracks as tr
-    from andiflow.ensemble import finish
-
-    table = tr.read_tracks(args.input, args.particle_column, args.frame_column, args.position_columns)
-    if table.gaps:
-        _warn(f"{args.input}: frames missing within particles {_ids(table.gaps)}; their points are used as "
-              "consecutive (the gaps are bridged)")
-    long_enough = [i for i, t in enumerate(table.trajectories) if t.shape[1] >= ensemble.min_length]
-    short = [pid for pid, t in zip(table.particles, table.trajectories) if t.shape[1] < ensemble.min_length]
-    if short:
-        _warn(f"{args.input}: skipped particles {_ids(short)}: fewer points than the shortest trained "
-              f"length ({ensemble.min_length})")
-    estimates = {}
-    if long_enough:
-        raw, spread = ensemble.predict([table.trajectories[i] for i in long_enough])
-        estimates = dict(zip(long_enough, zip(finish(raw, scale, clip), spread * scale)))
-    rows = []
-    for i, (pid, t) in enumerate(zip(table.particles, table.trajectories)):
-        alpha, std = estimates.get(i, (None, None))
-        note = "gaps bridged" if pid in table.gaps else ""
-        if i not in estimates:
-            note = f"skipped: fewer than {ensemble.min_length} points"
-        rows.append(dict(particle=pid, dim=t.shape[0], n_points=t.shape[1], alpha=alpha, alpha_std=std, note=note))
-    tr.write_alphas(args.output, rows)
+        trajectories = andi_io.read_trajectories(args.input)
+        est = ens.estimate(trajectories, scale, args.interval, where=_line(args.input))
+        andi_io.write_predictions(
+            args.output,
+            [len(t) for t in trajectories],
+            est["alpha"],
+            est["std"] if args.with_std else None,
+            est["low"],
+            est["high"],
+        )
+        summary = f"{len(trajectories)} trajectories"
     if args.output:
-        print(f"{len(estimates)} of {len(rows)} particles of {args.input} predicted into {args.output}", flush=True)
-
-
-def _is_table(args) -> bool:
-    return args.format == "tracks" or (args.format == "auto" and Path(args.input).suffix.lower() == ".csv")
-
-
-def _ids(ids, shown=20) -> str:
-    text = ", ".join(map(str, ids[:shown]))
-    return text + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
-
-
-def _warn(message: str) -> None:
-    print(f"andiflow: warning: {message}", file=sys.stderr, flush=True)
+        print(f"{summary} of {args.input} predicted into {args.output}", flush=True)
 
 
 def evaluate(args) -> None:
@@ -184,28 +195,32 @@ def evaluate(args) -> None:
     from andiflow.simulate import Recipe
 
     cfg = args.config
-    pred_dims, pred, spread = andi_io.read_predictions(args.predictions)
-    dims, true, models = andi_io.read_reference(args.reference)
-    if len(pred) != len(true) or (pred_dims != dims).any():
-        raise andi_io.InputFileError(f"{args.predictions}: {len(pred)} predictions do not line up with the "
-                                     f"{len(true)} trajectories of {args.reference} (count or dimensions differ)")
-    edges = cfg["evaluate"]["length_edges"]
-    lengths = trajectories = None
-    if args.trajectories:
-        trajectories = andi_io.read_trajectories(args.trajectories)
-        lengths = np.array([t.shape[1] for t in trajectories])
-    result = {"predictions": str(args.predictions), "lstm": ev.mae_table(pred, true, dims, lengths, models, edges)}
-    if spread is not None:
-        result["uncertainty"] = ev.uncertainty_ranking(spread, np.abs(pred - true))
-    constant = float(np.median(Recipe.from_settings(cfg["data"]).alphas))
-    result["constant"] = ev.mae_table(np.full(len(true), constant), true, dims, lengths, models, edges)
-    if trajectories is not None:
-        clip = cfg["infer"]["clip"]
-        tamsd = [ev.tamsd_alpha(t, cfg["evaluate"]["tamsd_lag_fraction"]) for t in trajectories]
-        result["tamsd"] = ev.mae_table(np.clip(tamsd, *clip), true, dims, lengths, models, edges)
+    compare = dict(item.split("=", 1) for item in args.compare)
+    result = ev.evaluate(
+        args.predictions,
+        args.reference,
+        args.trajectories,
+        compare=compare,
+        constant=float(Recipe.from_settings(cfg["data"]).median_alpha),
+        clip=cfg["infer"]["clip"],
+        tamsd_lag_fraction=cfg["evaluate"]["tamsd_lag_fraction"],
+        length_edges=cfg["evaluate"]["length_edges"],
+    )
     if args.output:
         _write_json(args.output, result)
     print(ev.summary(result), flush=True)
+
+
+def card(args) -> None:
+    """The ensemble's MODEL_CARD.md, and beside it the evaluation it quotes (evaluation.json)."""
+    from andiflow.card import model_card
+    from andiflow.ensemble import read_manifest
+
+    manifest, folder = read_manifest(args.ensemble)
+    evaluation = json.loads(Path(args.evaluation).read_text())
+    _write_json(folder / "evaluation.json", evaluation)
+    with atomic_path(folder / "MODEL_CARD.md") as tmp:
+        Path(tmp).write_text(model_card(manifest, evaluation))
 
 
 def report_training(args) -> None:
@@ -223,33 +238,51 @@ def report_calibration(args) -> None:
 def report_evaluation(args) -> None:
     from andiflow import plots
 
-    _, pred, _ = andi_io.read_predictions(args.predictions)
+    pred = andi_io.read_predictions(args.predictions)
     dims, true, models = andi_io.read_reference(args.reference)
     lengths = [t.shape[1] for t in andi_io.read_trajectories(args.trajectories)]
-    plots.evaluation(pred, true, dims, lengths, models, args.scatter, args.by_length, args.by_model)
+    plots.evaluation(pred["alpha"], true, dims, lengths, models, args.scatter, args.by_length, args.by_model)
 
 
 def _ensemble(args):
     from andiflow.ensemble import Ensemble
 
-    return Ensemble.load(args.models, args.folds, args.device, args.config["infer"]["batch_values"])
+    ens = Ensemble.load(args.models or SHIPPED, args.device, args.config["infer"]["batch_values"])
+    if args.models is None:
+        _warn(f"using the shipped ensemble {ens.describe()} (give --models for another)")
+    return ens
 
 
-def _check_lengths(path, trajectories, min_length) -> None:
-    for lineno, t in enumerate(trajectories, start=1):
-        if t.shape[1] < min_length:
-            raise andi_io.InputFileError(f"{path}:{lineno}: trajectory of length {t.shape[1]} is shorter than "
-                                         f"the shortest trained length ({min_length})")
+def _default_level(ens):
+    """Tables get intervals at the level the ensemble was calibrated for, when it has a table."""
+    table = ens.manifest.get("intervals")
+    return table["level"] if table else None
 
 
-def _setup_torch(threads) -> None:
+def _read_set(path):
+    return andi_io.read_trajectories(path)
+
+
+def _line(path):
+    return lambda i: f"{path}:{i + 1}"
+
+
+def _warn(message: str) -> None:
+    print(f"andiflow: warning: {message}", file=sys.stderr, flush=True)
+
+
+def _setup_torch(args, given: dict) -> str:
+    """The device and threads: the command line's, else the settings', else the CPU (or the GPU when
+    there is one) and PyTorch's default threads."""
     import torch
 
+    threads = args.threads or given.get("threads")
     if threads:
         torch.set_num_threads(threads)
     # Gradients through long sequences decay into denormal floats, which CPUs handle up to 10x
     # slower (L=200: 57 vs 432 samples/s); flushing them to zero changes nothing measurable.
     torch.set_flush_denormal(True)
+    return args.device or given.get("device") or ("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def _scale(value: str) -> float:
@@ -259,14 +292,16 @@ def _scale(value: str) -> float:
         pass
     path = Path(value)
     if not path.is_file():
-        raise andi_io.InputFileError(f"{path}: no scale file; run the workflow's calibration or give "
-                                     "--scale NUMBER (the seed's value: 1.011)")
+        raise andi_io.InputFileError(
+            f"{path}: no scale file; give --scale NUMBER (HNU's value: 1.011) "
+            "or a scale.json written by `andiflow calibrate`"
+        )
     return float(json.loads(path.read_text())["scale"])
 
 
 def _write_json(path, data) -> None:
     with atomic_path(path) as tmp:
-        Path(tmp).write_text(json.dumps(data, indent=2) + "\n")
+        Path(tmp).write_text(json.dumps(data, indent=1, allow_nan=False) + "\n")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -280,12 +315,15 @@ def _parser() -> argparse.ArgumentParser:
         return p
 
     def torch_options(p):
-        p.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
-        p.add_argument("--threads", type=int, help="PyTorch CPU threads")
+        p.add_argument("--device", help="cpu or cuda (default: the settings' device, else cuda if present)")
+        p.add_argument("--threads", type=int, help="PyTorch CPU threads (default: the settings', else PyTorch's)")
 
-    def ensemble_options(p):
-        p.add_argument("--models", default=DEFAULT_MODELS, help=f"trained models (default: {DEFAULT_MODELS})")
-        p.add_argument("--folds", type=int, nargs="+", help="folds to average (default: all found)")
+    def ensemble_options(p, default):
+        p.add_argument(
+            "--models",
+            default=default,
+            help="ensemble folder with manifest.json" + (" (default: the shipped ensemble)" if not default else ""),
+        )
         torch_options(p)
 
     p = command("generate", generate, "simulate training trajectories of one length (2020 challenge recipe)")
@@ -299,38 +337,91 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--fold", type=int, required=True)
     p.add_argument("-o", "--output", required=True, help="model file (.pt)")
     p.add_argument("--history", help="epoch table (default: the model file with .csv)")
+    p.add_argument("--init", help="warm start: begin from this model file's weights (another length's model)")
     torch_options(p)
 
     p = command("testset", testset, "simulate a challenge-style set (task1.txt, ref1.txt)")
-    p.add_argument("--purpose", choices=["testset", "calibration"], default="testset",
-                   help="which settings section (and seed) to use")
+    p.add_argument(
+        "--purpose",
+        choices=["testset", "calibrate", "intervals"],
+        default="testset",
+        help="which settings section (and seed) to use",
+    )
     p.add_argument("-o", "--output", required=True, help="folder")
 
     p = command("calibrate", calibrate, "fit the scale factor on an external set")
     p.add_argument("--trajectories", help="task1.txt of the calibration set")
     p.add_argument("--reference", help="ref1.txt of the calibration set")
     p.add_argument("-o", "--output", required=True, help="scale.json")
-    ensemble_options(p)
+    ensemble_options(p, "results/models")
+
+    p = command("intervals", intervals, "calibrate the intervals on a held-out set (split-conformal)")
+    p.add_argument("--trajectories", required=True, help="task1.txt of the held-out set")
+    p.add_argument("--reference", required=True, help="its ref1.txt")
+    p.add_argument("--scale", required=True, help="scale.json or a number")
+    p.add_argument("-o", "--output", required=True, help="intervals.json")
+    ensemble_options(p, "results/models")
+
+    p = command("ensemble", ensemble, "write an ensemble folder (models, manifest) from trained models")
+    p.add_argument("models", nargs="+", help="model files L<length>/fold<k>.pt")
+    p.add_argument("-o", "--output", required=True, help="folder (models are copied into it if elsewhere)")
+    p.add_argument("--name", required=True)
+    p.add_argument("--command", required=True, help="the command that rebuilds the ensemble")
+    p.add_argument("--scale", help="scale.json or a number")
+    p.add_argument("--intervals", help="intervals.json")
 
     p = command("predict", predict, "infer alpha for every trajectory of a task1.txt or table of tracks")
-    p.add_argument("input", help="task1.txt-style file (dim;x...;y...;z...), or a CSV table of localisations")
-    p.add_argument("-o", "--output", help="dim;alpha lines, or for a table a CSV with one row per particle "
-                   "(default: standard output)")
-    p.add_argument("--format", choices=["auto", "task1", "tracks"], default="auto",
-                   help="input format (default: tracks for a .csv file, task1 otherwise)")
+    p.add_argument(
+        "input",
+        help="task1.txt (dim;x...;y...;z...), a CSV table of localisations (trackpy), "
+        "a TrackMate spots CSV or model XML, or a tracks XML (ISBI 2012)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        help="dim;alpha lines, or for a table a CSV with one row per particle (default: standard output)",
+    )
+    p.add_argument(
+        "--format",
+        choices=["auto", "task1", "table", "trackmate-csv", "trackmate-xml", "tracks-xml"],
+        default="auto",
+        help="input format (default: recognised from the content)",
+    )
     p.add_argument("--with-std", action="store_true", help="task1 input: add the ensemble spread, dim;alpha;alpha_std")
+    p.add_argument(
+        "--interval",
+        type=float,
+        metavar="P",
+        help="add the calibrated central interval at level P (task1: ;low;high; tables: at the "
+        "ensemble's level unless given)",
+    )
     p.add_argument("--particle-column", default="particle")
     p.add_argument("--frame-column", default="frame")
-    p.add_argument("--position-columns", nargs="+", default=["x", "y", "z"],
-                   help="the first 1-3 that are present give the dimension (default: x y z)")
-    p.add_argument("--scale", default=DEFAULT_SCALE, help=f"scale.json or a number (default: {DEFAULT_SCALE})")
-    ensemble_options(p)
+    p.add_argument(
+        "--position-columns",
+        nargs="+",
+        default=["x", "y", "z"],
+        help="the first 1-3 that are present give the dimension (default: x y z)",
+    )
+    p.add_argument("--scale", help="scale.json or a number (default: the ensemble's)")
+    ensemble_options(p, None)
 
     p = command("evaluate", evaluate, "MAE of predictions against a reference, beside two baselines")
     p.add_argument("predictions")
     p.add_argument("reference")
     p.add_argument("--trajectories", help="the task1.txt predicted: adds MAE per length and the TAMSD baseline")
+    p.add_argument(
+        "--compare",
+        nargs="*",
+        default=[],
+        metavar="NAME=FILE",
+        help="other predictions of the same trajectories to show beside (e.g. shipped=FILE)",
+    )
     p.add_argument("-o", "--output", help="JSON report")
+
+    p = command("card", card, "write MODEL_CARD.md into an ensemble folder, from its manifest and test-set evaluation")
+    p.add_argument("ensemble", help="ensemble folder")
+    p.add_argument("--evaluation", required=True, help="evaluation JSON of its test set (copied beside the card)")
 
     p = command("report-training", report_training, "figures of training: MAE per epoch, best MAE per length")
     p.add_argument("histories", nargs="+", help="L<length>/fold<k>.csv epoch tables")

@@ -1,34 +1,102 @@
 """How well alpha was inferred: MAE overall, per dimension, per length bucket, per diffusion model;
-and the two references every result is read against (a constant guess, the time-averaged MSD fit)."""
+the two references every result is read against (a constant guess, the time-averaged MSD fit);
+and, where predictions carry them, how well the spread ranks the errors and how often the intervals
+hold the true alpha."""
 
 import numpy as np
+
+from andiflow import andi_io
+from andiflow.errors import InputFileError
+
+NAMES = {"model": "andiflow", "shipped": "shipped", "constant": "constant", "tamsd": "TAMSD fit"}
+
+
+def evaluate(
+    predictions,
+    reference,
+    trajectories=None,
+    *,
+    constant: float,
+    clip,
+    tamsd_lag_fraction: float,
+    length_edges,
+    compare: dict | None = None,
+) -> dict:
+    """The evaluation of a prediction file against its reference, beside the constant guess, the TAMSD
+    fit (when the trajectories are given) and other prediction files of the same trajectories
+    (`compare`: name -> file)."""
+    dims, true, models = andi_io.read_reference(reference)
+    lengths = tracks = None
+    if trajectories is not None:
+        tracks = andi_io.read_trajectories(trajectories)
+        lengths = np.array([t.shape[1] for t in tracks])
+
+    def table(pred):
+        return mae_table(pred, true, dims, lengths, models, length_edges)
+
+    pred = _aligned(predictions, reference, dims)
+    result = {"predictions": str(predictions), "model": table(pred["alpha"])}
+    for name, file in (compare or {}).items():
+        result[name] = table(_aligned(file, reference, dims)["alpha"])
+    if pred["std"] is not None:
+        result["uncertainty"] = uncertainty_ranking(pred["std"], np.abs(pred["alpha"] - true))
+    if pred["low"] is not None and lengths is not None:
+        from andiflow.intervals import coverage
+
+        result["intervals"] = coverage(pred["low"], pred["high"], true, dims, lengths, length_edges)
+    result["constant"] = table(np.full(len(true), constant))
+    if tracks is not None:
+        tamsd = [tamsd_alpha(t, tamsd_lag_fraction) for t in tracks]
+        result["tamsd"] = table(np.clip(tamsd, *clip))
+    return result
+
+
+def _aligned(predictions, reference, dims) -> dict:
+    pred = andi_io.read_predictions(predictions)
+    if len(pred["alpha"]) != len(dims) or (pred["dims"] != dims).any():
+        raise InputFileError(
+            f"{predictions}: {len(pred['alpha'])} predictions do not line up with the "
+            f"{len(dims)} trajectories of {reference} (count or dimensions differ)"
+        )
+    return pred
+
+
+def length_buckets(lengths, edges) -> np.ndarray:
+    """The bucket name (`10-49`) of each length; `other` outside the edges."""
+    edges = np.asarray(edges)
+    index = np.searchsorted(edges, lengths, side="right") - 1
+    return np.array([f"{edges[i]}-{edges[i + 1] - 1}" if 0 <= i < len(edges) - 1 else "other" for i in index])
+
+
+def bucket_names(edges) -> list[str]:
+    return [f"{a}-{b - 1}" for a, b in zip(edges, edges[1:])] + ["other"]
 
 
 def mae_table(pred, true, dims, lengths=None, models=None, length_edges=None) -> dict:
     err = np.abs(np.asarray(pred) - np.asarray(true))
     table = {"n": int(len(err)), "mae": _mean(err), "by_dim": _by(err, np.asarray(dims).astype(str))}
     if lengths is not None:
-        edges = np.asarray(length_edges)
-        bucket = np.searchsorted(edges, lengths, side="right") - 1
-        names = np.array([f"{edges[b]}-{edges[b + 1] - 1}" if 0 <= b < len(edges) - 1 else "other"
-                          for b in bucket])
-        table["by_length"] = _by(err, names, order=[f"{a}-{b - 1}" for a, b in zip(edges, edges[1:])] + ["other"])
+        table["by_length"] = _by(err, length_buckets(lengths, length_edges), order=bucket_names(length_edges))
     if models is not None:
         table["by_model"] = _by(err, np.asarray(models))
     return table
 
 
 def uncertainty_ranking(spread, abs_error, fraction: float = 0.1) -> dict:
-    """How well the ensemble's spread ranks the errors: Spearman correlation of spread with |error|,
-    and the MAE of the `fraction` most and least certain trajectories."""
+    """How well the ensemble's spread ranks the errors: Spearman correlation of spread with |error|
+    (null when either is constant, where it is undefined), and the MAE of the `fraction` most and
+    least certain trajectories."""
     spread, abs_error = np.asarray(spread), np.asarray(abs_error)
     ranks = [np.argsort(np.argsort(v, kind="stable"), kind="stable") for v in (spread, abs_error)]
+    defined = np.ptp(spread) > 0 and np.ptp(abs_error) > 0
     k = max(1, int(fraction * len(spread)))
     order = np.argsort(spread, kind="stable")
-    return {"spearman": round(float(np.corrcoef(*ranks)[0, 1]), 4),
-            "mae_most_certain": _mean(abs_error[order[:k]]),
-            "mae_least_certain": _mean(abs_error[order[-k:]]),
-            "fraction": fraction}
+    return {
+        "spearman": round(float(np.corrcoef(*ranks)[0, 1]), 4) if defined else None,
+        "mae_most_certain": _mean(abs_error[order[:k]]),
+        "mae_least_certain": _mean(abs_error[order[-k:]]),
+        "fraction": fraction,
+    }
 
 
 def tamsd_alpha(trajectory: np.ndarray, lag_fraction: float) -> float:
@@ -55,19 +123,29 @@ def _mean(x) -> float:
 
 def summary(result: dict) -> str:
     """A plain-text table of an evaluation: each method's MAE, overall and per group."""
-    methods = [m for m in ("lstm", "constant", "tamsd") if m in result]
-    names = {"lstm": "andiflow", "constant": "constant", "tamsd": "TAMSD fit"}
-    lines = [f"MAE of {result['predictions']} ({result['lstm']['n']} trajectories)",
-             f"  {'':<18}" + "".join(f"{names[m]:>11}" for m in methods),
-             f"  {'all':<18}" + "".join(f"{result[m]['mae']:>11.4f}" for m in methods)]
+    methods = [m for m in NAMES if m in result]
+    lines = [
+        f"MAE of {result['predictions']} ({result['model']['n']} trajectories)",
+        f"  {'':<18}" + "".join(f"{NAMES[m]:>11}" for m in methods),
+        f"  {'all':<18}" + "".join(f"{result[m]['mae']:>11.4f}" for m in methods),
+    ]
     for group in ("by_dim", "by_length", "by_model"):
-        for key, cell in result["lstm"].get(group, {}).items():
+        for key, cell in result["model"].get(group, {}).items():
             label = f"{key}D" if group == "by_dim" else f"L {key}" if group == "by_length" else key
             label = f"{label} (n={cell['n']})"
-            lines.append(f"  {label:<18}"
-                         + "".join(f"{result[m][group][key]['mae']:>11.4f}" for m in methods))
+            lines.append(f"  {label:<18}" + "".join(f"{result[m][group][key]['mae']:>11.4f}" for m in methods))
     if "uncertainty" in result:
         u = result["uncertainty"]
-        lines.append(f"  spread vs |error|: Spearman {u['spearman']:.3f}; MAE of the {u['fraction']:.0%} most certain "
-                     f"{u['mae_most_certain']:.4f}, least certain {u['mae_least_certain']:.4f}")
+        spearman = "undefined" if u["spearman"] is None else f"{u['spearman']:.3f}"
+        lines.append(
+            f"  spread vs |error|: Spearman {spearman}; MAE of the {u['fraction']:.0%} most certain "
+            f"{u['mae_most_certain']:.4f}, least certain {u['mae_least_certain']:.4f}"
+        )
+    if "intervals" in result:
+        c = result["intervals"]
+        cells = [("all", c["all"])] + [(f"{d}D", v) for d, v in c["by_dim"].items()]
+        lines.append(
+            "  intervals: coverage (mean width) "
+            + ", ".join(f"{name} {v['coverage']:.3f} ({v['width']:.3f})" for name, v in cells)
+        )
     return "\n".join(lines)

@@ -1,7 +1,18 @@
-"""The seed's network: a 3-layer LSTM over the positions, dropout, one linear output (no activation)."""
+"""The encoders andiflow can train, built from the `model` section of the configuration, and the one
+checkpoint format they are saved in.
+
+`lstm` is HNU's network: a 3-layer LSTM over the normalised positions, dropout, one linear output
+(no activation). An encoder is a module mapping [batch, length] positions to [batch] alpha; adding
+one means a class here, its name in KINDS, and its keys in the schema.
+"""
+
+from pathlib import Path
 
 import torch
 from torch import nn
+
+from andiflow.atomic import atomic_path
+from andiflow.errors import ModelFileError
 
 
 class AnDiLSTM(nn.Module):
@@ -12,8 +23,40 @@ class AnDiLSTM(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: [batch, length] normalised positions -> [batch] predicted alpha."""
-        out, _ = self.lstm(x.unsqueeze(-1))  # zero initial states, as the seed's h0/c0
+        out, _ = self.lstm(x.unsqueeze(-1))  # zero initial states, as HNU's h0/c0
         return self.fc(out[:, -1]).squeeze(-1)
+
+
+KINDS = {"lstm": AnDiLSTM}
+
+
+def build(settings: dict) -> nn.Module:
+    """A fresh model from the `model` section: its `kind` and that kind's keys."""
+    options = dict(settings)
+    return KINDS[options.pop("kind")](**options)
+
+
+def weights(model: nn.Module) -> dict:
+    """A copy of the model's weights on the CPU."""
+    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+
+
+def save_checkpoint(path, settings: dict, state_dict: dict, **meta) -> None:
+    """A model file: its kind and settings, its weights, and what made it (length, fold, epoch, ...)."""
+    with atomic_path(path) as tmp:
+        torch.save(dict(meta, model=dict(settings), state_dict=state_dict), tmp)
+
+
+def load_checkpoint(path) -> tuple[nn.Module, dict]:
+    """(model in eval mode, metadata) of a model file; never executes code from it (weights_only)."""
+    path = Path(path)
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        model = build(checkpoint["model"])
+        model.load_state_dict(checkpoint["state_dict"])
+    except Exception as err:  # torch raises several types for unreadable, unsafe or foreign files
+        raise ModelFileError(f"{path}: not a readable andiflow model ({type(err).__name__}: {err})") from None
+    return model.eval(), {k: v for k, v in checkpoint.items() if k != "state_dict"}
 
 
 def predict_in_batches(model: nn.Module, x: torch.Tensor, batch_values: int, device=None) -> torch.Tensor:
@@ -21,5 +64,6 @@ def predict_in_batches(model: nn.Module, x: torch.Tensor, batch_values: int, dev
     which bounds the memory cuDNN asks for at long lengths. Batches are moved to `device` if given."""
     batch = max(1, batch_values // x.shape[1])
     with torch.inference_mode():
-        return torch.cat([model(x[i : i + batch].to(device) if device else x[i : i + batch])
-                          for i in range(0, len(x), batch)])
+        return torch.cat(
+            [model(x[i : i + batch].to(device) if device else x[i : i + batch]) for i in range(0, len(x), batch)]
+        )

@@ -27,21 +27,26 @@ def training(histories: list, curves_png, best_png) -> None:
     norm = matplotlib.colors.LogNorm(min(lengths), max(lengths) + 1)
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for length, fold, h in runs:
+    for length, _, h in runs:
         ax.plot(h["epoch"], h["valid_mae"], color=colour(norm(length)), lw=1, alpha=0.8)
     fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=colour), ax=ax, label="trajectory length L (points)")
     ax.set(xlabel="epoch", ylabel="validation MAE of alpha", title="Training: validation MAE per epoch")
     _save(fig, curves_png)
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    best = pd.DataFrame([(length, fold, h["valid_mae"].min()) for length, fold, h in runs],
-                        columns=["length", "fold", "mae"])
+    best = pd.DataFrame(
+        [(length, fold, h["valid_mae"].min()) for length, fold, h in runs], columns=["length", "fold", "mae"]
+    )
     for fold, group in best.groupby("fold"):
         ax.plot(group["length"], group["mae"], "o", ms=4, label=f"fold {fold}")
     mean = best.groupby("length")["mae"].mean()
     ax.plot(mean.index, mean.values, "k-", lw=1, label="mean over folds")
-    ax.set(xscale="log", xlabel="trajectory length L (points)", ylabel="best validation MAE of alpha",
-           title="Best validation MAE against length")
+    ax.set(
+        xscale="log",
+        xlabel="trajectory length L (points)",
+        ylabel="best validation MAE of alpha",
+        title="Best validation MAE against length",
+    )
     ax.legend()
     _save(fig, best_png)
 
@@ -53,12 +58,15 @@ def calibration(scale_json, png) -> None:
     if "curve" in result:
         ax.plot(result["curve"]["scale"], result["curve"]["mae"], "-", lw=1.5)
         ax.axvline(result["scale"], color="C3", ls="--", label=f"chosen: {result['scale']:.4f}")
-        ax.axvline(1.011, color="grey", ls=":", label="the seed's 1.011")
+        ax.axvline(1.011, color="grey", ls=":", label="HNU's 1.011")
         ax.legend()
     else:
         ax.text(0.5, 0.5, f"scale fixed by the config: {result['scale']}", ha="center", transform=ax.transAxes)
-    ax.set(xlabel="scale factor (dimensionless)", ylabel="MAE of alpha on the calibration set",
-           title="Calibration of the scale factor")
+    ax.set(
+        xlabel="scale factor (dimensionless)",
+        ylabel="MAE of alpha on the calibration set",
+        title="Calibration of the scale factor",
+    )
     _save(fig, png)
 
 
@@ -84,8 +92,9 @@ def evaluation(pred, true, dims, lengths, models, scatter_png, length_png, model
         centres = [(edges[b] + edges[b + 1]) / 2 for b in range(len(edges) - 1)]
         maes = [error[rows][bucket == b].mean() if (bucket == b).any() else np.nan for b in range(len(edges) - 1)]
         ax.plot(centres, maes, "o-", label=f"{dim}D")
-    ax.set(xscale="log", xlabel="trajectory length (points)", ylabel="MAE of alpha",
-           title="MAE against trajectory length")
+    ax.set(
+        xscale="log", xlabel="trajectory length (points)", ylabel="MAE of alpha", title="MAE against trajectory length"
+    )
     ax.legend()
     _save(fig, length_png)
 

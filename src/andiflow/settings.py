@@ -8,11 +8,9 @@ from importlib.resources import files
 import jsonschema
 import yaml
 
+from andiflow.errors import SettingsError
+
 SCHEMA = yaml.safe_load(files("andiflow").joinpath("config.schema.yaml").read_text())
-
-
-class SettingsError(ValueError):
-    pass
 
 
 def complete(config: dict | None = None) -> dict:
@@ -27,6 +25,34 @@ def complete(config: dict | None = None) -> dict:
     return config
 
 
+def check_config(config: dict) -> None:
+    """What the schema cannot say: settings that contradict each other. Raised when the workflow is
+    parsed, naming the key, rather than inside a job hours later."""
+    lengths = sorted(length for length, _ in config["data"]["lengths"])
+    train, low, high = config["train"], *config["infer"]["clip"]
+    problems = [
+        f"train.folds_used: fold {k} is outside 0..{train['n_folds'] - 1} (train.n_folds)"
+        for k in train["folds_used"]
+        if k >= train["n_folds"]
+    ]
+    if low >= high:
+        problems.append(f"infer.clip: low {low} is not below high {high}")
+    for section in ("calibrate", "testset", "intervals"):
+        if config[section]["min_length"] < lengths[0]:
+            problems.append(
+                f"{section}.min_length: {config[section]['min_length']} is below the shortest trained "
+                f"length ({lengths[0]}, data.lengths)"
+            )
+        if config[section]["min_length"] > config[section]["max_length"]:
+            problems.append(f"{section}.min_length: above {section}.max_length")
+    if isinstance(train["warm_start"], int) and train["warm_start"] not in lengths:
+        problems.append(f"train.warm_start: length {train['warm_start']} is not one of data.lengths")
+    if len(set(lengths)) != len(lengths):
+        problems.append("data.lengths: a length is listed twice")
+    if problems:
+        raise SettingsError("impossible configuration: " + "; ".join(problems))
+
+
 def parse(text: str | None) -> dict:
     """A configuration given on the command line as JSON text (the workflow passes its sections so)."""
     if not text:
@@ -35,6 +61,11 @@ def parse(text: str | None) -> dict:
         return complete(json.loads(text))
     except json.JSONDecodeError as err:
         raise SettingsError(f"--settings is not valid JSON: {err}") from None
+
+
+def given(text: str | None) -> dict:
+    """The keys a --settings text states itself (parse fills in the rest)."""
+    return json.loads(text) if text else {}
 
 
 def digest(config: dict) -> str:

@@ -12,12 +12,14 @@ import h5py
 import numpy as np
 
 from andiflow.atomic import atomic_path
+from andiflow.errors import ShardError
 
 COLUMNS = ("positions", "alpha", "model", "sigma")
 
 
-class ShardError(RuntimeError):
-    pass
+def plan(n: int, size: int) -> list[int]:
+    """Rows of each shard of a length with n trajectories, shards of `size` (the last may be smaller)."""
+    return [min(size, n - start) for start in range(0, n, size)]
 
 
 def write_shard(path, arrays: dict, attrs: dict) -> None:
@@ -38,8 +40,7 @@ def read_shard(path) -> tuple[dict, dict]:
         raise ShardError(f"{path}: not a readable shard ({err}). {_rebuild_hint(path)}") from None
     n, length = int(attrs.get("n", -1)), int(attrs.get("length", -1))
     if arrays["positions"].shape != (n, length) or any(len(arrays[c]) != n for c in COLUMNS):
-        raise ShardError(f"{path}: shapes do not match its attributes (n={n}, length={length}). "
-                         f"{_rebuild_hint(path)}")
+        raise ShardError(f"{path}: shapes do not match its attributes (n={n}, length={length}). {_rebuild_hint(path)}")
     return arrays, attrs
 
 
@@ -56,5 +57,7 @@ def open_length(paths) -> dict:
 
 
 def _rebuild_hint(path) -> str:
-    return (f"Delete it and rerun the workflow (`rm {Path(path)}` then `snakemake ... --rerun-incomplete`) "
-            "to rebuild it bit for bit from its seed.")
+    return (
+        f"Delete it and rerun the workflow (`rm {Path(path)}` then `snakemake ... --rerun-incomplete`) "
+        "to rebuild it bit for bit from its seed."
+    )

@@ -14,7 +14,9 @@ import numpy as np
 import stochastic.random
 from andi_datasets.models_theory import models_theory
 
+from andiflow.normalize import zscore
 from andiflow.progress import progress
+from andiflow.seeds import derive_seed
 
 MODELS = ("attm", "ctrw", "fbm", "lw", "sbm")  # andi-datasets' model codes 0..4
 CHUNK = 4096  # trajectories post-processed at once; bounds memory, does not change results
@@ -30,6 +32,11 @@ class Recipe:
         a = data["alphas"]
         grid = np.round(np.arange(a["start"], a["stop"] + a["step"] / 2, a["step"]), 2)
         return cls(alphas=grid, noise_sigmas=np.asarray(data["noise_sigmas"], dtype=float))
+
+    @property
+    def median_alpha(self) -> float:
+        """The constant guess every result is read against."""
+        return float(np.median(self.alphas))
 
 
 @dataclass
@@ -49,13 +56,15 @@ def model_probabilities(alphas: np.ndarray) -> np.ndarray:
     """
     sub, sup = alphas <= 1, alphas > 1
     fbm_ok = alphas < 2
-    weights = np.stack([
-        sub / sub.sum(),
-        sub / sub.sum(),
-        fbm_ok / fbm_ok.sum(),
-        0.8 * sup / (sup.sum() + 1),
-        np.ones_like(alphas) / len(alphas),
-    ])
+    weights = np.stack(
+        [
+            sub / sub.sum(),
+            sub / sub.sum(),
+            fbm_ok / fbm_ok.sum(),
+            0.8 * sup / (sup.sum() + 1),
+            np.ones_like(alphas) / len(alphas),
+        ]
+    )
     return weights / weights.sum(axis=0, keepdims=True)
 
 
@@ -71,6 +80,29 @@ def simulate_challenge(n: int, min_length: int, max_length: int, dim: int, seed:
     rng = np.random.default_rng([seed, 1])
     lengths = rng.integers(min_length, max_length + 1, size=n)
     return _simulate(n, max_length + 1, dim, seed, recipe, lengths)
+
+
+def training_shard(length: int, rows: int, seed: int, recipe: Recipe) -> dict:
+    """The arrays of one training shard: 1D positions z-scored per trajectory, as training reads them."""
+    t = simulate(rows, length, 1, seed, recipe)
+    return dict(positions=zscore(t.positions[:, 0]), alpha=t.alpha, model=t.model, sigma=t.sigma)
+
+
+def challenge_set(
+    n_per_dim: int, dims, min_length: int, max_length: int, base_seed: int, purpose: str, recipe: Recipe
+) -> tuple[list[np.ndarray], list[int], list[float], list[str]]:
+    """A challenge-style set (test, calibration or interval set, one seed per purpose and dimension):
+    (trajectories [dim, T], dimension, alpha and model name of each)."""
+    trajectories, ref_dims, alphas, models = [], [], [], []
+    for dim in dims:
+        t, lengths = simulate_challenge(
+            n_per_dim, min_length, max_length, dim, derive_seed(base_seed, purpose, dim), recipe
+        )
+        trajectories += [p[:, :T] for p, T in zip(t.positions, lengths)]
+        ref_dims += [dim] * n_per_dim
+        alphas += t.alpha.tolist()
+        models += [MODELS[m] for m in t.model]
+    return trajectories, ref_dims, alphas, models
 
 
 def _simulate(n, gen_length, dim, seed, recipe, lengths):
@@ -90,10 +122,12 @@ def _simulate(n, gen_length, dim, seed, recipe, lengths):
     for start in progress(range(0, n, CHUNK), f"simulate {dim}D", unit="chunk"):
         rows = slice(start, min(start + CHUNK, n))
         with np.errstate(over="ignore"):  # lw at alpha=2 overflows harmlessly (flights are capped)
-            raw = np.stack([
-                np.reshape(getattr(generator, MODELS[m])(gen_length, a), (dim, gen_length))
-                for m, a in zip(model[rows], alpha[rows])
-            ])
+            raw = np.stack(
+                [
+                    np.reshape(getattr(generator, MODELS[m])(gen_length, a), (dim, gen_length))
+                    for m, a in zip(model[rows], alpha[rows])
+                ]
+            )
         noisy = _andi_normalize(raw) + sigma[rows, None, None] * rng.standard_normal(raw.shape)
         steps = np.diff(noisy, axis=-1) * diffusion[rows, None, None]
         out[rows] = _from_zero(steps)[..., : gen_length - 1]

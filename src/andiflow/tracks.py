@@ -1,17 +1,49 @@
-"""Tables of localisations as trackers write them (trackpy and most others: one row per particle and
-frame, columns particle, frame, x, y[, z]), in and out."""
+"""Trajectories as our users' trackers write them, in; one alpha per particle, out.
 
+`detect_format` tells the formats apart by content, not by file name:
+- "table": delimited text with a header, one row per particle and frame (trackpy and most others:
+  columns particle, frame, x, y[, z]; other names can be given). Position columns absent from the file
+  are dropped from the end of `positions` (x, y -> 2D).
+- "trackmate-csv": TrackMate's spots CSV export: a header of feature keys (LABEL, ID, TRACK_ID, ...,
+  POSITION_X, POSITION_Y, POSITION_Z, POSITION_T, FRAME, ...), then rows of names, short names and units
+  (the leading rows whose FRAME is not a number are skipped), then spots in any order. particle =
+  TRACK_ID, frame = FRAME; spots in no track (TRACK_ID empty) are dropped.
+- "trackmate-xml": TrackMate's model file (File > Save). A track is the spots its edges connect, ordered
+  by FRAME; only the tracks listed in FilteredTracks are read (all tracks when the file has none).
+- "tracks-xml": TrackMate's "Export tracks to XML" (the ISBI 2012 particle-tracking challenge format):
+  `<particle>`s numbered 0, 1, 2... in file order, each of `<detection t x y z/>`; frame = t.
+- "task1": the AnDi challenge's task1.txt, read by andi_io.read_trajectories, not here.
+
+Every format gives particles sorted by id, each trajectory [dim, T] (float64) sorted by frame, and:
+- an axis whose positions never move anywhere in the file is not a dimension: it is dropped for the
+  whole file (TrackMate writes POSITION_Z = 0.0 for 2D data);
+- `gaps`: particles with frames missing (their points are used as consecutive);
+- `still`: particles whose positions never move on one of the kept axes (a single point included): no
+  alpha can be given to them, so the caller writes an empty alpha with the note "positions never move".
+A number that is missing or not finite, or a frame given twice for one particle, is an InputFileError
+naming the file, the line (or XML element) and the column (or attribute). Text is UTF-8 with or without a
+byte-order mark; a binary or undecodable file is one InputFileError.
+"""
+
+import re
 import sys
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from andiflow.andi_io import InputFileError
+from andiflow.andi_io import not_text, read_text
 from andiflow.atomic import atomic_path
+from andiflow.errors import InputFileError
 
-OUTPUT_COLUMNS = ["particle", "dim", "n_points", "alpha", "alpha_std", "note"]
+OUTPUT_COLUMNS = ["particle", "dim", "n_points", "alpha", "alpha_std", "alpha_low", "alpha_high", "note"]
+FORMATS = ("table", "trackmate-csv", "trackmate-xml", "tracks-xml")  # what read_tracks reads
+_HEAD_BYTES = 1 << 16  # what detect_format looks at
+_TASK1_LINE = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*;")
+_TRACKMATE_KEYS = {"TRACK_ID", "FRAME", "POSITION_X"}
+_TRACKMATE_POSITIONS = ("POSITION_X", "POSITION_Y", "POSITION_Z")
 
 
 @dataclass
@@ -19,47 +51,262 @@ class Tracks:
     particles: list  # particle ids, sorted
     trajectories: list[np.ndarray]  # [dim, T] each, sorted by frame
     gaps: list = field(default_factory=list)  # particle ids with missing frames
+    still: list = field(default_factory=list)  # particle ids whose positions never move on an axis
 
 
-def read_tracks(path, particle="particle", frame="frame", positions=("x", "y", "z")) -> Tracks:
-    """Trajectories of a CSV table. Position columns absent from the file are dropped from the end of
-    `positions` (x, y -> 2D); particles come sorted by id, their rows sorted by frame."""
+def read_tracks(path, format="auto", particle="particle", frame="frame", positions=("x", "y", "z")) -> Tracks:
+    """Trajectories of a tracker's file; `format` is "auto" (detect_format) or one of FORMATS. The
+    column names apply to "table" only."""
     path = Path(path)
-    if not path.is_file():
-        raise InputFileError(f"{path}: no such file")
+    head = _head(path)
+    chosen = _format_of(path, head) if format == "auto" else format
+    if chosen == "table":
+        return _read_table(path, particle, frame, positions)
+    if chosen in _READERS:
+        return _READERS[chosen](path)
+    if chosen == "task1":
+        raise InputFileError(
+            f"{path}: an AnDi challenge task1.txt (`dim;x...;y...` a line), not a file of "
+            "tracks (predict it as a task1.txt)"
+        )
+    raise InputFileError(f"{path}: unknown format {format!r} (auto, {', '.join(FORMATS)})")
+
+
+def detect_format(path) -> str:
+    """ "task1", "table", "trackmate-csv", "trackmate-xml" or "tracks-xml", from the file's beginning."""
+    return _format_of(path, _head(path))
+
+
+def _head(path) -> str:
+    """The beginning of a text file, leading blanks stripped; an error when it is empty."""
+    head = read_text(path, _HEAD_BYTES).lstrip()
+    if not head:
+        raise InputFileError(f"{path}: the file is empty")
+    return head
+
+
+def _format_of(path, head: str) -> str:
+    if head.startswith("<"):
+        return _xml_format(path, head)
+    first = head.splitlines()[0]
+    if _TASK1_LINE.match(first):
+        return "task1"
+    if _TRACKMATE_KEYS <= {name.strip().strip('"') for name in re.split(r"[,;\t]", first)}:
+        return "trackmate-csv"
+    return "table"
+
+
+def _xml_format(path, head: str) -> str:
+    parser = ET.XMLPullParser(events=("start",))
     try:
-        table = pd.read_csv(path)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise InputFileError(f"{path}: not a readable CSV table ({err})") from None
+        parser.feed(head)
+        tags = [element.tag for _, element in parser.read_events()]
+    except ET.ParseError as err:
+        raise InputFileError(f"{path}: not a readable XML file ({err})") from None
+    if tags[:1] == ["TrackMate"]:
+        return "trackmate-xml"
+    if tags[:1] == ["Tracks"] or tags[:2] == ["root", "TrackContestISBI2012"]:
+        return "tracks-xml"
+    raise InputFileError(
+        f"{path}: XML of root <{tags[0] if tags else '?'}>, neither a TrackMate model "
+        "(<TrackMate>) nor TrackMate's exported tracks (<Tracks>)"
+    )
+
+
+def _read_table(path, particle, frame, positions) -> Tracks:
+    table = _read_csv(path)
     present = [c for c in positions if c in table.columns]
     needed = [particle, frame, *positions[: max(1, len(present))]]
     missing = [c for c in needed if c not in table.columns]
     if missing:
-        raise InputFileError(f"{path}: no column {missing[0]!r} (columns: {', '.join(map(str, table.columns))}); "
-                             "name yours with --particle-column, --frame-column, --position-columns")
+        raise InputFileError(
+            f"{path}: no column {missing[0]!r} (columns: {', '.join(map(str, table.columns))}); "
+            "name yours with --particle-column, --frame-column, --position-columns"
+        )
+    return _assemble(path, table, _line_of(table), particle, frame, needed[2:])
+
+
+def _read_trackmate_csv(path) -> Tracks:
+    table = _read_csv(path, dtype=str)
+    missing = sorted(_TRACKMATE_KEYS - set(table.columns))
+    if missing:
+        raise InputFileError(f"{path}: no column {missing[0]!r} in a TrackMate spots table")
+    numeric = pd.to_numeric(table["FRAME"], errors="coerce").notna().to_numpy()
+    table = table.iloc[int(numeric.argmax()) if numeric.any() else len(table) :]  # names, short names, units
+    table = table[pd.to_numeric(table["TRACK_ID"], errors="coerce").notna()]  # spots in no track
+    positions = [c for c in _TRACKMATE_POSITIONS if c in table.columns]
+    return _assemble(path, table, _line_of(table), "TRACK_ID", "FRAME", positions)
+
+
+def _read_trackmate_xml(path) -> Tracks:
+    model = _xml_root(path).find("Model")
+    if model is None:
+        raise InputFileError(f"{path}: a <TrackMate> file without <Model>")
+    spots = {spot.get("ID"): spot for spot in model.iter("Spot")}
+    rows, labels = [], []
+    for track in _kept_tracks(path, model):
+        track_id = track.get("TRACK_ID")
+        ids = {edge.get(end) for edge in track.iter("Edge") for end in ("SPOT_SOURCE_ID", "SPOT_TARGET_ID")}
+        for spot_id in sorted(ids, key=str):
+            if spot_id not in spots:
+                raise InputFileError(
+                    f"{path}: <Track TRACK_ID={track_id}> joins spot {spot_id}, which <AllSpots> lacks"
+                )
+            rows.append(dict(spots[spot_id].attrib, TRACK_ID=track_id))
+            labels.append(f"<Spot ID={spot_id}>")
+    return _from_xml(path, rows, labels, "TRACK_ID", "FRAME", _TRACKMATE_POSITIONS)
+
+
+def _kept_tracks(path, model) -> list:
+    """The <Track>s of AllTracks that FilteredTracks lists (all of them without FilteredTracks)."""
+    tracks = {track.get("TRACK_ID"): track for track in model.iterfind("AllTracks/Track")}
+    filtered = model.find("FilteredTracks")
+    if filtered is None:
+        return list(tracks.values())
+    kept = [element.get("TRACK_ID") for element in filtered.iter("TrackID")]
+    unknown = [track_id for track_id in kept if track_id not in tracks]
+    if unknown:
+        raise InputFileError(f"{path}: <FilteredTracks> lists track {unknown[0]}, which <AllTracks> lacks")
+    return [tracks[track_id] for track_id in kept]
+
+
+def _read_tracks_xml(path) -> Tracks:
+    rows, labels = [], []
+    for number, particle in enumerate(_xml_root(path).iter("particle")):
+        for i, detection in enumerate(particle.iter("detection"), start=1):
+            rows.append(dict(detection.attrib, particle=number))
+            labels.append(f"<particle> {number + 1}, <detection> {i}")
+    return _from_xml(path, rows, labels, "particle", "t", ("x", "y", "z"))
+
+
+_READERS = {"trackmate-csv": _read_trackmate_csv, "trackmate-xml": _read_trackmate_xml, "tracks-xml": _read_tracks_xml}
+
+
+def _read_csv(path, **options) -> pd.DataFrame:
+    header = read_text(path, _HEAD_BYTES).partition("\n")[0]
+    try:
+        return pd.read_csv(path, sep=max(",;\t", key=header.count), encoding="utf-8-sig", **options)
+    except UnicodeDecodeError as err:
+        raise not_text(path, err) from None
+    except (pd.errors.EmptyDataError, pd.errors.ParserError) as err:
+        raise InputFileError(f"{path}: not a readable CSV table ({err})") from None
+
+
+def _line_of(table: pd.DataFrame):
+    """Where row i of a table read by _read_csv is: its line number (the header is line 1)."""
+    return lambda i: f":{table.index[i] + 2}"
+
+
+def _xml_root(path) -> ET.Element:
+    try:
+        return ET.parse(path).getroot()  # bytes: expat honours the byte-order mark and declared encoding
+    except ET.ParseError as err:
+        raise InputFileError(f"{path}: not a readable XML file ({err})") from None
+
+
+def _from_xml(path, rows: list[dict], labels: list[str], particle, frame, positions) -> Tracks:
+    """_assemble of XML elements' attributes; an axis no element has is not a dimension."""
+    columns = [particle, frame, *(c for c in positions if any(c in row for row in rows))]
+    table = pd.DataFrame([[row.get(c) for c in columns] for row in rows], columns=columns, dtype=object)
+    return _assemble(path, table, lambda i: f": {labels[i]}", particle, frame, columns[2:], "attribute")
+
+
+def _assemble(path, table: pd.DataFrame, where, particle, frame, positions, field="column") -> Tracks:
+    """Tracks of one row per particle and frame, values as read: numbers checked, axes that never move
+    dropped, particles (numbers when they all are) and frames sorted. where(i): the place of row i."""
     if table.empty:
-        raise InputFileError(f"{path}: the table has no rows")
-    for column in needed[1:]:
-        values = pd.to_numeric(table[column], errors="coerce")
-        bad = ~np.isfinite(values.to_numpy(dtype=float))
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise InputFileError(f"{path}:{row + 2}: column {column!r} is {table[column].iloc[row]!r}, "
-                                 "not a finite number")
-        table[column] = values
-    duplicated = table.duplicated([particle, frame])
-    if duplicated.any():
-        row = int(np.flatnonzero(duplicated)[0])
-        raise InputFileError(f"{path}:{row + 2}: particle {table[particle].iloc[row]!r} has frame "
-                             f"{table[frame].iloc[row]:g} twice")
+        raise InputFileError(f"{path}: no tracked positions in the file")
+    ids = table[particle].to_numpy()
+    _fail_at(path, pd.isna(ids), where, lambda i: f"{field} {particle!r} is missing")
+    numeric_ids = pd.to_numeric(table[particle], errors="coerce").to_numpy()
+    numbers = pd.DataFrame({c: _finite(path, table[c], where, field) for c in [frame, *positions]})
+    numbers.insert(0, particle, ids if pd.isna(numeric_ids).any() else numeric_ids)
+    twice = numbers.duplicated([particle, frame]).to_numpy()
+    _fail_at(
+        path,
+        twice,
+        where,
+        lambda i: f"particle {_plain(numbers[particle].iloc[i])!r} has frame {numbers[frame].iloc[i]:g} twice",
+    )
+    axes = [c for c in positions if numbers[c].max() > numbers[c].min()]
+    if not axes:
+        raise InputFileError(f"{path}: positions never move on any axis ({', '.join(positions)})")
     tracks = Tracks([], [])
-    for pid, group in table.sort_values([particle, frame], kind="stable").groupby(particle, sort=True):
-        frames = group[frame].to_numpy()
-        if np.any(np.diff(frames) != 1):
-            tracks.gaps.append(pid)
+    for pid, group in numbers.sort_values([particle, frame], kind="stable").groupby(particle, sort=True):
+        pid, trajectory = _plain(pid), group[axes].to_numpy(dtype=np.float64).T
         tracks.particles.append(pid)
-        tracks.trajectories.append(group[present].to_numpy(dtype=np.float64).T)
+        tracks.trajectories.append(trajectory)
+        if np.any(np.diff(group[frame].to_numpy()) != 1):
+            tracks.gaps.append(pid)
+        if np.any(np.ptp(trajectory, axis=1) == 0):
+            tracks.still.append(pid)
     return tracks
+
+
+def _finite(path, raw: pd.Series, where, field) -> np.ndarray:
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+    _fail_at(
+        path,
+        ~np.isfinite(values),
+        where,
+        lambda i: f"{field} {raw.name!r} is {_shown(raw.iloc[i])}, not a finite number",
+    )
+    return values
+
+
+def _fail_at(path, bad: np.ndarray, where, message) -> None:
+    """An InputFileError at the first bad row: `path{where(row)}: {message(row)}`."""
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputFileError(f"{path}{where(row)}: {message(row)}")
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _shown(value) -> str:
+    return "missing" if value is None else repr(_plain(value))
+
+
+def alpha_rows(tracks: Tracks, estimate, min_length: int, warn, source) -> list[dict]:
+    """One row per particle: `estimate` (trajectories -> alpha, std, low, high arrays) for those that
+    can have an alpha; an empty alpha and the reason for those too short or that never move. What
+    was bridged or skipped is also said through `warn`."""
+    short = [p for p, t in zip(tracks.particles, tracks.trajectories) if t.shape[1] < min_length]
+    if tracks.gaps:
+        warn(
+            f"{source}: frames missing within particles {_ids(tracks.gaps)}; their points are used as "
+            "consecutive (the gaps are bridged)"
+        )
+    if short:
+        warn(f"{source}: skipped particles {_ids(short)}: fewer points than the shortest trained length ({min_length})")
+    if tracks.still:
+        warn(f"{source}: skipped particles {_ids(tracks.still)}: their positions never move")
+    skipped = {
+        **{p: "skipped: positions never move" for p in tracks.still},
+        **{p: f"skipped: fewer than {min_length} points" for p in short},
+    }
+    kept = [i for i, p in enumerate(tracks.particles) if p not in skipped]
+    est = estimate([tracks.trajectories[i] for i in kept]) if kept else {}
+    columns = {name: dict(zip(kept, values)) for name, values in est.items() if values is not None}
+    rows = []
+    for i, (pid, t) in enumerate(zip(tracks.particles, tracks.trajectories)):
+        row = dict(
+            particle=pid,
+            dim=t.shape[0],
+            n_points=t.shape[1],
+            note=skipped.get(pid, "gaps bridged" if pid in tracks.gaps else ""),
+        )
+        for name in ("alpha", "std", "low", "high"):
+            row["alpha" if name == "alpha" else f"alpha_{name}"] = columns.get(name, {}).get(i)
+        rows.append(row)
+    return rows
+
+
+def _ids(ids, shown=20) -> str:
+    text = ", ".join(map(str, ids[:shown]))
+    return text + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
 
 
 def write_alphas(path, rows: list[dict]) -> None:

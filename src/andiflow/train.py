@@ -1,8 +1,8 @@
-"""One model for one (length, fold): the seed's loss, optimiser, learning-rate rule and early stop.
+"""One model for one (length, fold): HNU's loss, optimiser, learning-rate rule and early stop.
 
 MSE loss, Adam, batch 512, lr 1e-3; lr x1/5 after `patience` epochs without a lower validation
 loss; stop when that would happen more than `max_lr_cuts` times; keep the epoch of lowest
-per-sample validation MAE.
+per-sample validation MAE. Beyond HNU: a warm start from another length's trained model.
 """
 
 import csv
@@ -16,11 +16,12 @@ import torch
 
 from andiflow import settings as settings_mod
 from andiflow.atomic import atomic_path
-from andiflow.model import AnDiLSTM, predict_in_batches
+from andiflow.errors import SettingsError
+from andiflow.model import build, load_checkpoint, predict_in_batches, save_checkpoint, weights
 from andiflow.progress import progress
 from andiflow.seeds import derive_seed
 
-HISTORY_COLUMNS = ("epoch", "lr", "valid_loss", "valid_mae", "seconds")
+HISTORY_COLUMNS = ("epoch", "lr", "samples", "valid_loss", "valid_mae", "seconds")
 
 
 class PlateauRule:
@@ -47,23 +48,32 @@ class PlateauRule:
 def fold_rows(n: int, n_folds: int, fold: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(train rows, validation rows): one seeded permutation of the length's rows in n_folds parts."""
     if not 0 <= fold < n_folds:
-        raise settings_mod.SettingsError(f"fold {fold} is outside 0..{n_folds - 1} (train.n_folds is {n_folds})")
+        raise SettingsError(f"fold {fold} is outside 0..{n_folds - 1} (train.n_folds is {n_folds})")
     parts = np.array_split(np.random.default_rng(seed).permutation(n), n_folds)
     return np.concatenate(parts[:fold] + parts[fold + 1 :]), parts[fold]
 
 
-def train_fold(positions: np.ndarray, alpha: np.ndarray, fold: int, config: dict,
-               device: str = "cpu", log=print, resume_path=None) -> tuple[dict, list[dict]]:
+def train_fold(
+    positions: np.ndarray,
+    alpha: np.ndarray,
+    fold: int,
+    config: dict,
+    device: str = "cpu",
+    log=print,
+    resume_path=None,
+    init=None,
+) -> tuple[dict, list[dict]]:
     """Train on normalised positions [n, L]; return (checkpoint dict of the best epoch, epoch history).
 
-    With `resume_path`, the whole training state is written there atomically after every epoch, and
-    a run that finds it there (same length, fold, data size and settings) continues after its last
-    finished epoch, ending with the weights an uninterrupted run would have.
+    With `init`, a model file of the same kind and settings (another length's, in practice), training
+    starts from its weights instead of random ones: the warm start. With `resume_path`, the whole
+    training state is written there atomically after every epoch, and a run that finds it there (same
+    length, fold, data size and settings) continues after its last finished epoch, ending with the
+    weights an uninterrupted run would have.
     """
     length = positions.shape[1]
     tr = config["train"]
-    train_rows, valid_rows = fold_rows(len(alpha), tr["n_folds"], fold,
-                                       derive_seed(config["seed"], "folds", length))
+    train_rows, valid_rows = fold_rows(len(alpha), tr["n_folds"], fold, derive_seed(config["seed"], "folds", length))
     seed = derive_seed(config["seed"], "train", length, fold)
     torch.manual_seed(seed)
     shuffle = torch.Generator().manual_seed(seed)
@@ -72,11 +82,19 @@ def train_fold(positions: np.ndarray, alpha: np.ndarray, fold: int, config: dict
     x_train, y_train = place(x[train_rows], device), place(y[train_rows], device)
     x_valid, y_valid = place(x[valid_rows], device), y[valid_rows].to(device)
 
-    model = AnDiLSTM(**config["model"]).to(device)
+    model = build(config["model"])
+    source = warm_start(model, init, config["model"])
+    model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=tr["learning_rate"])
     rule = PlateauRule(tr["patience"], tr["max_lr_cuts"])
-    identity = dict(length=length, fold=fold, n_train=len(train_rows), n_valid=len(valid_rows),
-                    config_digest=settings_mod.digest({k: config[k] for k in ("seed", "model", "train")}))
+    identity = dict(
+        length=length,
+        fold=fold,
+        n_train=len(train_rows),
+        n_valid=len(valid_rows),
+        warm_start=source,
+        config_digest=settings_mod.digest({k: config[k] for k in ("seed", "model", "train")}),
+    )
     state = dict(history=[], best=None, done=False)
     if resume_path is not None:
         state = _resume(resume_path, identity, state, model, optimizer, rule, shuffle, device, log)
@@ -92,12 +110,19 @@ def train_fold(positions: np.ndarray, alpha: np.ndarray, fold: int, config: dict
         pred = predict_in_batches(model, x_valid, config["infer"]["batch_values"], device)
         valid_loss = torch.mean((pred - y_valid) ** 2).item()
         valid_mae = torch.mean(torch.abs(pred - y_valid)).item()
-        history.append(dict(epoch=epoch, lr=lr, valid_loss=valid_loss, valid_mae=valid_mae,
-                            seconds=round(time.perf_counter() - start, 3)))
+        history.append(
+            dict(
+                epoch=epoch,
+                lr=lr,
+                samples=(epoch + 1) * len(train_rows),
+                valid_loss=valid_loss,
+                valid_mae=valid_mae,
+                seconds=round(time.perf_counter() - start, 3),
+            )
+        )
         log(epoch_line(history[-1]))
         if state["best"] is None or valid_mae < state["best"]["valid_mae"]:
-            state["best"] = dict(epoch=epoch, valid_mae=valid_mae, valid_loss=valid_loss,
-                                 state_dict={k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
+            state["best"] = dict(epoch=epoch, valid_mae=valid_mae, valid_loss=valid_loss, state_dict=weights(model))
         action = rule.step(valid_loss)
         if action == "cut":
             for group in optimizer.param_groups:
@@ -107,17 +132,34 @@ def train_fold(positions: np.ndarray, alpha: np.ndarray, fold: int, config: dict
             _save_resume(resume_path, identity, state, model, optimizer, rule, shuffle, device)
         if state["done"]:
             break
-    return dict(state["best"], model=config["model"], **identity), history
+    return dict(state["best"], **identity), history
+
+
+def warm_start(model, init, settings: dict) -> dict | None:
+    """Load the weights of the model file `init` into `model`; say where they came from."""
+    if init is None:
+        return None
+    source, meta = load_checkpoint(init)
+    if meta["model"] != settings:
+        raise SettingsError(
+            f"{init}: warm start from a model with settings {meta['model']}, "
+            f"but this training's model section is {settings}"
+        )
+    model.load_state_dict(source.state_dict())
+    return dict(length=meta["length"], fold=meta["fold"], epoch=meta["epoch"], valid_mae=meta["valid_mae"])
 
 
 def epoch_line(row: dict) -> str:
-    """The seed's log line for one epoch."""
-    return (f"Epoch: {row['epoch']} LR: {row['lr']:.6f} Valid Loss: {row['valid_loss']:.4f} "
-            f"Valid MAE: {row['valid_mae']:.4f}")
+    """HNU's log line for one epoch."""
+    return (
+        f"Epoch: {row['epoch']} LR: {row['lr']:.6f} Valid Loss: {row['valid_loss']:.4f} "
+        f"Valid MAE: {row['valid_mae']:.4f}"
+    )
 
 
-def train_epoch(model, optimizer, x, y, batch_size: int, shuffle: torch.Generator, device: str,
-                precision: str = "fp32") -> None:
+def train_epoch(
+    model, optimizer, x, y, batch_size: int, shuffle: torch.Generator, device: str, precision: str = "fp32"
+) -> None:
     """One pass over (x, y) in a seeded random order; batches are index slices of tensors held on
     the device (or in pinned host memory, copied batch by batch, when they do not fit). With
     precision bf16 the forward pass runs under bf16 autocast; weights and optimiser stay fp32."""
@@ -145,8 +187,15 @@ def place(t: torch.Tensor, device: str) -> torch.Tensor:
 
 
 def _save_resume(path, identity, state, model, optimizer, rule, shuffle, device) -> None:
-    snapshot = dict(identity, state=state, model_state=model.state_dict(), optimizer=optimizer.state_dict(),
-                    rule=vars(rule).copy(), torch_rng=torch.get_rng_state(), shuffle_rng=shuffle.get_state())
+    snapshot = dict(
+        identity,
+        state=state,
+        model_state=model.state_dict(),
+        optimizer=optimizer.state_dict(),
+        rule=vars(rule).copy(),
+        torch_rng=torch.get_rng_state(),
+        shuffle_rng=shuffle.get_state(),
+    )
     if torch.device(device).type == "cuda":
         snapshot["cuda_rng"] = torch.cuda.get_rng_state(torch.device(device))
     with atomic_path(path) as tmp:
@@ -179,10 +228,10 @@ def _resume(path, identity, fresh, model, optimizer, rule, shuffle, device, log)
     return state
 
 
-def save(checkpoint: dict, history: list[dict], model_path, history_path) -> None:
+def save(best: dict, history: list[dict], model_settings: dict, model_path, history_path) -> None:
     with atomic_path(history_path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=HISTORY_COLUMNS)
         writer.writeheader()
         writer.writerows(history)
-    with atomic_path(model_path) as tmp:
-        torch.save(checkpoint, tmp)
+    meta = {k: v for k, v in best.items() if k != "state_dict"}
+    save_checkpoint(model_path, model_settings, best["state_dict"], **meta)

@@ -94,7 +94,7 @@ timeout -k 30 1200 snakemake --workflow-profile workflow/profiles/slurm --config
   --set-resources train:gpu=1 train:slurm_partition=gpu calibrate:slurm_partition=gpu predict:slurm_partition=gpu
 
 say "checking the outputs"
-for f in results/models/L10/fold0.pt results/models/L20/fold1.pt results/calibration/scale.json \
+for f in results/models/L10/fold0.pt results/models/L20/fold1.pt results/calibrate/scale.json \
          results/predictions/testset.txt results/evaluation/testset.json; do
   [ -s "$f" ] || { say "missing $f"; exit 1; }
 done

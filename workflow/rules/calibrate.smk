@@ -1,35 +1,119 @@
-rule calibration_set:
+# The external sets (HNU's 1D calibration set for the scale; a 1D/2D/3D held-out set for the
+# intervals), the scale, the interval table, and the ensemble folder that prediction reads.
+rule models_manifest:
+    input:
+        models=all_models(),
+        histories=all_histories(),
     output:
-        trajectories="results/calibration/set/task1.txt",
-        reference="results/calibration/set/ref1.txt",
-    params:
-        settings=settings_json(seed=config["seed"], data=recipe_settings(), calibrate=config["calibrate"]),
+        "results/models/manifest.json",
+    log:
+        "results/logs/models_manifest.log",
     conda:
         "../../envs/andiflow.yaml"
-    log:
-        "results/logs/calibration_set.log",
+    params:
+        settings=models_settings(),
+        name=config["name"],
+        command=rebuild_command(),
     shell:
-        "andiflow testset --purpose calibration -o results/calibration/set --settings '{params.settings}' > {log} 2>&1"
+        "andiflow ensemble {input.models} -o results/models --name {params.name} --command '{params.command}'"
+        " --settings '{params.settings}' > {log} 2>&1"
+
+
+rule external_set:
+    output:
+        trajectories="results/{purpose}/set/task1.txt",
+        reference="results/{purpose}/set/ref1.txt",
+    log:
+        "results/logs/{purpose}_set.log",
+    wildcard_constraints:
+        purpose="calibrate|intervals",
+    conda:
+        "../../envs/andiflow.yaml"
+    params:
+        settings=external_set_settings,
+    shell:
+        "andiflow testset --purpose {wildcards.purpose} -o results/{wildcards.purpose}/set"
+        " --settings '{params.settings}' > {log} 2>&1"
 
 
 rule calibrate:
     input:
-        unpack(lambda wildcards: calibration_set()),
-        models=all_models(),
+        unpack(calibration_set),
+        manifest="results/models/manifest.json",
     output:
-        "results/calibration/scale.json",
-    params:
-        settings=settings_json(calibrate=config["calibrate"], infer=inference_section()),
-        set_args=" ".join(f"--{k} {v}" for k, v in calibration_set().items()),
-        folds=FOLDS,
-        device=config["device"],
+        "results/calibrate/scale.json",
+    log:
+        "results/logs/calibrate.log",
+    conda:
+        "../../envs/andiflow.yaml"
     threads: config["threads"]
     resources:
         gpu=gpus(),
+    params:
+        settings=settings_json(calibrate=config["calibrate"], infer=inference_section()),
+        set_args=calibration_set_args,
+        device=config["device"],
+    shell:
+        "andiflow calibrate {params.set_args} --models results/models --device {params.device}"
+        " --threads {threads} -o {output} --settings '{params.settings}' > {log} 2>&1"
+
+
+rule intervals:
+    input:
+        trajectories="results/intervals/set/task1.txt",
+        reference="results/intervals/set/ref1.txt",
+        manifest="results/models/manifest.json",
+        scale="results/calibrate/scale.json",
+    output:
+        "results/intervals/intervals.json",
+    log:
+        "results/logs/intervals.log",
     conda:
         "../../envs/andiflow.yaml"
-    log:
-        "results/logs/calibrate.log",
+    threads: config["threads"]
+    resources:
+        gpu=gpus(),
+    params:
+        settings=settings_json(intervals=config["intervals"], infer=inference_section()),
+        device=config["device"],
     shell:
-        "andiflow calibrate {params.set_args} --models results/models --folds {params.folds}"
-        " --device {params.device} --threads {threads} -o {output} --settings '{params.settings}' > {log} 2>&1"
+        "andiflow intervals --trajectories {input.trajectories} --reference {input.reference} --scale {input.scale}"
+        " --models results/models --device {params.device} --threads {threads} -o {output}"
+        " --settings '{params.settings}' > {log} 2>&1"
+
+
+rule ensemble:
+    input:
+        unpack(interval_table),
+        models=all_models(),
+        histories=all_histories(),
+        scale="results/calibrate/scale.json",
+    output:
+        "results/ensemble/manifest.json",
+    log:
+        "results/logs/ensemble.log",
+    conda:
+        "../../envs/andiflow.yaml"
+    params:
+        settings=ensemble_settings(),
+        intervals=intervals_option,
+        name=config["name"],
+        command=rebuild_command(),
+    shell:
+        "andiflow ensemble {input.models} -o results/ensemble --name {params.name} --command '{params.command}'"
+        " --scale {input.scale} {params.intervals} --settings '{params.settings}' > {log} 2>&1"
+
+
+rule card:
+    input:
+        ensemble="results/ensemble/manifest.json",
+        evaluation="results/evaluation/testset.json",
+    output:
+        card="results/ensemble/MODEL_CARD.md",
+        evaluation="results/ensemble/evaluation.json",
+    log:
+        "results/logs/card.log",
+    conda:
+        "../../envs/andiflow.yaml"
+    shell:
+        "andiflow card results/ensemble --evaluation {input.evaluation} > {log} 2>&1"

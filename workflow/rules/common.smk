@@ -1,9 +1,11 @@
 # The only place that knows paths, lengths, shards and folds, and which settings each step sees.
 import json
 import math
+import os
 from pathlib import Path
 
-from andiflow import GENERATOR_VERSION
+from andiflow import GENERATOR_VERSION, TRAINER_VERSION
+from andiflow.shards import plan
 
 LENGTHS = dict(config["data"]["lengths"])
 FOLDS = config["train"]["folds_used"]
@@ -13,15 +15,42 @@ wildcard_constraints:
     length=r"\d+",
     shard=r"\d+",
     fold=r"\d+",
+    name=r"[A-Za-z0-9_-]+",
 
 
 def n_trajectories(wildcards):
     return LENGTHS[int(wildcards.length)]
 
 
+def shard_plan(wildcards):
+    return plan(n_trajectories(wildcards), config["data"]["shard_size"])
+
+
 def shards_of_length(wildcards):
-    n_shards = math.ceil(n_trajectories(wildcards) / config["data"]["shard_size"])
+    n_shards = len(shard_plan(wildcards))
     return expand("results/shards/L{length}/shard{shard}.h5", length=wildcards.length, shard=range(n_shards))
+
+
+def shard_file():
+    """Shards are kept unless data.keep_shards is false: then each is deleted once its models are
+    trained, and trained models stay up to date without them (how committed models are continued)."""
+    path = "results/shards/L{length}/shard{shard}.h5"
+    return path if config["data"]["keep_shards"] else temp(path)
+
+
+def warm_start_model(wildcards):
+    """The model a training job starts from (train.warm_start): the same fold's model of the nearest
+    shorter length ("chain"), or of one base length (a length: the star); none for HNU (null)."""
+    mode, length = config["train"]["warm_start"], int(wildcards.length)
+    shorter = [L for L in sorted(LENGTHS) if L < length]
+    source = (shorter[-1] if shorter else None) if mode == "chain" else mode
+    if source is None or source == length:
+        return []
+    return f"results/models/L{source}/fold{wildcards.fold}.pt"
+
+
+def init_option(wildcards, input):
+    return f"--init {input.init}" if input.init else ""
 
 
 def all_histories():
@@ -39,15 +68,24 @@ def settings_json(**sections):
 
 
 def recipe_settings():
-    data = config["data"]
-    return {k: data[k] for k in ("shard_size", "alphas", "noise_sigmas")}
+    """The data recipe: what every simulated set depends on (the shard size only shapes training data)."""
+    return {k: config["data"][k] for k in ("alphas", "noise_sigmas")}
+
+
+def shard_settings():
+    return {**recipe_settings(), "shard_size": config["data"]["shard_size"]}
 
 
 def shard_provenance(wildcards):
     """Everything that determines a shard's content, for the between-workflow cache key."""
-    return settings_json(seed=config["seed"], data=recipe_settings(), length=int(wildcards.length),
-                         shard=int(wildcards.shard), rows=shard_rows(wildcards),
-                         generator_version=GENERATOR_VERSION)
+    return settings_json(
+        seed=config["seed"],
+        data=shard_settings(),
+        length=int(wildcards.length),
+        shard=int(wildcards.shard),
+        rows=shard_rows(wildcards),
+        generator_version=GENERATOR_VERSION,
+    )
 
 
 def gpus():
@@ -57,8 +95,7 @@ def gpus():
 
 def training_settings():
     train = {k: v for k, v in config["train"].items() if k != "folds_used"}
-    return settings_json(seed=config["seed"], model=config["model"], train=train,
-                         infer={"batch_values": config["infer"]["batch_values"]})
+    return settings_json(seed=config["seed"], model=config["model"], train=train)
 
 
 def inference_section():
@@ -73,25 +110,82 @@ def input_file(kind):
 
 
 def is_table(files):
-    """A CSV table of tracks (predicted one row per particle), not a task1.txt."""
-    return files["trajectories"].lower().endswith(".csv")
+    """A tracker's file (.csv, .tsv, .xml: predicted one row per particle), not a task1.txt."""
+    return files["trajectories"].lower().endswith((".csv", ".tsv", ".xml"))
 
 
 def prediction_files():
-    return [f"results/predictions/{name}.{'csv' if is_table(files) else 'txt'}"
-            for name, files in config["infer"]["inputs"].items()]
+    return [
+        f"results/predictions/{name}.{'csv' if is_table(files) else 'txt'}"
+        for name, files in config["infer"]["inputs"].items()
+    ]
 
 
 def evaluated_inputs():
     """Inputs in the challenge's format that come with a reference."""
-    return [name for name, files in config["infer"]["inputs"].items()
-            if "reference" in files and not is_table(files)]
+    return [name for name, files in config["infer"]["inputs"].items() if "reference" in files and not is_table(files)]
 
 
-def calibration_set():
+def compared_predictions(wildcards):
+    """The shipped ensemble's predictions of the same file, when evaluate.compare_shipped."""
+    if not config["evaluate"]["compare_shipped"]:
+        return {}
+    return {"shipped": f"results/predictions/{wildcards.name}.shipped.txt"}
+
+
+def compare_option(wildcards, input):
+    return f"--compare shipped={input.shipped}" if "shipped" in input.keys() else ""
+
+
+def interval_table(wildcards):
+    """The calibrated intervals (beyond HNU), unless intervals.level is null."""
+    return {} if config["intervals"]["level"] is None else {"intervals": "results/intervals/intervals.json"}
+
+
+def intervals_option(wildcards, input):
+    return f"--intervals {input.intervals}" if "intervals" in input.keys() else ""
+
+
+def interval_level_option():
+    level = config["intervals"]["level"]
+    return "" if level is None else f"--interval {level}"
+
+
+def calibration_set(wildcards):
+    """HNU's external set, unless calibrate.scale fixes the scale."""
     if config["calibrate"]["scale"] is not None:
         return {}
-    return {"trajectories": "results/calibration/set/task1.txt", "reference": "results/calibration/set/ref1.txt"}
+    return {"trajectories": "results/calibrate/set/task1.txt", "reference": "results/calibrate/set/ref1.txt"}
+
+
+def calibration_set_args(wildcards, input):
+    return " ".join(f"--{k} {input[k]}" for k in ("trajectories", "reference") if k in input.keys())
+
+
+def external_set_settings(wildcards):
+    return settings_json(seed=config["seed"], data=recipe_settings(), **{wildcards.purpose: config[wildcards.purpose]})
+
+
+def models_settings():
+    """What made the models: the settings the models' manifest records."""
+    return settings_json(**{k: config[k] for k in ("name", "seed", "device", "threads", "data", "model", "train")})
+
+
+def ensemble_settings():
+    """What made the ensemble, calibration and its test set included (for its manifest and card)."""
+    keys = ("name", "seed", "device", "threads", "data", "model", "train", "calibrate", "intervals", "testset")
+    return settings_json(**{k: config[k] for k in keys}, infer={"clip": config["infer"]["clip"]})
+
+
+def rebuild_command():
+    """The command that made this run's ensemble, for its manifest."""
+    files = [os.path.relpath(f, workflow.basedir) for f in workflow.overwrite_configfiles]
+    return " ".join(["snakemake --cores all", *(["--configfile", *files] if files else [])])
+
+
+def model_card():
+    """The ensemble's card, written from the evaluation of the generated test set."""
+    return ["results/ensemble/MODEL_CARD.md"] if "testset" in evaluated_inputs() else []
 
 
 def print_evaluations():
@@ -108,8 +202,7 @@ def print_evaluations():
 # core; the LSTM trains at ~min(130k, 31M / L) samples/s on one H100 and ~90k / L per CPU thread.
 # Runtimes carry a margin of 1.5-3x; a training job that still runs out resumes from its last epoch.
 def shard_rows(wildcards):
-    size = config["data"]["shard_size"]
-    return min(size, n_trajectories(wildcards) - int(wildcards.shard) * size)
+    return shard_plan(wildcards)[int(wildcards.shard)]
 
 
 def generate_runtime(wildcards):

@@ -5,19 +5,19 @@
 # that determines a shard, andiflow's generator version included.
 rule generate:
     output:
-        "results/shards/L{length}/shard{shard}.h5",
-    params:
-        n=n_trajectories,
-        made_by=shard_provenance,
-        settings=settings_json(seed=config["seed"], data=recipe_settings()),
-    resources:
-        runtime=generate_runtime,
-        mem_mb=shard_mem_mb,
+        shard_file(),
+    log:
+        "results/logs/generate/L{length}_shard{shard}.log",
     cache: "omit-software"
     conda:
         "../../envs/andiflow.yaml"
-    log:
-        "results/logs/generate/L{length}_shard{shard}.log",
+    resources:
+        runtime=generate_runtime,
+        mem_mb=shard_mem_mb,
+    params:
+        n=n_trajectories,
+        made_by=shard_provenance,
+        settings=settings_json(seed=config["seed"], data=shard_settings()),
     shell:
         "andiflow generate --length {wildcards.length} --n {params.n} --shard {wildcards.shard}"
         " -o results/shards/L{wildcards.length} --settings '{params.settings}' > {log} 2>&1"
@@ -27,11 +27,11 @@ rule testset:
     output:
         trajectories="results/testset/task1.txt",
         reference="results/testset/ref1.txt",
-    params:
-        settings=settings_json(seed=config["seed"], data=recipe_settings(), testset=config["testset"]),
-    conda:
-        "../../envs/andiflow.yaml"
     log:
         "results/logs/testset.log",
+    conda:
+        "../../envs/andiflow.yaml"
+    params:
+        settings=settings_json(seed=config["seed"], data=recipe_settings(), testset=config["testset"]),
     shell:
         "andiflow testset --purpose testset -o results/testset --settings '{params.settings}' > {log} 2>&1"

@@ -1,24 +1,44 @@
-# A task1.txt gives {name}.txt (dim;alpha;alpha_std), a CSV table of tracks {name}.csv (one row per particle).
+# A task1.txt gives {name}.txt (dim;alpha;alpha_std;low;high), a table of tracks {name}.csv (one row per
+# particle). `{name}.shipped.txt` is the same task1.txt predicted with the ensemble andiflow ships.
 rule predict:
     input:
         trajectories=input_file("trajectories"),
-        models=all_models(),
-        scale="results/calibration/scale.json",
+        ensemble="results/ensemble/manifest.json",
     output:
         "results/predictions/{name}.{ext}",
+    log:
+        "results/logs/predict/{name}.{ext}.log",
     wildcard_constraints:
         ext="txt|csv",
-    params:
-        settings=settings_json(infer=inference_section()),
-        folds=FOLDS,
-        device=config["device"],
+    conda:
+        "../../envs/andiflow.yaml"
     threads: config["threads"]
     resources:
         gpu=gpus(),
+    params:
+        settings=settings_json(infer=inference_section()),
+        interval=interval_level_option(),
+        device=config["device"],
+    shell:
+        "andiflow predict {input.trajectories} -o {output} --with-std {params.interval} --models results/ensemble"
+        " --device {params.device} --threads {threads} --settings '{params.settings}' > {log} 2>&1"
+
+
+rule predict_shipped:
+    input:
+        trajectories=input_file("trajectories"),
+    output:
+        "results/predictions/{name}.shipped.txt",
+    log:
+        "results/logs/predict/{name}.shipped.log",
     conda:
         "../../envs/andiflow.yaml"
-    log:
-        "results/logs/predict/{name}.{ext}.log",
+    threads: config["threads"]
+    resources:
+        gpu=gpus(),
+    params:
+        settings=settings_json(infer=inference_section()),
+        device=config["device"],
     shell:
-        "andiflow predict {input.trajectories} -o {output} --with-std --models results/models --folds {params.folds}"
-        " --scale {input.scale} --device {params.device} --threads {threads} --settings '{params.settings}' > {log} 2>&1"
+        "andiflow predict {input.trajectories} -o {output} --device {params.device} --threads {threads}"
+        " --settings '{params.settings}' > {log} 2>&1"

@@ -1,0 +1,115 @@
+"""The model card of an ensemble: what it is, how it was made, and how well it does, written from its
+manifest and the evaluation of its test set (so that every number can be checked against them)."""
+
+from andiflow.evaluate import NAMES
+
+
+def model_card(manifest: dict, evaluation: dict) -> str:
+    cfg, members = manifest["settings"], manifest["members"]
+    return (
+        "\n".join(
+            [
+                f"# Model card: {manifest['name']}",
+                "",
+                "HNU's method for the anomalous exponent alpha (AnDi 2020, Task 1): one LSTM per trajectory length, "
+                "nearest smaller length with head and tail windows, mean over folds and axes, one scale factor, "
+                "clip. Made by andiflow's own workflow; rebuild it with",
+                "",
+                f"    {manifest['command']}",
+                "",
+                *_training(cfg, members),
+                *_calibration(manifest),
+                *_test(cfg, evaluation),
+            ]
+        )
+        + "\n"
+    )
+
+
+def _training(cfg: dict, members: list) -> list[str]:
+    tr = cfg["train"]
+    rows = [
+        f"| {m['length']} | {m['fold']} | {m['training']['n_train']:,} | {m['training'].get('epochs', '')} | "
+        f"{m['training'].get('samples', 0):,} | {m['training'].get('seconds', 0):,.0f} | "
+        f"{m['training']['valid_mae']:.4f} | {_warm(m['training']['warm_start'])} |"
+        for m in members
+    ]
+    seconds = sum(m["training"].get("seconds", 0) for m in members)
+    samples = sum(m["training"].get("samples", 0) for m in members)
+    return [
+        "## Training",
+        "",
+        f"Device: {cfg['device']}, {cfg['threads']} thread(s) per job. Model: {cfg['model']}. Batch "
+        f"{tr['batch_size']}, learning rate {tr['learning_rate']}, at most {tr['max_epochs']} epochs, precision "
+        f"{tr['precision']}, warm start: {tr['warm_start']}. Fold k of {tr['n_folds']} validates on part k of "
+        "the length's trajectories.",
+        "",
+        "| length | fold | training trajectories | epochs | samples seen | seconds | best validation MAE "
+        "| started from |",
+        "|---|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+        f"In all: {len(members)} models, {samples:,} samples seen, {seconds:,.0f} s of training "
+        f"= {seconds * cfg['threads'] / 3600:.2f} CPU-hours ({cfg['threads']} threads; data generation not counted).",
+        "",
+    ]
+
+
+def _warm(source) -> str:
+    return "random weights" if not source else f"L{source['length']} fold {source['fold']}"
+
+
+def _calibration(manifest: dict) -> list[str]:
+    cfg, table = manifest["settings"], manifest["intervals"]
+    lines = [
+        "## Calibration",
+        "",
+        f"Scale {manifest['scale']:.4f}, fitted on {cfg['calibrate']['n']:,} 1D trajectories of lengths "
+        f"{cfg['calibrate']['min_length']}-{cfg['calibrate']['max_length']}; predictions clipped to "
+        f"{manifest['clip']}.",
+    ]
+    if table:
+        lines.append(
+            f"Intervals: split-conformal, level {table['level']}, fitted on {table['n']:,} held-out "
+            f"trajectories (1D, 2D, 3D), per dimension and length bucket, {table['spread_bins']} spread "
+            "bin(s)."
+        )
+    return lines + [""]
+
+
+def _test(cfg: dict, evaluation: dict) -> list[str]:
+    ts = cfg["testset"]
+    methods = [m for m in NAMES if m in evaluation and m != "shipped"]
+    header = "| | " + " | ".join(NAMES[m] for m in methods) + " |"
+    lines = [
+        "## Test set",
+        "",
+        f"{evaluation['model']['n']:,} challenge-style trajectories ({ts['n_per_dim']:,} per dimension "
+        f"{ts['dims']}, lengths {ts['min_length']}-{ts['max_length']}), generated with its own seed. MAE of alpha:",
+        "",
+        header,
+        "|---" * (len(methods) + 1) + "|",
+        "| all | " + " | ".join(f"{evaluation[m]['mae']:.4f}" for m in methods) + " |",
+    ]
+    for group, label in (("by_dim", "{}D"), ("by_length", "L {}")):
+        for key in evaluation["model"][group]:
+            lines.append(
+                f"| {label.format(key)} | "
+                + " | ".join(f"{evaluation[m][group][key]['mae']:.4f}" for m in methods)
+                + " |"
+            )
+    if "intervals" in evaluation:
+        c = evaluation["intervals"]
+        cells = (
+            [("all", c["all"])]
+            + [(f"{d}D", v) for d, v in c["by_dim"].items()]
+            + [(f"L {b}", v) for b, v in c["by_length"].items()]
+        )
+        lines += [
+            "",
+            "Intervals on the test set: coverage (mean width)",
+            "",
+            "| | coverage | mean width |",
+            "|---|---|---|",
+        ] + [f"| {name} | {v['coverage']:.3f} | {v['width']:.3f} |" for name, v in cells]
+    return lines
