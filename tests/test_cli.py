@@ -219,3 +219,15 @@ def test_predict_with_intervals(tmp_path, models, rng):
         assert dim == 2 and low <= alpha <= high and std >= 0
         r = 0.5 - 4 / 98  # the 5th and 95th of 99 residuals: floor/ceil of (n + 1)(1 -/+ 0.9) / 2
         assert high - low == pytest.approx(min(alpha + r, 2) - max(alpha - r, 0.05), abs=2e-4)
+
+
+def test_a_particle_that_never_moves_gets_no_alpha_and_the_reason(tmp_path, models, rng, capsys):
+    rows = [(0, f, *rng.normal(size=2)) for f in range(20)] + [(1, f, 3.0, 4.0) for f in range(20)]
+    table = tmp_path / "tracks.csv"
+    pd.DataFrame(rows, columns=["particle", "frame", "x", "y"]).to_csv(table, index=False)
+    out = tmp_path / "alphas.csv"
+    assert main(["predict", str(table), "-o", str(out), "--models", str(models)]) == 0
+    result = pd.read_csv(out)
+    assert result["alpha"].notna().tolist() == [True, False]
+    assert result.loc[1, "note"] == "skipped: positions never move"
+    assert "skipped particles 1: their positions never move" in capsys.readouterr().err

@@ -129,4 +129,6 @@ def test_every_length_needs_the_same_folds(tmp_path):
 def test_the_library_refuses_series_shorter_than_the_shortest_length():
     ens = Ensemble({10: [WindowLength()], 20: [WindowLength()]})
     with pytest.raises(InputFileError, match="series 1 has 9 points"):
-        ens.predict([np.zeros((1, 12)), np.zeros((1, 9))])
+        ens.windows([np.arange(12.0), np.arange(9.0)])
+    with pytest.raises(InputFileError, match="here:2: trajectory of length 9 is shorter"):
+        ens.predict([np.zeros((1, 12)), np.zeros((1, 9))], where=lambda i: f"here:{i + 1}")

@@ -113,8 +113,8 @@ def calibrate(args) -> None:
                 "calibrate needs --trajectories and --reference, unless calibrate.scale fixes the scale"
             )
         _, true, _ = andi_io.read_reference(args.reference)
-        raw = _ensemble(args).estimate(_read_set(args.trajectories), scale=1.0, where=_line(args.trajectories))
-        result = fit_scale(raw["alpha"], true, scale_grid(cfg["calibrate"]["scale_grid"]), cfg["infer"]["clip"])
+        raw, _ = _ensemble(args).predict(andi_io.read_trajectories(args.trajectories), _line(args.trajectories))
+        result = fit_scale(raw, true, scale_grid(cfg["calibrate"]["scale_grid"]), cfg["infer"]["clip"])
         result["source"] = f"fitted on {args.trajectories}"
     _write_json(args.output, result)
     print(f"scale {result['scale']:.4f} ({result['source']})", flush=True)
@@ -124,7 +124,7 @@ def intervals(args) -> None:
     """The interval table: split-conformal on a held-out set, predicted with the calibrated scale."""
     from andiflow import intervals as iv
 
-    trajectories = _read_set(args.trajectories)
+    trajectories = andi_io.read_trajectories(args.trajectories)
     dims, true, _ = andi_io.read_reference(args.reference)
     est = _ensemble(args).estimate(trajectories, scale=_scale(args.scale), where=_line(args.trajectories))
     lengths = [t.shape[1] for t in trajectories]
@@ -257,10 +257,6 @@ def _default_level(ens):
     """Tables get intervals at the level the ensemble was calibrated for, when it has a table."""
     table = ens.manifest.get("intervals")
     return table["level"] if table else None
-
-
-def _read_set(path):
-    return andi_io.read_trajectories(path)
 
 
 def _line(path):

@@ -107,10 +107,17 @@ class Ensemble:
                 owners.append(owner)
         return np.concatenate(values).astype(np.float64), np.concatenate(owners)
 
-    def predict(self, trajectories: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def predict(self, trajectories: list[np.ndarray], where=str) -> tuple[np.ndarray, np.ndarray]:
         """(raw alpha, spread) of each trajectory [dim, T]. Alpha is HNU's estimate: the mean over
         windows and folds of each axis, then over axes (all axes have the same windows, so this is the
-        mean of all members); the spread is the standard deviation of those members."""
+        mean of all members); the spread is the standard deviation of those members. A trajectory
+        shorter than the shortest trained length is refused; `where(i)` names trajectory i."""
+        for i, t in enumerate(trajectories):
+            if t.shape[1] < self.min_length:
+                raise InputFileError(
+                    f"{where(i)}: trajectory of length {t.shape[1]} is shorter than the shortest "
+                    f"trained length ({self.min_length})"
+                )
         axes = [axis for t in trajectories for axis in t]
         axis_owner = np.repeat(np.arange(len(trajectories)), [len(t) for t in trajectories])
         values, series = self.members(axes)
@@ -124,12 +131,6 @@ class Ensemble:
         """What is reported for each trajectory [dim, T]: alpha (scaled, clipped), alpha_std (the spread
         after scaling) and, at level P, the calibrated interval (low, high). The scale is the
         manifest's unless given; `where(i)` names trajectory i in errors (e.g. file:line)."""
-        for i, t in enumerate(trajectories):
-            if t.shape[1] < self.min_length:
-                raise InputFileError(
-                    f"{where(i)}: trajectory of length {t.shape[1]} is shorter than the shortest "
-                    f"trained length ({self.min_length})"
-                )
         scale = self.manifest.get("scale") if scale is None else scale
         if scale is None:
             raise ModelFileError(f"{self.describe()}: has no calibrated scale; give one (--scale)")
@@ -137,7 +138,7 @@ class Ensemble:
         table = self.manifest.get("intervals")
         if level is not None and table is None:
             raise ModelFileError(f"{self.describe()}: has no interval table; intervals cannot be given")
-        raw, spread = self.predict(trajectories)
+        raw, spread = self.predict(trajectories, where)
         alpha, std = finish(raw, scale, clip), spread * scale
         low = high = None
         if level is not None:
