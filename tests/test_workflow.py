@@ -122,7 +122,9 @@ def test_paper_config_plans_the_full_method(tmp_path):
     counts = planned_jobs(run)
     assert counts["train"] == 43 * 3
     assert counts["generate"] == 1115
-    assert counts["calibrate"] == counts["calibration_set"] == counts["predict"] == 1
+    assert counts["calibrate"] == counts["external_set"] == counts["predict"] == counts["ensemble"] == 1
+    assert "intervals" not in counts and "predict_shipped" not in counts  # beyond HNU: off in the paper config
+    assert "--init" not in run.output
     (workdir / "five.yaml").write_text("train: {folds_used: [0, 1, 2, 3, 4]}\n")
     five = snakemake(workdir, "-n", "--configfile", "config/paper.yaml", "five.yaml")
     assert planned_jobs(five)["train"] == 43 * 5, five.output[-2000:]

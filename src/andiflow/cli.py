@@ -259,6 +259,13 @@ def _default_level(ens):
     return table["level"] if table else None
 
 
+def _level(text: str) -> float:
+    level = float(text)
+    if not 0 < level < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a level between 0 and 1 (e.g. 0.9)")
+    return level
+
+
 def _line(path):
     return lambda i: f"{path}:{i + 1}"
 
@@ -386,7 +393,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--with-std", action="store_true", help="task1 input: add the ensemble spread, dim;alpha;alpha_std")
     p.add_argument(
         "--interval",
-        type=float,
+        type=_level,
         metavar="P",
         help="add the calibrated central interval at level P (task1: ;low;high; tables: at the "
         "ensemble's level unless given)",
