@@ -63,7 +63,7 @@ def test_whole_workflow_on_micro_config(finished):
     for length in (10, 20):
         for fold in (0, 1):
             assert (results / f"models/L{length}/fold{fold}.pt").is_file()
-            assert (results / f"models/L{length}/fold{fold}.csv").read_text().startswith("epoch,lr,valid_loss")
+            assert (results / f"models/L{length}/fold{fold}.csv").read_text().startswith("epoch,lr,samples,valid_loss")
             assert not (results / f"models/L{length}/fold{fold}.resume.pt").exists()
     assert len(list((results / "shards").glob("L*/shard*.h5"))) == 4
     scale = json.loads((results / "calibrate/scale.json").read_text())
@@ -186,7 +186,7 @@ def test_workflow_predicts_a_table_of_tracks(finished):
     )
     assert run.returncode == 0, run.output[-3000:]
     table = (finished / "results/predictions/mine.csv").read_text().splitlines()
-    assert table[0] == "particle,dim,n_points,alpha,alpha_std,note" and len(table) == 4
+    assert table[0] == "particle,dim,n_points,alpha,alpha_std,alpha_low,alpha_high,note" and len(table) == 4
 
 
 @pytest.mark.parametrize(
