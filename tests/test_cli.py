@@ -4,6 +4,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from andiflow.cli import main
 from andiflow.ensemble import assemble
@@ -231,3 +232,22 @@ def test_a_particle_that_never_moves_gets_no_alpha_and_the_reason(tmp_path, mode
     assert result["alpha"].notna().tolist() == [True, False]
     assert result.loc[1, "note"] == "skipped: positions never move"
     assert "skipped particles 1: their positions never move" in capsys.readouterr().err
+
+
+def test_the_settings_device_and_threads_are_honoured(tmp_path, models, rng, capsys):
+    task = tmp_path / "task1.txt"
+    task.write_text("1;" + ";".join(map(str, rng.normal(size=30).cumsum())) + "\n")
+    assert main(["predict", str(task), "--models", str(models), "--settings", '{"threads": 1}']) == 0
+    assert torch.get_num_threads() == 1
+    if not torch.cuda.is_available():
+        assert main(["predict", str(task), "--models", str(models), "--settings", '{"device": "cuda"}']) == 2
+        assert "device cuda was asked for" in capsys.readouterr().err
+
+
+def test_evaluate_writes_valid_json_when_every_spread_is_equal(tmp_path):
+    (tmp_path / "ref1.txt").write_text("1;0.50\n1;1.50\n1;1.00\n")
+    (tmp_path / "pred.txt").write_text("1;0.60;0.1\n1;1.30;0.1\n1;1.00;0.1\n")
+    assert (
+        main(["evaluate", str(tmp_path / "pred.txt"), str(tmp_path / "ref1.txt"), "-o", str(tmp_path / "e.json")]) == 0
+    )
+    assert json.loads((tmp_path / "e.json").read_text())["uncertainty"]["spearman"] is None

@@ -285,7 +285,10 @@ def _setup_torch(args, given: dict) -> str:
     # Gradients through long sequences decay into denormal floats, which CPUs handle up to 10x
     # slower (L=200: 57 vs 432 samples/s); flushing them to zero changes nothing measurable.
     torch.set_flush_denormal(True)
-    return args.device or given.get("device") or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = args.device or given.get("device") or ("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise settings.SettingsError(f"device {device} was asked for, but PyTorch sees no GPU here (use cpu)")
+    return device
 
 
 def _scale(value: str) -> float:
