@@ -6,6 +6,7 @@ checkpoint format they are saved in.
 one means a class here, its name in KINDS, and its keys in the schema.
 """
 
+import io
 from pathlib import Path
 
 import torch
@@ -42,9 +43,13 @@ def weights(model: nn.Module) -> dict:
 
 
 def save_checkpoint(path, settings: dict, state_dict: dict, **meta) -> None:
-    """A model file: its kind and settings, its weights, and what made it (length, fold, epoch, ...)."""
+    """A model file: its kind and settings, its weights, and what made it (length, fold, epoch, ...).
+    Saved through memory: torch.save names the archive inside after the file, and the temporary
+    file's name differs from run to run, so the same model would not give the same bytes."""
+    buffer = io.BytesIO()
+    torch.save(dict(meta, model=dict(settings), state_dict=state_dict), buffer)
     with atomic_path(path) as tmp:
-        torch.save(dict(meta, model=dict(settings), state_dict=state_dict), tmp)
+        Path(tmp).write_bytes(buffer.getvalue())
 
 
 def load_checkpoint(path) -> tuple[nn.Module, dict]:

@@ -46,7 +46,9 @@ def warm_start_model(wildcards):
     source = (shorter[-1] if shorter else None) if mode == "chain" else mode
     if source is None or source == length:
         return []
-    return f"results/models/L{source}/fold{wildcards.fold}.pt"
+    # ancient: retraining the source (or a fresh clone's file dates) does not retrain what started
+    # from it; a different source does, through the params.
+    return ancient(f"results/models/L{source}/fold{wildcards.fold}.pt")
 
 
 def init_option(wildcards, input):
