@@ -237,10 +237,11 @@ def test_a_particle_that_never_moves_gets_no_alpha_and_the_reason(tmp_path, mode
 def test_the_settings_device_and_threads_are_honoured(tmp_path, models, rng, capsys):
     task = tmp_path / "task1.txt"
     task.write_text("1;" + ";".join(map(str, rng.normal(size=30).cumsum())) + "\n")
-    assert main(["predict", str(task), "--models", str(models), "--settings", '{"threads": 1}']) == 0
+    torch_run = ["predict", str(task), "--models", str(models), "--backend", "torch"]
+    assert main([*torch_run, "--settings", '{"threads": 1}']) == 0
     assert torch.get_num_threads() == 1
     if not torch.cuda.is_available():
-        assert main(["predict", str(task), "--models", str(models), "--settings", '{"device": "cuda"}']) == 2
+        assert main([*torch_run, "--settings", '{"device": "cuda"}']) == 2
         assert "device cuda was asked for" in capsys.readouterr().err
 
 

@@ -5,28 +5,28 @@ from torch import nn
 
 from andiflow.ensemble import Ensemble, assemble, finish
 from andiflow.errors import InputFileError, ModelFileError
-from andiflow.model import AnDiLSTM, build, load_checkpoint, save_checkpoint
+from andiflow.model import AnDiLSTM, TorchMember, build, load_checkpoint, save_checkpoint
 from andiflow.normalize import zscore
 
 
-class WindowLength(nn.Module):
-    def forward(self, x):
-        return torch.full((len(x),), float(x.shape[1]))
+def WindowLength():
+    return lambda x: np.full(len(x), float(x.shape[1]))
 
 
-class FirstValue(nn.Module):
-    def __init__(self, offset=0.0):
-        super().__init__()
-        self.offset = offset
-
-    def forward(self, x):
-        return x[:, 0] + self.offset
+def FirstValue(offset=0.0):
+    return lambda x: x[:, 0] + offset
 
 
 def test_trained_length_used_as_is_others_take_nearest_smaller():
     ens = Ensemble({10: [WindowLength()], 45: [WindowLength()], 50: [WindowLength()]})
     series = [np.arange(n, dtype=float) for n in (10, 44, 45, 49, 50, 999)]
     np.testing.assert_array_equal(ens.predict([s[None] for s in series])[0], [10, 10, 45, 45, 50, 50])
+
+
+def test_whole_rule_reads_the_whole_series_with_the_nearest_smaller_length():
+    ens = Ensemble({10: [WindowLength()], 45: [WindowLength()]}, windows="whole")
+    series = [np.arange(n, dtype=float) for n in (10, 44, 45, 999)]
+    np.testing.assert_array_equal(ens.predict([s[None] for s in series])[0], [10, 44, 45, 999])
 
 
 def test_head_and_tail_windows_of_the_whole_normalised_series(rng):
@@ -61,8 +61,9 @@ def test_spread_is_over_folds_windows_and_axes(rng):
 def test_batches_do_not_change_results(rng):
     model = AnDiLSTM(hidden_size=8).eval()
     trajectories = [rng.normal(size=(1, n)) for n in rng.integers(10, 40, size=50)]
-    small = Ensemble({10: [model], 20: [model]}, batch_values=30).predict(trajectories)[0]
-    big = Ensemble({10: [model], 20: [model]}).predict(trajectories)[0]
+    small_batches = TorchMember(model, batch_values=30)
+    small = Ensemble({10: [small_batches], 20: [small_batches]}).predict(trajectories)[0]
+    big = Ensemble({10: [TorchMember(model)], 20: [TorchMember(model)]}).predict(trajectories)[0]
     np.testing.assert_allclose(small, big, atol=1e-6)
 
 
@@ -98,6 +99,9 @@ def test_a_changed_member_is_refused(tmp_path):
     folder = _ensemble(tmp_path, [(10, 0)])
     _save(folder / "L10" / "fold0.pt", 10, 0)  # other random weights, same name
     with pytest.raises(ModelFileError, match="L10/fold0.pt: checksum differs"):
+        Ensemble.load(folder, backend="torch")
+    (folder / "L10" / "fold0.onnx").write_bytes(b"changed")
+    with pytest.raises(ModelFileError, match="L10/fold0.onnx: checksum differs"):
         Ensemble.load(folder)
 
 
@@ -115,7 +119,7 @@ def test_checkpoints_carry_kind_and_settings(tmp_path):
 def test_load_refuses_files_that_would_run_code(tmp_path):
     path = tmp_path / "L10" / "fold0.pt"
     path.parent.mkdir()
-    torch.save({"length": 10, "fold": 0, "payload": WindowLength()}, path)  # a pickled class
+    torch.save({"length": 10, "fold": 0, "payload": nn.Identity()}, path)  # a pickled class
     with pytest.raises(ModelFileError, match="not a readable andiflow model"):
         load_checkpoint(path)
 
@@ -132,3 +136,14 @@ def test_the_library_refuses_series_shorter_than_the_shortest_length():
         ens.windows([np.arange(12.0), np.arange(9.0)])
     with pytest.raises(InputFileError, match="here:2: trajectory of length 9 is shorter"):
         ens.predict([np.zeros((1, 12)), np.zeros((1, 9))], where=lambda i: f"here:{i + 1}")
+
+
+def test_onnx_and_torch_members_agree_and_a_missing_export_is_named(tmp_path):
+    folder = _ensemble(tmp_path, [(10, 0), (20, 0)])
+    trajectories = [np.cumsum(np.random.default_rng(n).normal(size=(2, n)), axis=1) for n in (10, 15, 20, 33)]
+    by_onnx = Ensemble.load(folder).predict(trajectories)[0]
+    by_torch = Ensemble.load(folder, backend="torch").predict(trajectories)[0]
+    np.testing.assert_allclose(by_onnx, by_torch, atol=1e-5)
+    (folder / "L20" / "fold0.onnx").unlink()
+    with pytest.raises(ModelFileError, match="L20/fold0.onnx: named by .* but missing"):
+        Ensemble.load(folder)

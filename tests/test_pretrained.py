@@ -1,5 +1,6 @@
-"""The ensemble andiflow ships: its files agree with its manifest and card, it is in the wheel, and
-`andiflow predict` uses it when no models are named."""
+"""The ensembles andiflow ships: their files agree with their manifests and cards, their ONNX files give
+what their PyTorch models give, their outputs on a fixed set are pinned, they are in the wheel, and
+`andiflow predict` uses the default one when no models are named."""
 
 import json
 import subprocess
@@ -7,35 +8,74 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
+import pytest
+
+from andiflow.api import DEFAULT, SHIPPED, load_ensemble, shipped_ensembles
 from andiflow.card import model_card
-from andiflow.cli import SHIPPED, main
+from andiflow.cli import main
 from andiflow.ensemble import Ensemble, read_manifest, sha256
 
 REPO = Path(__file__).resolve().parents[1]
+PINNED = Path(__file__).with_name("pinned")
 
 
-def test_members_match_their_checksums_and_load():
-    manifest, folder = read_manifest(SHIPPED)
-    assert manifest["name"] == "andiflow-pretrained-cpu" and manifest["scale"] > 0
+def fixed_set() -> list[np.ndarray]:
+    """24 random walks, 1D to 3D, 10 to 1,500 points, with steps of three sizes over time: a set whose
+    predictions move when windows, z-scoring, the models or the scale change."""
+    rng = np.random.default_rng(2020)
+    lengths = [10, 11, 19, 30, 49, 75, 99, 150, 200, 299, 450, 700, 999, 1500] * 2
+    return [
+        np.cumsum(rng.normal(size=(1 + i % 3, n)) * rng.choice([0.1, 1, 5]) ** np.linspace(0, 1, n), axis=1)
+        for i, n in enumerate(lengths[:24])
+    ]
+
+
+@pytest.mark.parametrize("name", shipped_ensembles())
+def test_members_match_their_checksums_and_load(name):
+    manifest, folder = read_manifest(SHIPPED / name)
+    assert manifest["name"] == name and manifest["scale"] > 0 and manifest["intervals"]["level"] == 0.9
     for member in manifest["members"]:
-        assert sha256(folder / member["file"]) == member["sha256"], member["file"]
-    ensemble = Ensemble.load(SHIPPED)
-    assert ensemble.min_length == 10 and manifest["intervals"]["level"] == 0.9
+        assert sha256(folder / member["onnx"]) == member["onnx_sha256"], member["onnx"]
     lengths = [length for length, _ in manifest["settings"]["data"]["lengths"]]
-    assert sorted(ensemble.lengths.tolist()) == lengths
+    assert sorted(load_ensemble(name).lengths.tolist()) == lengths
 
 
-def test_card_is_what_the_manifest_and_the_test_set_evaluation_say():
-    manifest, folder = read_manifest(SHIPPED)
+@pytest.mark.parametrize("name", shipped_ensembles())
+def test_onnx_members_give_what_their_pytorch_models_give(name):
+    """The PyTorch files stay in the workflow folder that made them (config `workdir`), committed."""
+    manifest, _ = read_manifest(SHIPPED / name)
+    models = REPO / manifest["settings"]["workdir"] / "results" / "models"
+    for member in manifest["members"]:
+        assert sha256(models / member["file"]) == member["sha256"], member["file"]
+    trajectories = fixed_set()
+    by_onnx = load_ensemble(name).predict(trajectories)[0]
+    by_torch = Ensemble.load(models / "manifest.json", backend="torch").predict(trajectories)[0]
+    np.testing.assert_allclose(by_onnx, by_torch, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("name", shipped_ensembles())
+def test_outputs_on_a_fixed_set_are_pinned(name):
+    """Regenerate after an intended change: python tests/test_pretrained.py"""
+    est = load_ensemble(name).estimate(fixed_set(), level=0.9)
+    pinned = json.loads((PINNED / f"{name}.json").read_text())
+    for key in ("alpha", "std", "low", "high"):
+        np.testing.assert_allclose(est[key], pinned[key], atol=2e-5, rtol=0, err_msg=key)
+
+
+@pytest.mark.parametrize("name", shipped_ensembles())
+def test_card_is_what_the_manifest_and_the_test_set_evaluation_say(name):
+    manifest, folder = read_manifest(SHIPPED / name)
     evaluation = json.loads((folder / "evaluation.json").read_text())
     assert (folder / "MODEL_CARD.md").read_text() == model_card(manifest, evaluation)
 
 
-def test_the_shipped_files_are_smaller_than_10_mb():
-    assert sum(f.stat().st_size for f in Path(str(SHIPPED)).rglob("*") if f.is_file()) < 10e6
+@pytest.mark.parametrize("name", shipped_ensembles())
+def test_each_shipped_ensemble_is_smaller_than_10_mb(name):
+    assert sum(f.stat().st_size for f in Path(str(SHIPPED / name)).rglob("*") if f.is_file()) < 10e6
 
 
-def test_the_wheel_carries_the_shipped_ensemble(tmp_path):
+def test_the_wheel_carries_the_shipped_ensembles(tmp_path):
     subprocess.run(
         [
             sys.executable,
@@ -54,17 +94,28 @@ def test_the_wheel_carries_the_shipped_ensemble(tmp_path):
     )
     (wheel,) = tmp_path.glob("andiflow-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    manifest, _ = read_manifest(SHIPPED)
-    expected = ["manifest.json", "MODEL_CARD.md", "evaluation.json"] + [m["file"] for m in manifest["members"]]
-    assert {f"andiflow/pretrained/{name}" for name in expected} <= names
+    for name in shipped_ensembles():
+        manifest, _ = read_manifest(SHIPPED / name)
+        expected = ["manifest.json", "MODEL_CARD.md", "evaluation.json"] + [m["onnx"] for m in manifest["members"]]
+        assert {f"andiflow/ensembles/{name}/{file}" for file in expected} <= names
 
 
-def test_predict_without_models_uses_the_shipped_ensemble(tmp_path, rng, capsys):
+def test_predict_without_models_uses_the_default_ensemble(tmp_path, rng, capsys):
     task = tmp_path / "task1.txt"
     task.write_text("".join(f"{d};" + ";".join(map(str, rng.normal(size=d * 60).cumsum())) + "\n" for d in (1, 2, 3)))
     assert main(["predict", str(task), "--interval", "0.9"]) == 0
     captured = capsys.readouterr()
-    assert "using the shipped ensemble andiflow-pretrained-cpu: lengths 10, 20" in captured.err
+    assert captured.err.startswith(f"andiflow: using the shipped ensemble {DEFAULT}: lengths 10, ")
+    assert "warning" not in captured.err.lower()
     rows = [line.split(";") for line in captured.out.splitlines()]
     assert [r[0] for r in rows] == ["1", "2", "3"] and all(len(r) == 4 for r in rows)
     assert all(float(low) <= float(alpha) <= float(high) for _, alpha, low, high in rows)
+
+
+if __name__ == "__main__":
+    PINNED.mkdir(exist_ok=True)
+    for name in shipped_ensembles():
+        est = load_ensemble(name).estimate(fixed_set(), level=0.9)
+        pinned = {key: np.round(est[key], 6).tolist() for key in ("alpha", "std", "low", "high")}
+        (PINNED / f"{name}.json").write_text(json.dumps(pinned, indent=1) + "\n")
+        print(f"pinned {name}: {PINNED / name}.json")

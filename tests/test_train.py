@@ -75,3 +75,16 @@ def test_training_is_deterministic_and_logs_like_the_seed(recipe):
     assert a["n_train"] == 320 and a["n_valid"] == 80 and a["length"] == 12
     for key in a["state_dict"]:
         torch.testing.assert_close(a["state_dict"][key], b["state_dict"][key], rtol=0, atol=0)
+
+
+def test_cosine_schedule_runs_every_epoch_with_a_falling_rate(recipe):
+    t = simulate(200, 12, 1, seed=2, recipe=recipe)
+    config = settings.complete(
+        {
+            "train": {"max_epochs": 3, "batch_size": 64, "schedule": "cosine"},
+            "model": {"kind": "convlstm", "hidden_size": 8, "output": "distribution"},
+        }
+    )
+    best, history = train_fold(zscore(t.positions[:, 0]), t.alpha, 0, config, log=lambda s: None)
+    assert [round(h["lr"], 6) for h in history] == [0.001, 0.00075, 0.00025]
+    assert best["valid_mae"] == min(h["valid_mae"] for h in history)

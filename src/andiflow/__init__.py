@@ -1,4 +1,10 @@
-"""andiflow: the HNU LSTM method for the anomalous exponent (AnDi 2020, Task 1), as a library."""
+"""andiflow: the anomalous exponent alpha of single-particle trajectories (AnDi 2020, Task 1): the HNU
+LSTM method as a workflow, and trained ensembles that predict without it.
+
+    import andiflow
+    andiflow.predict(tracks_df)          # a DataFrame of tracks, a file, or arrays -> one row each
+    andiflow.load_ensemble("hnu-lstm-cpu")
+"""
 
 __version__ = "0.1.0"
 
@@ -7,3 +13,7 @@ GENERATOR_VERSION = 1
 # Bumped whenever a change to training changes the model it makes from the same data and settings;
 # it is among the training jobs' params, so the workflow retrains.
 TRAINER_VERSION = 2
+
+from andiflow.api import load_ensemble, predict, shipped_ensembles  # noqa: E402  (after the versions)
+
+__all__ = ["load_ensemble", "predict", "shipped_ensembles"]

@@ -2,6 +2,9 @@
 manifest and the evaluation of its test set (so that every number can be checked against them)."""
 
 from andiflow.evaluate import NAMES
+from andiflow.settings import model_settings
+
+SCHEDULES = {"plateau": "x1/5 on a plateau, HNU's rule", "cosine": "cosine decay to 0"}
 
 
 def model_card(manifest: dict, evaluation: dict) -> str:
@@ -11,9 +14,7 @@ def model_card(manifest: dict, evaluation: dict) -> str:
             [
                 f"# Model card: {manifest['name']}",
                 "",
-                "HNU's method for the anomalous exponent alpha (AnDi 2020, Task 1): one LSTM per trajectory length, "
-                "nearest smaller length with head and tail windows, mean over folds and axes, one scale factor, "
-                "clip. Made by andiflow's own workflow; rebuild it with",
+                _method(cfg) + " Made by andiflow's own workflow; rebuild it with",
                 "",
                 f"    {manifest['command']}",
                 "",
@@ -23,6 +24,31 @@ def model_card(manifest: dict, evaluation: dict) -> str:
             ]
         )
         + "\n"
+    )
+
+
+ENCODERS = {
+    "lstm": "HNU's LSTM over the z-scored positions",
+    "wavenet": "WADNet's WaveNet encoder (gated dilated convolutions) and LSTM",
+    "convlstm": "a convolutional LSTM over blocks of RMS-scaled displacements",
+}
+RULES = {
+    "head_tail": "the nearest smaller trained length reads the head and tail windows (HNU's rule)",
+    "whole": "the model of the nearest smaller trained length reads the whole trajectory",
+}
+
+
+def _method(cfg: dict) -> str:
+    model = cfg["model"]
+    output = (
+        "alpha as a distribution over its grid, read out by its median"
+        if model["output"] == "distribution"
+        else "alpha by regression"
+    )
+    return (
+        f"The anomalous exponent alpha (AnDi 2020, Task 1) from one model per trajectory length: "
+        f"{ENCODERS[model['kind']]}, {output}; {RULES[cfg['infer']['windows']]}; mean over folds and over "
+        "the axes of a 2D/3D trajectory, one scale factor, clip."
     )
 
 
@@ -39,18 +65,19 @@ def _training(cfg: dict, members: list) -> list[str]:
     return [
         "## Training",
         "",
-        f"Device: {cfg['device']}, {cfg['threads']} thread(s) per job. Model: {cfg['model']}. Batch "
-        f"{tr['batch_size']}, learning rate {tr['learning_rate']}, at most {tr['max_epochs']} epochs, precision "
-        f"{tr['precision']}, warm start: {tr['warm_start']}. Fold k of {tr['n_folds']} validates on part k of "
-        "the length's trajectories.",
+        f"Device: {cfg['device']}, {cfg['threads']} thread(s) per job. Model: {model_settings(cfg)}. Batch "
+        f"{tr['batch_size']}, learning rate {tr['learning_rate']} ({SCHEDULES[tr['schedule']]}), at most "
+        f"{tr['max_epochs']} epochs, precision {tr['precision']}, warm start: {tr['warm_start']}. Fold k of "
+        f"{tr['n_folds']} validates on part k of the length's trajectories.",
         "",
         "| length | fold | training trajectories | epochs | samples seen | seconds | best validation MAE "
         "| started from |",
         "|---|---|---|---|---|---|---|---|",
         *rows,
         "",
-        f"In all: {len(members)} models, {samples:,} samples seen, {seconds:,.0f} s of training "
-        f"= {seconds * cfg['threads'] / 3600:.2f} CPU-hours ({cfg['threads']} threads; data generation not counted).",
+        f"In all: {len(members)} models, {samples:,} samples seen, {seconds:,.0f} s of training x "
+        f"{cfg['threads']} thread(s) = {seconds * cfg['threads'] / 3600:.2f} thread-hours (data generation "
+        "not counted).",
         "",
     ]
 

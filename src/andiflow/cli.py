@@ -1,12 +1,12 @@
-"""`andiflow generate|train|testset|calibrate|intervals|ensemble|predict|evaluate|card|report-*`: what
-the workflow's rules and users call. Each command reads its arguments, calls the library and writes.
-Method settings come from `--settings` (JSON, a partial configuration in the workflow's format);
-anything not given there takes the paper value of the schema."""
+"""`andiflow predict|evaluate`: what users run; `andiflow generate|train|testset|calibrate|intervals|
+ensemble|card|report-*`: the steps the workflow's rules run. Each command reads its arguments, calls
+the library and writes. Method settings come from `--settings` (JSON, a partial configuration in the
+workflow's format); anything not given there takes the paper value of the schema. Only training, and
+models run with `--backend torch`, need PyTorch."""
 
 import argparse
 import json
 import sys
-from importlib.resources import files
 from pathlib import Path
 
 from andiflow import GENERATOR_VERSION, andi_io, settings
@@ -14,15 +14,15 @@ from andiflow.atomic import atomic_path
 from andiflow.errors import AndiflowError
 from andiflow.seeds import derive_seed
 
-SHIPPED = files("andiflow") / "pretrained"
-
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
         args.config = settings.parse(args.settings)
-        if hasattr(args, "device"):
-            args.device = _setup_torch(args, settings.given(args.settings))
+        given = settings.given(args.settings)
+        args.threads = getattr(args, "threads", None) or given.get("threads") or 1
+        if getattr(args, "backend", "torch") == "torch" and hasattr(args, "device"):
+            args.device = _setup_torch(args, given)
         args.run(args)
     except AndiflowError as err:
         print(f"andiflow: error: {err}", file=sys.stderr)
@@ -72,7 +72,7 @@ def train(args) -> None:
         init=args.init,
     )
     history_path = args.history or Path(args.output).with_suffix(".csv")
-    training.save(best, history, args.config["model"], args.output, history_path)
+    training.save(best, history, args.config, args.output, history_path)
     resume_path.unlink(missing_ok=True)
     print(f"best epoch {best['epoch']}: valid MAE {best['valid_mae']:.4f}", flush=True)
 
@@ -155,25 +155,24 @@ def ensemble(args) -> None:
         scale=scale,
         intervals=table,
         clip=args.config["infer"]["clip"],
+        windows=args.config["infer"]["windows"],
     )
     print(f"{len(manifest['members'])} models in {args.output}", flush=True)
 
 
 def predict(args) -> None:
     """alpha (and spread, interval) for each trajectory of a task1.txt, or each particle of a table."""
-    from andiflow import tracks
+    from andiflow import api, tracks
 
     ens = _ensemble(args)
     scale = _scale(args.scale) if args.scale else None
     fmt = tracks.detect_format(args.input) if args.format == "auto" else args.format
     if fmt != "task1":
-        table = tracks.read_tracks(args.input, fmt, args.particle_column, args.frame_column, args.position_columns)
         level = args.interval or _default_level(ens)
-        rows = tracks.alpha_rows(
-            table, lambda t: ens.estimate(t, scale, level), ens.min_length, warn=_warn, source=args.input
-        )
-        tracks.write_alphas(args.output, rows)
-        summary = f"{sum(r['alpha'] is not None for r in rows)} of {len(rows)} particles"
+        columns = dict(particle=args.particle_column, frame=args.frame_column, positions=args.position_columns)
+        table = api.predict_file(args.input, ens, scale, level, _warn, fmt, **columns)
+        tracks.write_alphas(args.output, table)
+        summary = f"{table['alpha'].notna().sum()} of {len(table)} particles"
     else:
         trajectories = andi_io.read_trajectories(args.input)
         est = ens.estimate(trajectories, scale, args.interval, where=_line(args.input))
@@ -191,8 +190,9 @@ def predict(args) -> None:
 
 
 def evaluate(args) -> None:
+    import numpy as np
+
     from andiflow import evaluate as ev
-    from andiflow.simulate import Recipe
 
     cfg = args.config
     compare = dict(item.split("=", 1) for item in args.compare)
@@ -201,7 +201,7 @@ def evaluate(args) -> None:
         args.reference,
         args.trajectories,
         compare=compare,
-        constant=float(Recipe.from_settings(cfg["data"]).median_alpha),
+        constant=float(np.median(settings.alpha_grid(cfg["data"]["alphas"]))),
         clip=cfg["infer"]["clip"],
         tamsd_lag_fraction=cfg["evaluate"]["tamsd_lag_fraction"],
         length_edges=cfg["evaluate"]["length_edges"],
@@ -245,11 +245,14 @@ def report_evaluation(args) -> None:
 
 
 def _ensemble(args):
-    from andiflow.ensemble import Ensemble
+    from andiflow.api import load_ensemble
 
-    ens = Ensemble.load(args.models or SHIPPED, args.device, args.config["infer"]["batch_values"])
+    batch_values = args.config["infer"]["batch_values"]
+    ens = load_ensemble(
+        args.models, backend=args.backend, device=args.device, threads=args.threads, batch_values=batch_values
+    )
     if args.models is None:
-        _warn(f"using the shipped ensemble {ens.describe()} (give --models for another)")
+        print(f"andiflow: using the shipped ensemble {ens.describe()} (--models names another)", file=sys.stderr)
     return ens
 
 
@@ -276,12 +279,10 @@ def _warn(message: str) -> None:
 
 def _setup_torch(args, given: dict) -> str:
     """The device and threads: the command line's, else the settings', else the CPU (or the GPU when
-    there is one) and PyTorch's default threads."""
+    there is one) and one thread."""
     import torch
 
-    threads = args.threads or given.get("threads")
-    if threads:
-        torch.set_num_threads(threads)
+    torch.set_num_threads(args.threads)
     # Gradients through long sequences decay into denormal floats, which CPUs handle up to 10x
     # slower (L=200: 57 vs 432 samples/s); flushing them to zero changes nothing measurable.
     torch.set_flush_denormal(True)
@@ -322,15 +323,25 @@ def _parser() -> argparse.ArgumentParser:
 
     def torch_options(p):
         p.add_argument("--device", help="cpu or cuda (default: the settings' device, else cuda if present)")
-        p.add_argument("--threads", type=int, help="PyTorch CPU threads (default: the settings', else PyTorch's)")
+        p.add_argument("--threads", type=int, help="PyTorch CPU threads (default: the settings', else 1)")
 
     def ensemble_options(p, default):
         p.add_argument(
             "--models",
             default=default,
-            help="ensemble folder with manifest.json" + (" (default: the shipped ensemble)" if not default else ""),
+            help="a shipped ensemble's name or a folder with manifest.json"
+            + (" (default: the shipped default ensemble)" if not default else ""),
         )
-        torch_options(p)
+        p.add_argument(
+            "--backend",
+            choices=["onnx", "torch"],
+            default="onnx",
+            help="run the models in ONNX Runtime (default) or PyTorch (needs the workflow extra; for a GPU)",
+        )
+        p.add_argument(
+            "--device", help="with --backend torch: cpu or cuda (default: the settings', else cuda if present)"
+        )
+        p.add_argument("--threads", type=int, help="CPU threads (default: the settings', else 1)")
 
     p = command("generate", generate, "simulate training trajectories of one length (2020 challenge recipe)")
     p.add_argument("--length", type=int, required=True)

@@ -2,62 +2,92 @@
 and the ensemble's one format: a folder of model files with a manifest.
 
 A series of T points is z-scored as a whole; if T is a trained length it is used as it is, otherwise
-Tn = the nearest smaller trained length and the head [0:Tn] and tail [T-Tn:T] windows are both used.
-The estimate of a series is the mean over its windows and the folds; that of a 2D/3D trajectory the
-mean over its axes. Scaling and clipping come after (`finish`).
+Tn = the nearest smaller trained length and the head [0:Tn] and tail [T-Tn:T] windows are both used
+(`windows: head_tail`, HNU's rule); an encoder that reads any length may instead read the whole series
+with the model of Tn (`windows: whole`, beyond HNU). The estimate of a series is the mean over its
+windows and the folds; that of a 2D/3D trajectory the mean over its axes. Scaling and clipping come
+after (`finish`).
 
-manifest.json names every member (file, length, fold, sha256) and holds the scale, the interval
-table, the settings that made the ensemble and the command that rebuilds it. Only the members it
-names are used, and a member whose checksum differs is refused.
+manifest.json names every member (its PyTorch file and its ONNX export, each with a checksum, its
+length and fold) and holds the scale, the interval table, the inference rule, the settings that made
+the ensemble and the command that rebuilds it. Only the members it names are used, and a member whose
+checksum differs is refused. Members run in ONNX Runtime (no PyTorch needed) or in PyTorch (on a GPU).
 """
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from andiflow.atomic import atomic_path
 from andiflow.errors import InputFileError, ModelFileError
-from andiflow.model import load_checkpoint, predict_in_batches
 from andiflow.normalize import zscore
 from andiflow.progress import progress
 
 MANIFEST = "manifest.json"
 FORMAT = "andiflow-ensemble/1"
+WINDOWS = ("head_tail", "whole")
+BATCH_VALUES = 262144  # numbers (batch x length) in one forward pass: bounds memory, as fast as more
+
+
+class OnnxMember:
+    """One member in ONNX Runtime: z-scored windows [n, Tn] -> raw alpha [n], in bounded batches."""
+
+    def __init__(self, path, threads: int = 1, batch_values: int = BATCH_VALUES):
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = threads
+        options.log_severity_level = 3  # its warnings are about graph details, not the user's data
+        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.batch_values = batch_values
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        batch = max(1, self.batch_values // x.shape[-1])
+        return np.concatenate(
+            [self.session.run(None, {"positions": x[i : i + batch]})[0] for i in range(0, len(x), batch)]
+        )
 
 
 class Ensemble:
-    def __init__(self, members: dict, device: str = "cpu", batch_values: int = 4194304, manifest=None):
-        self.members_of = {L: [m.to(device) for m in models] for L, models in sorted(members.items())}
+    """members: trained length -> its members (one per fold), each a callable from z-scored windows
+    [n, length] (float32) to raw alpha [n] (OnnxMember, model.TorchMember)."""
+
+    def __init__(self, members: dict, manifest=None, windows: str = "head_tail"):
+        self.members_of = dict(sorted(members.items()))
         self.lengths = np.array(sorted(members))
-        self.device, self.batch_values = device, batch_values
         self.manifest = manifest or {}
+        self.rule = self.manifest.get("windows", windows)
 
     @classmethod
-    def load(cls, path, device="cpu", batch_values=4194304) -> "Ensemble":
+    def load(cls, path, backend="onnx", device="cpu", threads=1, batch_values=BATCH_VALUES) -> "Ensemble":
         """The ensemble of a folder (or its manifest.json): exactly the members the manifest names,
-        each checked against its checksum, length and fold."""
+        each checked against its checksum, run in ONNX Runtime (`onnx`) or PyTorch (`torch`)."""
         manifest, folder = read_manifest(path)
         members = {}
         for entry in manifest["members"]:
-            file = folder / entry["file"]
+            key = "onnx" if backend == "onnx" else "file"
+            if key not in entry:
+                raise ModelFileError(
+                    f"{folder / MANIFEST}: member L{entry['length']} fold {entry['fold']} has no ONNX file; "
+                    "run it with PyTorch (--backend torch) or rebuild the ensemble"
+                )
+            file = folder / entry[key]
             if not file.is_file():
                 raise ModelFileError(f"{file}: named by {folder / MANIFEST} but missing")
-            if sha256(file) != entry["sha256"]:
+            if sha256(file) != entry[f"{key}_sha256" if key == "onnx" else "sha256"]:
                 raise ModelFileError(
                     f"{file}: checksum differs from {folder / MANIFEST}; the file was changed "
                     "after the ensemble was made (rebuild it with the command in the manifest)"
                 )
-            model, meta = load_checkpoint(file)
-            if (meta.get("length"), meta.get("fold")) != (entry["length"], entry["fold"]):
-                raise ModelFileError(
-                    f"{file}: holds length {meta.get('length')} fold {meta.get('fold')}, "
-                    f"the manifest says length {entry['length']} fold {entry['fold']}"
-                )
-            members.setdefault(entry["length"], {})[entry["fold"]] = model
+            if backend == "onnx":
+                member = OnnxMember(file, threads, batch_values)
+            else:
+                from andiflow.model import TorchMember
+
+                member = TorchMember.load(file, entry, device, batch_values)
+            members.setdefault(entry["length"], {})[entry["fold"]] = member
         folds = {L: sorted(by_fold) for L, by_fold in members.items()}
         if len({tuple(f) for f in folds.values()}) > 1:
             raise ModelFileError(
@@ -65,7 +95,7 @@ class Ensemble:
                 "must be averaged over the same members"
             )
         members = {L: [by_fold[k] for k in sorted(by_fold)] for L, by_fold in members.items()}
-        return cls(members, device, batch_values, manifest)
+        return cls(members, manifest)
 
     @property
     def min_length(self) -> int:
@@ -78,9 +108,10 @@ class Ensemble:
             f"folds {', '.join(map(str, folds))}"
         )
 
-    def windows(self, series: list[np.ndarray]) -> dict[int, tuple[np.ndarray, torch.Tensor]]:
-        """The windows of each 1D series, grouped by trained length: Tn -> (index of the series of
-        each window, windows [m, Tn]). A series shorter than the shortest trained length is refused."""
+    def windows(self, series: list[np.ndarray]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """The windows of each 1D series, grouped by the trained length whose models read them:
+        Tn -> (index of the series of each window, windows [m, T']). A series shorter than the shortest
+        trained length is refused."""
         groups = {}
         for i, s in enumerate(series):
             T = len(s)
@@ -90,10 +121,12 @@ class Ensemble:
                 )
             Tn = int(self.lengths[np.searchsorted(self.lengths, T, side="right") - 1])
             z = zscore(s)
-            groups.setdefault(Tn, []).extend((i, w) for w in ([z] if Tn == T else [z[:Tn], z[T - Tn :]]))
+            whole = Tn == T or self.rule == "whole"
+            groups.setdefault((Tn, T if whole else Tn), []).extend(
+                (i, w) for w in ([z] if whole else [z[:Tn], z[T - Tn :]])
+            )
         return {
-            Tn: (np.array([i for i, _ in items]), torch.from_numpy(np.stack([w for _, w in items])))
-            for Tn, items in groups.items()
+            key: (np.array([i for i, _ in items]), np.stack([w for _, w in items])) for key, items in groups.items()
         }
 
     def members(self, series: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -101,9 +134,9 @@ class Ensemble:
         each trained length's windows go through its models in batches, never one at a time."""
         windows = self.windows(series)
         values, owners = [], []
-        for Tn, (owner, x) in progress(windows.items(), "predict", total=len(windows), unit="length"):
-            for model in self.members_of[Tn]:
-                values.append(predict_in_batches(model, x, self.batch_values, self.device).cpu().numpy())
+        for (Tn, _), (owner, x) in progress(windows.items(), "predict", total=len(windows), unit="length"):
+            for member in self.members_of[Tn]:
+                values.append(member(x))
                 owners.append(owner)
         return np.concatenate(values).astype(np.float64), np.concatenate(owners)
 
@@ -177,24 +210,39 @@ def read_manifest(path) -> tuple[dict, Path]:
 
 
 def assemble(
-    model_files, folder, *, name: str, settings: dict, command: str, scale=None, intervals=None, clip=(0.05, 2.0)
+    model_files,
+    folder,
+    *,
+    name: str,
+    settings: dict,
+    command: str,
+    scale=None,
+    intervals=None,
+    clip=(0.05, 2.0),
+    windows="head_tail",
 ) -> dict:
-    """Write an ensemble folder: the model files (copied into it unless they are already there), each
-    with its checksum and training record, and the manifest."""
+    """Write an ensemble folder: the model files (copied into it unless they are already there) and
+    their ONNX exports, each with its checksum and training record, and the manifest."""
+    from andiflow.model import export_onnx, load_checkpoint
+
     folder = Path(folder)
     members = []
     for file in map(Path, model_files):
-        _, meta = load_checkpoint(file)
+        model, meta = load_checkpoint(file)
         target = folder / f"L{meta['length']}" / f"fold{meta['fold']}.pt"
         if file.resolve() != target.resolve():
             with atomic_path(target) as tmp:
-                shutil.copyfile(file, tmp)
+                tmp.write_bytes(file.read_bytes())
+        onnx = target.with_suffix(".onnx")
+        export_onnx(model, meta["length"], onnx)
         members.append(
             dict(
                 file=target.relative_to(folder).as_posix(),
                 length=meta["length"],
                 fold=meta["fold"],
                 sha256=sha256(target),
+                onnx=onnx.relative_to(folder).as_posix(),
+                onnx_sha256=sha256(onnx),
                 training=_training_record(file, meta),
             )
         )
@@ -205,6 +253,7 @@ def assemble(
         members=members,
         scale=scale,
         clip=list(clip),
+        windows=windows,
         intervals=intervals,
         settings=settings,
         command=command,

@@ -1,38 +1,154 @@
 """The encoders andiflow can train, built from the `model` section of the configuration, and the one
 checkpoint format they are saved in.
 
-`lstm` is HNU's network: a 3-layer LSTM over the normalised positions, dropout, one linear output
-(no activation). An encoder is a module mapping [batch, length] positions to [batch] alpha; adding
-one means a class here, its name in KINDS, and its keys in the schema.
+An encoder maps [batch, length] z-scored positions (or [batch, channels, length] when it reads all
+axes at once) to [batch] alpha. `model.kind` picks one, with its own section of keys:
+
+- `lstm`: HNU's network, a 3-layer LSTM over the positions, dropout, one linear output.
+- `wavenet`: WADNet's encoder (HNU's successor): gated dilated convolutions over the positions, then
+  HNU's LSTM on their features.
+- `convlstm`: beyond HNU, for accuracy per CPU-second: the displacements scaled by their RMS (as RANDI
+  and AnDi-J read a trajectory), two convolutions, blocks of `block` steps folded into one LSTM step,
+  so the recurrence runs (length - 1) / block steps; the last and the mean LSTM outputs feed the head.
+
+`model.output` says what the head gives: `regression` (HNU: one number, MSE loss) or `distribution`
+(beyond HNU, after AnDi-J: a probability over the alpha grid, cross-entropy loss, read out as its
+median, which minimises the absolute error). Adding an encoder means a class here, its name in
+KINDS, and its section in the schema.
 """
 
 import io
 from pathlib import Path
 
+import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from andiflow.atomic import atomic_path
 from andiflow.errors import ModelFileError
 
 
-class AnDiLSTM(nn.Module):
-    def __init__(self, hidden_size: int = 64, num_layers: int = 3, dropout: float = 0.2):
+class Estimator(nn.Module):
+    """What every encoder shares: the head (`fc`: dropout and one linear layer) and the output."""
+
+    def __init__(self, features: int, dropout: float, output: str = "regression", grid=None):
         super().__init__()
-        self.lstm = nn.LSTM(1, hidden_size, num_layers, batch_first=True)
-        self.fc = nn.Sequential(nn.Dropout(p=dropout), nn.Linear(hidden_size, 1))
+        self.output = output
+        self.fc = nn.Sequential(nn.Dropout(p=dropout), nn.Linear(features, 1 if output == "regression" else len(grid)))
+        if output == "distribution":
+            self.register_buffer("grid", torch.tensor(grid, dtype=torch.float32))
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.features(x)).float()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: [batch, length] normalised positions -> [batch] predicted alpha."""
+        """x: normalised positions -> [batch] predicted alpha."""
+        out = self.logits(x)
+        if self.output == "regression":
+            return out.squeeze(-1)
+        below_half = torch.cumsum(torch.softmax(out, dim=-1), dim=-1) < 0.5
+        return self.grid[below_half.sum(dim=-1).clamp(max=len(self.grid) - 1)]
+
+    def loss(self, x: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+        """The training loss: MSE of the estimate, or cross-entropy against the grid value."""
+        out = self.logits(x)
+        if self.output == "regression":
+            return F.mse_loss(out.squeeze(-1), alpha)
+        target = torch.argmin(torch.abs(alpha[:, None] - self.grid[None, :]), dim=-1)
+        return F.cross_entropy(out, target)
+
+
+class AnDiLSTM(Estimator):
+    """HNU's network."""
+
+    def __init__(self, hidden_size: int = 64, num_layers: int = 3, dropout: float = 0.2, **output):
+        super().__init__(hidden_size, dropout, **output)
+        self.lstm = nn.LSTM(1, hidden_size, num_layers, batch_first=True)
+
+    def features(self, x):
         out, _ = self.lstm(x.unsqueeze(-1))  # zero initial states, as HNU's h0/c0
-        return self.fc(out[:, -1]).squeeze(-1)
+        return out[:, -1]
 
 
-KINDS = {"lstm": AnDiLSTM}
+class GatedConv(nn.Module):
+    """tanh(filter) * sigmoid(gate), both dilated convolutions of kernel 3 over a zero-padded input."""
+
+    def __init__(self, channels: int, dilation: int):
+        super().__init__()
+        self.dilation = dilation
+        self.filter = nn.Conv1d(channels, channels, 3)
+        self.gate = nn.Conv1d(channels, channels, 3)
+
+    def forward(self, x):
+        return torch.tanh(self._conv(self.filter, x)) * torch.sigmoid(self._conv(self.gate, x))
+
+    def _conv(self, conv, x):
+        if self.dilation >= x.shape[-1]:  # the outer taps see only padding: the centre tap alone
+            return F.conv1d(x, conv.weight[:, :, 1:2], conv.bias)
+        return F.conv1d(x, conv.weight, conv.bias, padding=self.dilation, dilation=self.dilation)
 
 
-def build(settings: dict) -> nn.Module:
-    """A fresh model from the `model` section: its `kind` and that kind's keys."""
+class WaveNetLSTM(Estimator):
+    """WADNet: Conv1d(1, f, 3) -> gated dilated convolutions (dilation 2^0 .. 2^(n-1)), each followed
+    by one shared 1x1 convolution and summed into a residual -> BatchNorm -> dropout -> LSTM -> head."""
+
+    def __init__(self, features: int, dilations: int, hidden_size: int, num_layers: int, dropout: float, **output):
+        super().__init__(hidden_size, dropout, **output)
+        self.conv_in = nn.Conv1d(1, features, 3, padding=1)
+        self.gated = nn.ModuleList(GatedConv(features, 2**i) for i in range(dilations))
+        self.mix = nn.Conv1d(features, features, 1)
+        self.norm = nn.BatchNorm1d(features)
+        self.drop = nn.Dropout(dropout)
+        self.lstm = nn.LSTM(features, hidden_size, num_layers, batch_first=True)
+
+    def features(self, x):
+        h = self.conv_in(x.unsqueeze(1))
+        total = h
+        for layer in self.gated:
+            h = self.mix(layer(h))
+            total = total + h
+        out, _ = self.lstm(self.drop(self.norm(total)).transpose(1, 2))
+        return out[:, -1]
+
+
+class ConvLSTM(Estimator):
+    """Displacements over their RMS -> Conv1d(k3) -> Conv1d(k3, dilation 2) -> blocks of `block` steps
+    (a strided convolution) -> LSTM -> [last output, mean output] -> head. With `axes` > 1 it reads
+    the axes of a 2D/3D trajectory as channels ([batch, axes, length]) instead of one at a time: an
+    option measured in benchmarks/encoders.py, not one the workflow trains."""
+
+    def __init__(
+        self, features: int, block: int, hidden_size: int, num_layers: int, dropout: float, axes: int = 1, **output
+    ):
+        super().__init__(2 * hidden_size, dropout, **output)
+        self.block = block
+        self.conv1 = nn.Conv1d(axes, features, 3, padding=1)
+        self.conv2 = nn.Conv1d(features, features, 3, padding=2, dilation=2)
+        self.blocks = nn.Conv1d(features, features, block, stride=block)
+        self.lstm = nn.LSTM(features, hidden_size, num_layers, batch_first=True)
+
+    def features(self, x):
+        x = x.unsqueeze(1) if x.dim() == 2 else x
+        steps = x[..., 1:] - x[..., :-1]
+        rms = torch.sqrt(torch.mean(steps**2, dim=(1, 2), keepdim=True)) + 1e-8
+        h = F.gelu(self.conv1(F.pad(steps / rms, (self.block - 1, 0))))
+        h = h + F.gelu(self.conv2(h))
+        # blocks counted from the last step back, so the last LSTM step ends at the last displacement
+        # and the zero steps in front fill the first block; fixed-size ops only, so it exports to ONNX
+        blocks = self.blocks(h.flip(-1)).flip(-1)
+        out, _ = self.lstm(F.gelu(blocks).transpose(1, 2))
+        return torch.cat([out[:, -1], out.mean(dim=1)], dim=-1)
+
+
+KINDS = {"lstm": AnDiLSTM, "wavenet": WaveNetLSTM, "convlstm": ConvLSTM}
+
+
+def build(settings: dict) -> Estimator:
+    """A fresh model from its settings (settings_of); files saved before `output` existed regress."""
     options = dict(settings)
     return KINDS[options.pop("kind")](**options)
 
@@ -64,10 +180,52 @@ def load_checkpoint(path) -> tuple[nn.Module, dict]:
     return model.eval(), {k: v for k, v in checkpoint.items() if k != "state_dict"}
 
 
+class TorchMember:
+    """One member in PyTorch (on the CPU or a GPU): z-scored windows [n, Tn] -> raw alpha [n]."""
+
+    def __init__(self, model: nn.Module, device: str = "cpu", batch_values: int = 262144):
+        self.model, self.device, self.batch_values = model.to(device), device, batch_values
+
+    @classmethod
+    def load(cls, path, entry: dict, device="cpu", batch_values=262144) -> "TorchMember":
+        """The model file of a manifest entry, checked to hold the length and fold the entry names."""
+        model, meta = load_checkpoint(path)
+        if (meta.get("length"), meta.get("fold")) != (entry["length"], entry["fold"]):
+            raise ModelFileError(
+                f"{path}: holds length {meta.get('length')} fold {meta.get('fold')}, "
+                f"the manifest says length {entry['length']} fold {entry['fold']}"
+            )
+        return cls(model, device, batch_values)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return predict_in_batches(self.model, torch.from_numpy(x), self.batch_values, self.device).cpu().numpy()
+
+
+def export_onnx(model: nn.Module, length: int, path) -> None:
+    """The model as an ONNX file that takes z-scored positions [batch, length] of any batch and
+    length and gives alpha [batch]; written whole or not at all, the same bytes for the same model."""
+    import warnings
+
+    example = torch.zeros(2, length)
+    with warnings.catch_warnings(), io.BytesIO() as buffer:
+        warnings.simplefilter("ignore")  # the exporter's notes on tracing and on LSTM batch sizes
+        torch.onnx.export(
+            model.eval(),
+            (example,),
+            buffer,
+            dynamo=False,
+            input_names=["positions"],
+            output_names=["alpha"],
+            dynamic_axes={"positions": {0: "batch", 1: "length"}, "alpha": {0: "batch"}},
+        )
+        with atomic_path(path) as tmp:
+            Path(tmp).write_bytes(buffer.getvalue())
+
+
 def predict_in_batches(model: nn.Module, x: torch.Tensor, batch_values: int, device=None) -> torch.Tensor:
     """Model outputs for x [n, length], in batches of at most `batch_values` numbers (batch x length),
     which bounds the memory cuDNN asks for at long lengths. Batches are moved to `device` if given."""
-    batch = max(1, batch_values // x.shape[1])
+    batch = max(1, batch_values // x.shape[-1])
     with torch.inference_mode():
         return torch.cat(
             [model(x[i : i + batch].to(device) if device else x[i : i + batch]) for i in range(0, len(x), batch)]

@@ -6,11 +6,13 @@ import json
 from importlib.resources import files
 
 import jsonschema
+import numpy as np
 import yaml
 
 from andiflow.errors import SettingsError
 
 SCHEMA = yaml.safe_load(files("andiflow").joinpath("config.schema.yaml").read_text())
+KINDS = SCHEMA["properties"]["model"]["properties"]["kind"]["enum"]  # the encoders model.kind picks
 
 
 def complete(config: dict | None = None) -> dict:
@@ -51,6 +53,28 @@ def check_config(config: dict) -> None:
         problems.append("data.lengths: a length is listed twice")
     if problems:
         raise SettingsError("impossible configuration: " + "; ".join(problems))
+
+
+def alpha_grid(alphas: dict) -> np.ndarray:
+    """The alpha grid `{start, stop, step}` (inclusive), rounded to 2 decimals as the labels are."""
+    return np.round(np.arange(alphas["start"], alphas["stop"] + alphas["step"] / 2, alphas["step"]), 2)
+
+
+SHARED_MODEL_KEYS = ("hidden_size", "num_layers", "dropout")  # the LSTM every kind ends in, and the head
+
+
+def model_settings(config: dict) -> dict:
+    """The settings a model is built from and saved with, from a complete configuration: its kind and
+    output, the shared LSTM keys, its own kind's section (never another kind's keys), and for a
+    distribution output the alpha grid it is over."""
+    section = config["model"]
+    kind = section["kind"]
+    settings = dict(
+        kind=kind, output=section["output"], **{k: section[k] for k in SHARED_MODEL_KEYS}, **section.get(kind, {})
+    )
+    if section["output"] == "distribution":
+        settings["grid"] = alpha_grid(config["data"]["alphas"]).tolist()
+    return settings
 
 
 def parse(text: str | None) -> dict:

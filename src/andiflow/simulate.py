@@ -17,6 +17,7 @@ from andi_datasets.models_theory import models_theory
 from andiflow.normalize import zscore
 from andiflow.progress import progress
 from andiflow.seeds import derive_seed
+from andiflow.settings import alpha_grid
 
 MODELS = ("attm", "ctrw", "fbm", "lw", "sbm")  # andi-datasets' model codes 0..4
 CHUNK = 4096  # trajectories post-processed at once; bounds memory, does not change results
@@ -29,14 +30,7 @@ class Recipe:
 
     @classmethod
     def from_settings(cls, data: dict) -> "Recipe":
-        a = data["alphas"]
-        grid = np.round(np.arange(a["start"], a["stop"] + a["step"] / 2, a["step"]), 2)
-        return cls(alphas=grid, noise_sigmas=np.asarray(data["noise_sigmas"], dtype=float))
-
-    @property
-    def median_alpha(self) -> float:
-        """The constant guess every result is read against."""
-        return float(np.median(self.alphas))
+        return cls(alphas=alpha_grid(data["alphas"]), noise_sigmas=np.asarray(data["noise_sigmas"], dtype=float))
 
 
 @dataclass

@@ -115,15 +115,23 @@ def _xml_format(path, head: str) -> str:
 
 def _read_table(path, particle, frame, positions) -> Tracks:
     table = _read_csv(path)
+    return from_table(table, particle, frame, positions, source=path, where=_line_of(table))
+
+
+def from_table(table: pd.DataFrame, particle, frame, positions, source, where=None) -> Tracks:
+    """Tracks of a table of one row per particle and frame (a file's, or a DataFrame in memory);
+    position columns absent from it are dropped from the end of `positions`. where(i): the place of
+    row i in errors (default: the row's index label)."""
     present = [c for c in positions if c in table.columns]
     needed = [particle, frame, *positions[: max(1, len(present))]]
     missing = [c for c in needed if c not in table.columns]
     if missing:
         raise InputFileError(
-            f"{path}: no column {missing[0]!r} (columns: {', '.join(map(str, table.columns))}); "
+            f"{source}: no column {missing[0]!r} (columns: {', '.join(map(str, table.columns))}); "
             "name yours with --particle-column, --frame-column, --position-columns"
         )
-    return _assemble(path, table, _line_of(table), particle, frame, needed[2:])
+    where = where or (lambda i: f" row {table.index[i]!r}")
+    return _assemble(source, table.reset_index(drop=True), where, particle, frame, needed[2:])
 
 
 def _read_trackmate_csv(path) -> Tracks:
@@ -309,9 +317,8 @@ def _ids(ids, shown=20) -> str:
     return text + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
 
 
-def write_alphas(path, rows: list[dict]) -> None:
+def write_alphas(path, table: pd.DataFrame) -> None:
     """One row per particle; to standard output when path is None."""
-    table = pd.DataFrame(rows, columns=OUTPUT_COLUMNS)
     if path is None:
         return table.to_csv(sys.stdout, index=False, float_format="%.4f")
     with atomic_path(path) as tmp:

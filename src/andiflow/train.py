@@ -2,7 +2,8 @@
 
 MSE loss, Adam, batch 512, lr 1e-3; lr x1/5 after `patience` epochs without a lower validation
 loss; stop when that would happen more than `max_lr_cuts` times; keep the epoch of lowest
-per-sample validation MAE. Beyond HNU: a warm start from another length's trained model.
+per-sample validation MAE. Beyond HNU: a warm start from another length's trained model, and the
+`cosine` schedule (the rate falls from its start to 0 over `max_epochs`, batch by batch).
 """
 
 import csv
@@ -82,8 +83,9 @@ def train_fold(
     x_train, y_train = place(x[train_rows], device), place(y[train_rows], device)
     x_valid, y_valid = place(x[valid_rows], device), y[valid_rows].to(device)
 
-    model = build(config["model"])
-    source = warm_start(model, init, config["model"])
+    model_settings = settings_mod.model_settings(config)
+    model = build(model_settings)
+    source = warm_start(model, init, model_settings)
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=tr["learning_rate"])
     rule = PlateauRule(tr["patience"], tr["max_lr_cuts"])
@@ -93,7 +95,7 @@ def train_fold(
         n_train=len(train_rows),
         n_valid=len(valid_rows),
         warm_start=source,
-        config_digest=settings_mod.digest({k: config[k] for k in ("seed", "model", "train")}),
+        config_digest=settings_mod.digest(dict(seed=config["seed"], model=model_settings, train=tr)),
     )
     state = dict(history=[], best=None, done=False)
     if resume_path is not None:
@@ -102,10 +104,13 @@ def train_fold(
     epochs = itertools.count(len(history))
     if tr["max_epochs"]:
         epochs = range(len(history), tr["max_epochs"])
+    schedule = cosine_schedule(tr, len(train_rows)) if tr["schedule"] == "cosine" else None
     for epoch in [] if state["done"] else epochs:
         start = time.perf_counter()
-        lr = optimizer.param_groups[0]["lr"]
-        train_epoch(model, optimizer, x_train, y_train, tr["batch_size"], shuffle, device, tr["precision"])
+        lr = schedule(epoch, 0) if schedule else optimizer.param_groups[0]["lr"]
+        train_epoch(
+            model, optimizer, x_train, y_train, tr["batch_size"], shuffle, device, tr["precision"], schedule, epoch
+        )
         model.eval()
         pred = predict_in_batches(model, x_valid, config["infer"]["batch_values"], device)
         valid_loss = torch.mean((pred - y_valid) ** 2).item()
@@ -123,7 +128,7 @@ def train_fold(
         log(epoch_line(history[-1]))
         if state["best"] is None or valid_mae < state["best"]["valid_mae"]:
             state["best"] = dict(epoch=epoch, valid_mae=valid_mae, valid_loss=valid_loss, state_dict=weights(model))
-        action = rule.step(valid_loss)
+        action = rule.step(valid_loss) if schedule is None else "keep"
         if action == "cut":
             for group in optimizer.param_groups:
                 group["lr"] *= tr["lr_factor"]
@@ -157,22 +162,47 @@ def epoch_line(row: dict) -> str:
     )
 
 
+def cosine_schedule(tr: dict, n_train: int):
+    """lr(epoch, batch): from learning_rate down to 0 along half a cosine over max_epochs."""
+    if not tr["max_epochs"]:
+        raise SettingsError("train.schedule cosine needs train.max_epochs (the length of the schedule)")
+    per_epoch = math.ceil(n_train / tr["batch_size"])
+    total = tr["max_epochs"] * per_epoch
+
+    def lr(epoch: int, batch: int) -> float:
+        return tr["learning_rate"] * 0.5 * (1 + math.cos(math.pi * (epoch * per_epoch + batch) / total))
+
+    return lr
+
+
 def train_epoch(
-    model, optimizer, x, y, batch_size: int, shuffle: torch.Generator, device: str, precision: str = "fp32"
+    model,
+    optimizer,
+    x,
+    y,
+    batch_size: int,
+    shuffle: torch.Generator,
+    device: str,
+    precision: str = "fp32",
+    schedule=None,
+    epoch: int = 0,
 ) -> None:
     """One pass over (x, y) in a seeded random order; batches are index slices of tensors held on
     the device (or in pinned host memory, copied batch by batch, when they do not fit). With
-    precision bf16 the forward pass runs under bf16 autocast; weights and optimiser stay fp32."""
+    precision bf16 the forward pass runs under bf16 autocast; weights and optimiser stay fp32. With a
+    schedule, each batch's learning rate is schedule(epoch, batch)."""
     model.train()
     order = torch.randperm(len(y), generator=shuffle).to(x.device)
-    loss_fn = torch.nn.MSELoss()
     autocast = torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=precision == "bf16")
-    for i in progress(range(0, len(order), batch_size), "epoch", unit="batch"):
+    for batch, i in enumerate(progress(range(0, len(order), batch_size), "epoch", unit="batch")):
         rows = order[i : i + batch_size]
         xb = x[rows].to(device, non_blocking=True)
         yb = y[rows].to(device, non_blocking=True)
+        if schedule:
+            for group in optimizer.param_groups:
+                group["lr"] = schedule(epoch, batch)
         with autocast:
-            loss = loss_fn(model(xb).float(), yb)
+            loss = model.loss(xb, yb)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -228,7 +258,9 @@ def _resume(path, identity, fresh, model, optimizer, rule, shuffle, device, log)
     return state
 
 
-def save(best: dict, history: list[dict], model_settings: dict, model_path, history_path) -> None:
+def save(best: dict, history: list[dict], config: dict, model_path, history_path) -> None:
+    """The epoch table and the model file of the best epoch, with the settings the model is built from."""
+    model_settings = settings_mod.model_settings(config)
     with atomic_path(history_path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=HISTORY_COLUMNS)
         writer.writeheader()

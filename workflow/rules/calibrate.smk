@@ -53,8 +53,9 @@ rule calibrate:
         settings=settings_json(calibrate=config["calibrate"], infer=inference_section()),
         set_args=calibration_set_args,
         device=config["device"],
+        backend=backend(),
     shell:
-        "andiflow calibrate {params.set_args} --models results/models --device {params.device}"
+        "andiflow calibrate {params.set_args} --models results/models --backend {params.backend} --device {params.device}"
         " --threads {threads} -o {output} --settings '{params.settings}' > {log} 2>&1"
 
 
@@ -76,9 +77,10 @@ rule intervals:
     params:
         settings=settings_json(intervals=config["intervals"], infer=inference_section()),
         device=config["device"],
+        backend=backend(),
     shell:
         "andiflow intervals --trajectories {input.trajectories} --reference {input.reference} --scale {input.scale}"
-        " --models results/models --device {params.device} --threads {threads} -o {output}"
+        " --models results/models --backend {params.backend} --device {params.device} --threads {threads} -o {output}"
         " --settings '{params.settings}' > {log} 2>&1"
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from andiflow import GENERATOR_VERSION, TRAINER_VERSION
 from andiflow.shards import plan
+from andiflow.settings import KINDS
 
 LENGTHS = dict(config["data"]["lengths"])
 FOLDS = config["train"]["folds_used"]
@@ -90,14 +91,22 @@ def shard_provenance(wildcards):
     )
 
 
+def backend():
+    """Models run in PyTorch on a GPU, else in ONNX Runtime (as users' predictions do)."""
+    return "torch" if config["device"] == "cuda" else "onnx"
+
+
 def gpus():
     """GPUs a job asks for: one when the configured device is CUDA (training, calibration, prediction)."""
     return 1 if config["device"] == "cuda" else 0
 
 
 def training_settings():
+    """The model's own kind only (another kind's section does not retrain it), and the alpha grid
+    that a distribution output is over."""
     train = {k: v for k, v in config["train"].items() if k != "folds_used"}
-    return settings_json(seed=config["seed"], model=config["model"], train=train)
+    model = {k: v for k, v in config["model"].items() if k not in KINDS or k == config["model"]["kind"]}
+    return settings_json(seed=config["seed"], data={"alphas": config["data"]["alphas"]}, model=model, train=train)
 
 
 def inference_section():
@@ -169,14 +178,27 @@ def external_set_settings(wildcards):
 
 
 def models_settings():
-    """What made the models: the settings the models' manifest records."""
-    return settings_json(**{k: config[k] for k in ("name", "seed", "device", "threads", "data", "model", "train")})
+    """What made the models, and how they are combined: the settings the models' manifest records."""
+    keys = ("name", "seed", "device", "threads", "workdir", "data", "model", "train")
+    return settings_json(**{k: config[k] for k in keys}, infer={"windows": config["infer"]["windows"]})
 
 
 def ensemble_settings():
     """What made the ensemble, calibration and its test set included (for its manifest and card)."""
-    keys = ("name", "seed", "device", "threads", "data", "model", "train", "calibrate", "intervals", "testset")
-    return settings_json(**{k: config[k] for k in keys}, infer={"clip": config["infer"]["clip"]})
+    keys = (
+        "name",
+        "seed",
+        "device",
+        "threads",
+        "workdir",
+        "data",
+        "model",
+        "train",
+        "calibrate",
+        "intervals",
+        "testset",
+    )
+    return settings_json(**{k: config[k] for k in keys}, infer={k: config["infer"][k] for k in ("clip", "windows")})
 
 
 def rebuild_command():

@@ -19,9 +19,10 @@ rule predict:
         settings=settings_json(infer=inference_section()),
         interval=interval_level_option(),
         device=config["device"],
+        backend=backend(),
     shell:
         "andiflow predict {input.trajectories} -o {output} --with-std {params.interval} --models results/ensemble"
-        " --device {params.device} --threads {threads} --settings '{params.settings}' > {log} 2>&1"
+        " --backend {params.backend} --device {params.device} --threads {threads} --settings '{params.settings}' > {log} 2>&1"
 
 
 rule predict_shipped:
@@ -39,6 +40,7 @@ rule predict_shipped:
     params:
         settings=settings_json(infer=inference_section()),
         device=config["device"],
+        backend=backend(),
     shell:
-        "andiflow predict {input.trajectories} -o {output} --device {params.device} --threads {threads}"
+        "andiflow predict {input.trajectories} -o {output} --backend {params.backend} --device {params.device} --threads {threads}"
         " --settings '{params.settings}' > {log} 2>&1"

@@ -1,0 +1,128 @@
+"""andiflow's Python face: alpha for your tracks, in a notebook or a script.
+
+    import andiflow
+    alphas = andiflow.predict(tracks_df)              # trackpy's particle, frame, x, y[, z]
+    alphas = andiflow.predict("Tracks.xml")           # any file `andiflow predict` reads
+    alphas = andiflow.predict([xy0, xy1], models="hnu-lstm-cpu")   # arrays [T, dim], time first
+
+Prediction needs numpy, pandas and ONNX Runtime only; the command line's `predict` is a thin front
+over `predict_file` here.
+"""
+
+from importlib.resources import files
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from andiflow import andi_io, tracks
+from andiflow.ensemble import BATCH_VALUES, Ensemble
+from andiflow.errors import InputFileError, ModelFileError
+
+SHIPPED = files("andiflow") / "ensembles"
+DEFAULT = "hnu-lstm-cpu"  # the ensemble used when none is named
+
+
+def shipped_ensembles() -> list[str]:
+    """The names of the ensembles shipped in the package."""
+    return sorted(p.name for p in SHIPPED.iterdir() if (p / "manifest.json").is_file())
+
+
+def load_ensemble(name_or_path=None, *, backend="onnx", device="cpu", threads=1, batch_values=BATCH_VALUES):
+    """A shipped ensemble by name (see `shipped_ensembles()`; None: the default), or the ensemble in
+    any folder with a manifest.json. Its members run in ONNX Runtime (`backend="onnx"`, no PyTorch
+    needed) or in PyTorch (`backend="torch"`, e.g. with `device="cuda"`)."""
+    name = DEFAULT if name_or_path is None else str(name_or_path)
+    folder = SHIPPED / name if name in shipped_ensembles() else Path(name)
+    if not (Path(folder) / "manifest.json").is_file() and not Path(folder).is_file():
+        raise ModelFileError(
+            f"{name}: neither a shipped ensemble ({', '.join(shipped_ensembles())}) nor a folder with manifest.json"
+        )
+    return Ensemble.load(folder, backend=backend, device=device, threads=threads, batch_values=batch_values)
+
+
+def predict(
+    data,
+    models=None,
+    interval: float | None = 0.9,
+    *,
+    particle="particle",
+    frame="frame",
+    positions=("x", "y", "z"),
+    time_axis: int = 0,
+    scale=None,
+    warn=None,
+) -> pd.DataFrame:
+    """alpha for each particle or trajectory, one row each: particle, dim, n_points, alpha, alpha_std,
+    alpha_low, alpha_high, note (the columns of `andiflow predict`'s table).
+
+    data: a DataFrame of tracks (one row per particle and frame; columns `particle`, `frame` and the
+    `positions` present), a path to any file `andiflow predict` reads (a table of tracks, TrackMate's
+    CSV or XML, an AnDi task1.txt), or a sequence of arrays, one per trajectory: [T] for 1D, or
+    [T, dim] with time along `time_axis` (0: rows are time points; -1 for [dim, T]).
+    models: a shipped ensemble's name, a folder, or an Ensemble (load_ensemble); None: the default.
+    interval: level of the calibrated central interval (alpha_low, alpha_high); None for none.
+    A particle too short, or whose positions never move, gets an empty alpha and the reason in note.
+    warn: called with a message for what was skipped or bridged (default: Python's warnings).
+    """
+    ens = models if isinstance(models, Ensemble) else load_ensemble(models)
+    warn = warn or _python_warning
+    if interval is not None and ens.manifest.get("intervals") is None:
+        interval = None
+    if isinstance(data, pd.DataFrame):
+        found = tracks.from_table(data, particle, frame, positions, source="the DataFrame")
+        return _rows(found, ens, scale, interval, warn, "the DataFrame")
+    if isinstance(data, (str, Path)):
+        return predict_file(data, ens, scale, interval, warn, particle=particle, frame=frame, positions=positions)
+    found = tracks.Tracks([], [])
+    for i, array in enumerate(data):
+        t = np.asarray(array, dtype=np.float64)
+        t = t[:, None] if t.ndim == 1 else t
+        if t.ndim != 2:
+            raise InputFileError(f"trajectory {i}: an array of shape {t.shape}, expected [T] or [T, dim]")
+        t = np.moveaxis(t, time_axis, -1)
+        if not np.isfinite(t).all():
+            raise InputFileError(f"trajectory {i}: holds a value that is not a finite number")
+        found.particles.append(i)
+        found.trajectories.append(t)
+        if np.any(np.ptp(t, axis=1) == 0):
+            found.still.append(i)
+    return _rows(found, ens, scale, interval, warn, "the trajectories")
+
+
+def predict_file(path, ens: Ensemble, scale=None, interval=None, warn=None, format="auto", **columns) -> pd.DataFrame:
+    """predict() of a file: a task1.txt gives one row per line (particle = line number), a tracker's
+    file one row per particle."""
+    warn = warn or _python_warning
+    fmt = tracks.detect_format(path) if format == "auto" else format
+    if fmt == "task1":
+        trajectories = andi_io.read_trajectories(path)
+        est = ens.estimate(trajectories, scale, interval, where=lambda i: f"{path}:{i + 1}")
+        return pd.DataFrame(
+            dict(
+                particle=np.arange(1, len(trajectories) + 1),
+                dim=[len(t) for t in trajectories],
+                n_points=[t.shape[1] for t in trajectories],
+                alpha=est["alpha"],
+                alpha_std=est["std"],
+                alpha_low=est["low"],
+                alpha_high=est["high"],
+                note="",
+            ),
+            columns=tracks.OUTPUT_COLUMNS,
+        )
+    found = tracks.read_tracks(path, fmt, **columns)
+    return _rows(found, ens, scale, interval, warn, path)
+
+
+def _rows(found: tracks.Tracks, ens: Ensemble, scale, interval, warn, source) -> pd.DataFrame:
+    rows = tracks.alpha_rows(
+        found, lambda t: ens.estimate(t, scale, interval), ens.min_length, warn=warn, source=source
+    )
+    return pd.DataFrame(rows, columns=tracks.OUTPUT_COLUMNS)
+
+
+def _python_warning(message: str) -> None:
+    import warnings
+
+    warnings.warn(message, stacklevel=3)
