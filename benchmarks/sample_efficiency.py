@@ -53,8 +53,8 @@ def learning_curve(data, init, precision: str, seed: int, args) -> list[dict]:
     at 0 and after every --eval-every samples, with the training time spent to that point."""
     x_train, y_train, x_valid, y_valid = data
     torch.manual_seed(seed)
-    model = build(CONFIG["model"])
-    warm_start(model, init, CONFIG["model"])
+    model = build(settings.model_settings(CONFIG))
+    warm_start(model, init, settings.model_settings(CONFIG))
     optimizer = torch.optim.Adam(model.parameters(), lr=CONFIG["train"]["learning_rate"])
     shuffle = torch.Generator().manual_seed(seed)
     curve = [dict(samples=0, cpu_s=0.0, wall_s=0.0, mae=validation_mae(model, x_valid, y_valid))]

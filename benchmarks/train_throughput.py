@@ -32,7 +32,7 @@ def timed(device, step) -> float:
 
 
 def bare(length, n, batch, device) -> float:
-    model = build(settings.complete()["model"]).to(device)
+    model = build(settings.model_settings(settings.complete())).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     x, y = torch.randn(batch, length, device=device), torch.rand(batch, device=device)
 
@@ -64,7 +64,7 @@ def project(length, n, batch, device, folder) -> float:
         )
     data = shards.open_length(sorted((folder / f"L{length}").glob("shard*.h5")))
     x, y = place(torch.from_numpy(data["positions"]), device), place(torch.from_numpy(data["alpha"]), device)
-    model = build(settings.complete()["model"]).to(device)
+    model = build(settings.model_settings(settings.complete())).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     shuffle = torch.Generator().manual_seed(0)
     warm = slice(0, 3 * batch)

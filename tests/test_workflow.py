@@ -238,3 +238,14 @@ def test_memory_knobs_and_code_versions_rerun_what_they_should(finished):
         assert planned_jobs(snakemake(finished, "--configfile", "micro.yaml", "-n"))["train"] == 4
     finally:
         common.write_text(original)
+
+
+def test_interval_level_scale_grid_and_other_kinds_rerun_no_set_and_no_training(finished):
+    edits = finished / "edits.yaml"
+    edits.write_text(
+        "intervals: {level: 0.8}\ncalibrate: {scale_grid: {start: 0.95, stop: 1.05, step: 0.001}}\n"
+        "model: {convlstm: {block: 8}}\n"
+    )
+    planned = planned_jobs(snakemake(finished, "--configfile", "micro.yaml", "edits.yaml", "-n"))
+    assert {"external_set", "testset", "train", "generate"}.isdisjoint(planned), planned
+    assert planned["calibrate"] == planned["intervals"] == 1

@@ -6,7 +6,9 @@ hold the true alpha."""
 import numpy as np
 
 from andiflow import andi_io
+from andiflow.buckets import bucket_names, length_buckets
 from andiflow.errors import InputFileError
+from andiflow.intervals import coverage
 
 NAMES = {"model": "andiflow", "shipped": "shipped", "constant": "constant", "tamsd": "TAMSD fit"}
 
@@ -41,8 +43,6 @@ def evaluate(
     if pred["std"] is not None:
         result["uncertainty"] = uncertainty_ranking(pred["std"], np.abs(pred["alpha"] - true))
     if pred["low"] is not None and lengths is not None:
-        from andiflow.intervals import coverage
-
         result["intervals"] = coverage(pred["low"], pred["high"], true, dims, lengths, length_edges)
     result["constant"] = table(np.full(len(true), constant))
     if tracks is not None:
@@ -59,17 +59,6 @@ def _aligned(predictions, reference, dims) -> dict:
             f"{len(dims)} trajectories of {reference} (count or dimensions differ)"
         )
     return pred
-
-
-def length_buckets(lengths, edges) -> np.ndarray:
-    """The bucket name (`10-49`) of each length; `other` outside the edges."""
-    edges = np.asarray(edges)
-    index = np.searchsorted(edges, lengths, side="right") - 1
-    return np.array([f"{edges[i]}-{edges[i + 1] - 1}" if 0 <= i < len(edges) - 1 else "other" for i in index])
-
-
-def bucket_names(edges) -> list[str]:
-    return [f"{a}-{b - 1}" for a, b in zip(edges, edges[1:])] + ["other"]
 
 
 def mae_table(pred, true, dims, lengths=None, models=None, length_edges=None) -> dict:

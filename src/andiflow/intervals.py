@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from andiflow.evaluate import bucket_names, length_buckets
+from andiflow.buckets import bucket_names, length_buckets
 
 
 def fit(pred, true, dims, lengths, spread, length_edges, spread_bins: int = 1) -> dict:

@@ -145,7 +145,7 @@ def warm_start(model, init, settings: dict) -> dict | None:
     if init is None:
         return None
     source, meta = load_checkpoint(init)
-    if meta["model"] != settings:
+    if {"output": "regression", **meta["model"]} != settings:  # files from before `output` regress
         raise SettingsError(
             f"{init}: warm start from a model with settings {meta['model']}, "
             f"but this training's model section is {settings}"

@@ -174,7 +174,11 @@ def calibration_set_args(wildcards, input):
 
 
 def external_set_settings(wildcards):
-    return settings_json(seed=config["seed"], data=recipe_settings(), **{wildcards.purpose: config[wildcards.purpose]})
+    """What a calibration or interval set is made of: its size and lengths (not the scale grid or the
+    interval level, which do not change the trajectories)."""
+    section = config[wildcards.purpose]
+    made_of = {k: section[k] for k in ("n", "n_per_dim", "min_length", "max_length") if k in section}
+    return settings_json(seed=config["seed"], data=recipe_settings(), **{wildcards.purpose: made_of})
 
 
 def models_settings():
