@@ -1,9 +1,10 @@
-"""How a trajectory between two trained lengths is read (`infer.windows`), measured on a validation set:
-HNU's head and tail windows of the nearest smaller trained length, against that length's model reading
-the whole trajectory. MAE of the raw ensemble mean (clipped, no scale) per dimension and length bucket.
+"""How an ensemble is read, measured on a validation set: how a trajectory between two trained lengths
+is read (`infer.windows`: HNU's head and tail windows of the nearest smaller trained length, or that
+length's model reading the whole trajectory), and whether more folds pay (all folds against the first
+alone). MAE of the raw ensemble mean (clipped, no scale) per dimension and length bucket.
 
-    python benchmarks/windows.py convlstm-cpu/results/models          # an ensemble or models folder
-    python benchmarks/windows.py hnu-lstm-cpu --max-length 5000
+    python benchmarks/inference_rules.py convlstm-cpu/results/models    # an ensemble or models folder
+    python benchmarks/inference_rules.py hnu-lstm-cpu --max-length 5000
 
 The set is challenge-style (the 2020 recipe, lengths uniform in 10..max-length, 1D/2D/3D) with the
 seed of the workflow's calibration set, not of its test set: choosing the rule on it is choosing on
@@ -17,7 +18,7 @@ import numpy as np
 from andiflow import settings
 from andiflow.api import load_ensemble
 from andiflow.buckets import bucket_names, length_buckets
-from andiflow.ensemble import WINDOWS
+from andiflow.ensemble import WINDOWS, Ensemble
 from andiflow.simulate import Recipe, challenge_set
 
 
@@ -37,19 +38,18 @@ def main() -> None:
     dims, alphas = np.array(dims), np.array(alphas)
     buckets = length_buckets([t.shape[1] for t in trajectories], edges)
     ens = load_ensemble(args.models)
-    print(f"# benchmarks/windows.py {args.models}: {len(trajectories)} trajectories, lengths 10-{args.max_length}")
+    print(f"# benchmarks/inference_rules.py {args.models}: {len(trajectories)} trajectories, 10-{args.max_length}")
     names = [b for b in bucket_names(edges) if (buckets == b).any()]
-    print(f"{'rule':<10} {'all':>7} {'1D':>7} {'2D':>7} {'3D':>7} " + " ".join(f"{b:>9}" for b in names))
+    columns = ["all", "1D", "2D", "3D", *names]
+    print(f"{'windows':<10} {'folds':<6} " + " ".join(f"{c:>9}" for c in columns))
+    n_folds = len(next(iter(ens.members_of.values())))
     for rule in WINDOWS:
-        ens.rule = rule
-        err = np.abs(np.clip(ens.predict(trajectories)[0], 0.05, 2.0) - alphas)
-        cells = [err.mean()] + [err[dims == d].mean() for d in (1, 2, 3)]
-        print(
-            f"{rule:<10} "
-            + " ".join(f"{c:7.4f}" for c in cells)
-            + " "
-            + " ".join(f"{err[buckets == b].mean():9.4f}" for b in names)
-        )
+        for folds in sorted({1, n_folds}):
+            subset = Ensemble({L: members[:folds] for L, members in ens.members_of.items()}, windows=rule)
+            err = np.abs(np.clip(subset.predict(trajectories)[0], 0.05, 2.0) - alphas)
+            groups = [err, *(err[dims == d] for d in (1, 2, 3)), *(err[buckets == b] for b in names)]
+            cells = [g.mean() for g in groups]
+            print(f"{rule:<10} {folds:<6} " + " ".join(f"{c:9.4f}" for c in cells))
 
 
 if __name__ == "__main__":
