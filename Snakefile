@@ -2,11 +2,16 @@
 #   generate (and normalize) -> train -> calibrate -> predict -> evaluate
 # The default config is a laptop demo; `--configfile config/paper.yaml` is the full method.
 
+import os
+
 from snakemake.utils import min_version, validate
 
 from andiflow.settings import check_config
 
 min_version("9.0")
+
+# where envs/andiflow.yaml installs andiflow from, under --software-deployment-method conda
+os.environ.setdefault("ANDIFLOW_ROOT", workflow.basedir)
 
 
 configfile: "config/config.yaml"

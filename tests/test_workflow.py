@@ -67,7 +67,9 @@ def test_whole_workflow_on_micro_config(finished):
             assert not (results / f"models/L{length}/fold{fold}.resume.pt").exists()
     assert len(list((results / "shards").glob("L*/shard*.h5"))) == 4
     scale = json.loads((results / "calibrate/scale.json").read_text())
-    assert 0.9 <= scale["scale"] <= 1.1
+    curve = scale["curve"]
+    assert scale["mae_after"] == min(curve["mae"]) and scale["n"] == 40
+    assert scale["scale"] == pytest.approx(curve["scale"][curve["mae"].index(scale["mae_after"])], abs=1e-6)
     predictions = (results / "predictions/testset.txt").read_text().splitlines()
     assert len(predictions) == 30 and [p[0] for p in predictions[::10]] == ["1", "2", "3"]
     assert all(len(p.split(";")) == 5 for p in predictions)  # dim;alpha;alpha_std;low;high
