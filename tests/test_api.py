@@ -25,7 +25,7 @@ def tracks(rng):
 
 
 def test_a_trackpy_dataframe_gives_the_table_of_the_command_line(tmp_path, tracks):
-    with pytest.warns(UserWarning, match="skipped particles 5: fewer points"):
+    with pytest.warns(UserWarning, match=r"skipped 1 of 3 particles \(fewer than 10 points\): 5"):
         result = andiflow.predict(tracks)
     assert list(result.columns) == OUTPUT_COLUMNS and result["particle"].tolist() == [3, 5, 7]
     assert result["alpha"].isna().tolist() == [False, True, False] and (result["dim"] == 2).all()
@@ -42,8 +42,12 @@ def test_other_column_names_and_errors_name_the_row(tracks):
     result = andiflow.predict(renamed, particle="track", frame="t", positions=("x_um", "y_um"), warn=print)
     assert result["alpha"].notna().sum() == 2
     tracks.loc[4, "x"] = np.nan
-    with pytest.raises(InputFileError, match="the DataFrame row 4: column 'x' is nan"):
-        andiflow.predict(tracks, warn=print)
+    assert (
+        andiflow.predict(tracks, warn=print)["note"].tolist()[2]
+        == "skipped: column 'x' is nan, not a finite number (row 4)"
+    )
+    with pytest.raises(InputFileError, match="the DataFrame row 4: particle 7: column 'x' is nan"):
+        andiflow.predict(tracks, strict=True)
 
 
 def test_arrays_with_time_first_or_last_give_the_same_alphas(rng):

@@ -102,22 +102,34 @@ def test_predict_writes_one_line_per_trajectory(tmp_path, models, rng):
         ("1;" + "1;" * 10 + "inf\n", "task1.txt:1: field 12 is 'inf'"),
         ("5;" + "1;" * 10 + "1\n", "task1.txt:1: dimension must be 1, 2 or 3"),
         ("2;" + "1;" * 20 + "1\n", "task1.txt:1: 21 coordinates cannot be split into 2"),
-        (
-            "1;" + "1;2;" * 5 + "1\n1;1;2;3\n",
-            "task1.txt:2: trajectory of length 3 is shorter than the shortest trained length (10)",
-        ),
+        ("1;" + "1;2;" * 5 + "1\n1;1;2;3\n", "task1.txt: particle 2: fewer than 10 points"),
         ("", "task1.txt: the file is empty"),
         (None, "task1.txt: no such file"),
     ],
 )
-def test_bad_input_exits_with_a_message_and_writes_nothing(tmp_path, models, capsys, text, message):
+def test_bad_input_with_strict_exits_with_a_message_and_writes_nothing(tmp_path, models, capsys, text, message):
     task = tmp_path / "task1.txt"
     if text is not None:
         task.write_text(text)
     out = tmp_path / "pred.txt"
-    assert main(["predict", str(task), "-o", str(out), "--models", str(models), "--scale", "1"]) == 2
+    assert main(["predict", str(task), "-o", str(out), "--models", str(models), "--scale", "1", "--strict"]) == 2
     assert message in capsys.readouterr().err
     assert not out.exists() and not list(tmp_path.glob(".pred.txt*"))
+
+
+def test_a_bad_task1_line_gets_an_empty_alpha_and_the_others_are_predicted(tmp_path, models, rng, capsys):
+    good = ";".join(map(str, rng.normal(size=24).cumsum()))
+    lines = [f"1;{good}", "1;0;1;x;3;4;5;6;7;8;9;10", "1;1;2;3", "", f"2;{good}", "1;" + ";".join(["2"] * 12)]
+    task = tmp_path / "task1.txt"
+    task.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "pred.txt"
+    assert main(["predict", str(task), "-o", str(out), "--models", str(models), "--interval", "0.9"]) == 0
+    rows = [line.split(";") for line in out.read_text().splitlines()]
+    assert [r[0] for r in rows] == ["1", "1", "1", "", "2", "1"] and all(len(r) == 4 for r in rows)
+    assert [r[1] != "" for r in rows] == [True, False, False, False, True, False]
+    err = capsys.readouterr().err
+    assert "skipped 1 of 6 particles (field 4 is not a number: 'x'): 2" in err
+    assert "skipped 1 of 6 particles (positions never move): 6" in err and "(fewer than 10 points): 3" in err
 
 
 def test_evaluate_reports_overall_per_dim_length_model(tmp_path, capsys):
@@ -181,7 +193,7 @@ def test_predict_a_table_of_tracks(tmp_path, models, rng, capsys):
     assert result["n_points"].tolist() == [30, 5, 12] and set(result["dim"]) == {2}
     assert result["alpha"].notna().tolist() == [True, False, True]
     err = capsys.readouterr().err
-    assert "frames missing within particles 2" in err and "skipped particles 1" in err
+    assert "frames missing within particles 2" in err and "skipped 1 of 3 particles (fewer than 10 points): 1" in err
     assert result.loc[1, "note"].startswith("skipped")
 
 
@@ -232,7 +244,7 @@ def test_a_particle_that_never_moves_gets_no_alpha_and_the_reason(tmp_path, mode
     result = pd.read_csv(out)
     assert result["alpha"].notna().tolist() == [True, False]
     assert result.loc[1, "note"] == "skipped: positions never move"
-    assert "skipped particles 1: their positions never move" in capsys.readouterr().err
+    assert "skipped 1 of 2 particles (positions never move): 1" in capsys.readouterr().err
 
 
 def test_the_settings_device_and_threads_are_honoured(tmp_path, models, rng, capsys):

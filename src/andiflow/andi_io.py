@@ -21,20 +21,26 @@ from andiflow.errors import InputFileError
 
 
 def read_trajectories(path) -> list[np.ndarray]:
-    """Trajectories of a task1.txt as arrays [dim, T] (float64), in file order."""
-    trajectories = []
-    for lineno, fields in _rows(path):
-        values = _numbers(path, lineno, fields)
-        dim = _dimension(path, lineno, values[0])
-        coords = values[1:]
-        if len(coords) == 0:
-            raise InputFileError(f"{path}:{lineno}: no coordinates after the dimension")
-        if len(coords) % dim:
-            raise InputFileError(
-                f"{path}:{lineno}: {len(coords)} coordinates cannot be split into {dim} dimensions of equal length"
-            )
-        trajectories.append(_moving(path, lineno, coords.reshape(dim, -1)))
-    return trajectories
+    """Trajectories of a task1.txt as arrays [dim, T] (float64), in file order; the first line that is
+    not a trajectory, or never moves on an axis, is an error naming it (the workflow's own files;
+    `andiflow predict` reads with tracks.read_task1, which skips such lines)."""
+    return [_moving(path, lineno, task1_line(path, lineno, fields)[1]) for lineno, fields in _rows(path)]
+
+
+def task1_line(path, lineno, fields) -> tuple[int, np.ndarray]:
+    """(dim, trajectory [dim, T]) of one task1.txt line; an InputFileError naming the line if it is not one."""
+    if fields == [""] or not "".join(fields).strip():
+        raise InputFileError(f"{path}:{lineno}: empty line")
+    values = _numbers(path, lineno, fields)
+    dim = _dimension(path, lineno, values[0])
+    coords = values[1:]
+    if len(coords) == 0:
+        raise InputFileError(f"{path}:{lineno}: no coordinates after the dimension")
+    if len(coords) % dim:
+        raise InputFileError(
+            f"{path}:{lineno}: {len(coords)} coordinates cannot be split into {dim} dimensions of equal length"
+        )
+    return dim, coords.reshape(dim, -1)
 
 
 def read_reference(path) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
@@ -67,13 +73,20 @@ def write_reference(path, dims, alphas, models=None) -> None:
 
 def write_predictions(path, dims, alphas, stds=None, lows=None, highs=None) -> None:
     """`dim;alpha` lines (the challenge's submission format), with `;alpha_std` if stds are given and
-    `;low;high` if intervals are; to standard output when path is None."""
-    columns = [np.asarray(dims).astype(int), alphas] + [c for c in (stds, lows, highs) if c is not None]
-    text = "".join(f"{row[0]};" + ";".join(f"{v:.4f}" for v in row[1:]) + "\n" for row in zip(*columns))
+    `;low;high` if intervals are; a trajectory without alpha (NaN) has empty fields; to standard
+    output when path is None."""
+    columns = [dims, alphas] + [c for c in (stds, lows, highs) if c is not None]
+    text = "".join(";".join(_field(v, i) for i, v in enumerate(row)) + "\n" for row in zip(*columns))
     if path is None:
         return sys.stdout.write(text)
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text)
+
+
+def _field(value, column: int) -> str:
+    if value is None or not np.isfinite(value):
+        return ""
+    return str(int(value)) if column == 0 else f"{value:.4f}"
 
 
 def read_predictions(path) -> dict:
@@ -96,8 +109,9 @@ def read_predictions(path) -> dict:
     return result
 
 
-def _rows(path):
-    """(line number, fields) of each line; errors for a missing or empty file and blank lines."""
+def _rows(path, blank_lines=False):
+    """(line number, fields) of each line; errors for a missing or empty file, and for blank lines
+    within it unless `blank_lines` (then they come as [""])."""
     text = read_text(path)
     if not text.strip():
         raise InputFileError(f"{path}: the file is empty")
@@ -105,9 +119,14 @@ def _rows(path):
     while lines and not lines[-1].strip():
         lines.pop()
     for lineno, line in enumerate(lines, start=1):
-        if not line.strip():
+        if not line.strip() and not blank_lines:
             raise InputFileError(f"{path}:{lineno}: empty line")
         yield lineno, line.split(";")
+
+
+def task1_rows(path):
+    """(line number, fields) of every line of a task1.txt, blank lines included."""
+    return _rows(path, blank_lines=True)
 
 
 def read_text(path, limit=None) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from andiflow import andi_io, tracks
+from andiflow import tracks
 from andiflow.ensemble import BATCH_VALUES, Ensemble
 from andiflow.errors import InputFileError, ModelFileError
 
@@ -51,6 +51,7 @@ def predict(
     positions=("x", "y", "z"),
     time_axis: int = 0,
     scale=None,
+    strict=False,
     warn=None,
 ) -> pd.DataFrame:
     """alpha for each particle or trajectory, one row each: particle, dim, n_points, alpha, alpha_std,
@@ -58,11 +59,15 @@ def predict(
 
     data: a DataFrame of tracks (one row per particle and frame; columns `particle`, `frame` and the
     `positions` present), a path to any file `andiflow predict` reads (a table of tracks, TrackMate's
-    CSV or XML, an AnDi task1.txt), or a sequence of arrays, one per trajectory: [T] for 1D, or
-    [T, dim] with time along `time_axis` (0: rows are time points; -1 for [dim, T]).
+    CSV or XML, an AnDi task1.txt: particle = line number), or a sequence of arrays, one per
+    trajectory: [T] for 1D, or [T, dim] with time along `time_axis` (0: rows are time points; -1 for
+    [dim, T]).
     models: a shipped ensemble's name, a folder, or an Ensemble (load_ensemble); None: the default.
     interval: level of the calibrated central interval (alpha_low, alpha_high); None for none.
-    A particle too short, or whose positions never move, gets an empty alpha and the reason in note.
+    A particle that cannot have an alpha (too few points, never moving, a value that is not a number,
+    a frame given twice) gets an empty alpha and the reason in `note`, and the others are predicted;
+    with strict=True the first such particle raises an InputFileError naming it. A particle still on
+    one axis is predicted from the axes it moves on (said in `note`).
     warn: called with a message for what was skipped or bridged (default: Python's warnings).
     """
     ens = models if isinstance(models, Ensemble) else load_ensemble(models)
@@ -70,10 +75,11 @@ def predict(
     if interval is not None and ens.manifest.get("intervals") is None:
         interval = None
     if isinstance(data, pd.DataFrame):
-        found = tracks.from_table(data, particle, frame, positions, source="the DataFrame")
-        return _rows(found, ens, scale, interval, warn, "the DataFrame")
+        found = tracks.from_table(data, particle, frame, positions, source="the DataFrame", strict=strict)
+        return _rows(found, ens, scale, interval, warn, "the DataFrame", strict)
     if isinstance(data, (str, Path)):
-        return predict_file(data, ens, scale, interval, warn, particle=particle, frame=frame, positions=positions)
+        columns = dict(particle=particle, frame=frame, positions=positions)
+        return predict_file(data, ens, scale, interval, warn, strict=strict, **columns)
     found = tracks.Tracks([], [])
     for i, array in enumerate(data):
         t = np.asarray(array, dtype=np.float64)
@@ -81,43 +87,24 @@ def predict(
         if t.ndim != 2:
             raise InputFileError(f"trajectory {i}: an array of shape {t.shape}, expected [T] or [T, dim]")
         t = np.moveaxis(t, time_axis, -1)
-        if not np.isfinite(t).all():
-            raise InputFileError(f"trajectory {i}: holds a value that is not a finite number")
-        found.particles.append(i)
-        found.trajectories.append(t)
-        if np.any(np.ptp(t, axis=1) == 0):
-            found.still.append(i)
-    return _rows(found, ens, scale, interval, warn, "the trajectories")
+        problem = None if np.isfinite(t).all() else "holds a value that is not a finite number"
+        if strict and problem:
+            raise InputFileError(f"trajectory {i}: {problem}")
+        found.add(i, t, len(t), tracks.AXES[: len(t)], problem)
+    return _rows(found, ens, scale, interval, warn, "the trajectories", strict)
 
 
-def predict_file(path, ens: Ensemble, scale=None, interval=None, warn=None, format="auto", **columns) -> pd.DataFrame:
-    """predict() of a file: a task1.txt gives one row per line (particle = line number), a tracker's
-    file one row per particle."""
-    warn = warn or _python_warning
-    fmt = tracks.detect_format(path) if format == "auto" else format
-    if fmt == "task1":
-        trajectories = andi_io.read_trajectories(path)
-        est = ens.estimate(trajectories, scale, interval, where=lambda i: f"{path}:{i + 1}")
-        return pd.DataFrame(
-            dict(
-                particle=np.arange(1, len(trajectories) + 1),
-                dim=[len(t) for t in trajectories],
-                n_points=[t.shape[1] for t in trajectories],
-                alpha=est["alpha"],
-                alpha_std=est["std"],
-                alpha_low=est["low"],
-                alpha_high=est["high"],
-                note="",
-            ),
-            columns=tracks.OUTPUT_COLUMNS,
-        )
-    found = tracks.read_tracks(path, fmt, **columns)
-    return _rows(found, ens, scale, interval, warn, path)
+def predict_file(
+    path, ens: Ensemble, scale=None, interval=None, warn=None, format="auto", strict=False, **columns
+) -> pd.DataFrame:
+    """predict() of a file: one row per particle (for a task1.txt, per line: particle = line number)."""
+    found = tracks.read_tracks(path, format, strict=strict, **columns)
+    return _rows(found, ens, scale, interval, warn or _python_warning, path, strict)
 
 
-def _rows(found: tracks.Tracks, ens: Ensemble, scale, interval, warn, source) -> pd.DataFrame:
+def _rows(found: tracks.Tracks, ens: Ensemble, scale, interval, warn, source, strict) -> pd.DataFrame:
     rows = tracks.alpha_rows(
-        found, lambda t: ens.estimate(t, scale, interval), ens.min_length, warn=warn, source=source
+        found, lambda t: ens.estimate(t, scale, interval), ens.min_length, warn=warn, source=source, strict=strict
     )
     return pd.DataFrame(rows, columns=tracks.OUTPUT_COLUMNS)
 

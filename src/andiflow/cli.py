@@ -167,24 +167,21 @@ def predict(args) -> None:
     ens = _ensemble(args)
     scale = _scale(args.scale) if args.scale else None
     fmt = tracks.detect_format(args.input) if args.format == "auto" else args.format
+    level = args.interval or (_default_level(ens) if fmt != "task1" else None)
+    columns = dict(particle=args.particle_column, frame=args.frame_column, positions=args.position_columns)
+    table = api.predict_file(args.input, ens, scale, level, _warn, fmt, args.strict, **columns)
     if fmt != "task1":
-        level = args.interval or _default_level(ens)
-        columns = dict(particle=args.particle_column, frame=args.frame_column, positions=args.position_columns)
-        table = api.predict_file(args.input, ens, scale, level, _warn, fmt, **columns)
         tracks.write_alphas(args.output, table)
         summary = f"{table['alpha'].notna().sum()} of {len(table)} particles"
     else:
-        trajectories = andi_io.read_trajectories(args.input)
-        est = ens.estimate(trajectories, scale, args.interval, where=_line(args.input))
         andi_io.write_predictions(
             args.output,
-            [len(t) for t in trajectories],
-            est["alpha"],
-            est["std"] if args.with_std else None,
-            est["low"],
-            est["high"],
+            table["dim"].astype(float),
+            table["alpha"].astype(float),
+            table["alpha_std"].astype(float) if args.with_std else None,
+            *(table[c].astype(float) for c in ("alpha_low", "alpha_high")) if level else (None, None),
         )
-        summary = f"{len(trajectories)} trajectories"
+        summary = f"{table['alpha'].notna().sum()} of {len(table)} trajectories"
     if args.output:
         print(f"{summary} of {args.input} predicted into {args.output}", flush=True)
 
@@ -421,6 +418,12 @@ def _parser() -> argparse.ArgumentParser:
         help="the first 1-3 that are present give the dimension (default: x y z)",
     )
     p.add_argument("--scale", help="scale.json or a number (default: the ensemble's)")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop at the first particle or line that cannot have an alpha, naming it (default: give it an "
+        "empty alpha and the reason, and predict the others)",
+    )
     ensemble_options(p, None)
 
     p = command("evaluate", evaluate, "MAE of predictions against a reference, beside two baselines")

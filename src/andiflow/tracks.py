@@ -34,42 +34,83 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from andiflow.andi_io import not_text, read_text
+from andiflow.andi_io import not_text, read_text, task1_line, task1_rows
 from andiflow.atomic import atomic_path
 from andiflow.errors import InputFileError
 
 OUTPUT_COLUMNS = ["particle", "dim", "n_points", "alpha", "alpha_std", "alpha_low", "alpha_high", "note"]
-FORMATS = ("table", "trackmate-csv", "trackmate-xml", "tracks-xml")  # what read_tracks reads
+FORMATS = ("table", "trackmate-csv", "trackmate-xml", "tracks-xml", "task1")  # what read_tracks reads
 _HEAD_BYTES = 1 << 16  # what detect_format looks at
 _TASK1_LINE = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*;")
 _TRACKMATE_KEYS = {"TRACK_ID", "FRAME", "POSITION_X"}
 _TRACKMATE_POSITIONS = ("POSITION_X", "POSITION_Y", "POSITION_Z")
+AXES = ("x", "y", "z")
 
 
 @dataclass
 class Tracks:
     particles: list  # particle ids, sorted
-    trajectories: list[np.ndarray]  # [dim, T] each, sorted by frame
+    trajectories: list[np.ndarray]  # [axes, T] each, sorted by frame: the axes the particle moves on
+    dims: list = field(default_factory=list)  # the dimension as read (the file's axes, a task1 line's dim)
     gaps: list = field(default_factory=list)  # particle ids with missing frames
-    still: list = field(default_factory=list)  # particle ids whose positions never move on an axis
+    notes: dict = field(default_factory=dict)  # particle id -> what was done to predict it
+    problems: dict = field(default_factory=dict)  # particle id -> why it gets no alpha
+
+    def add(self, pid, trajectory: np.ndarray, dim: int, axes=AXES, problem=None) -> None:
+        """One particle: a problem, or its trajectory on the axes it moves on (with a note when it
+        stays still on some of them); none moving is a problem."""
+        self.particles.append(pid)
+        self.dims.append(dim)
+        moving = np.ptp(trajectory, axis=1) > 0 if trajectory.shape[1] else np.zeros(len(trajectory), bool)
+        if problem is None and not moving.any():
+            problem = "positions never move"
+        elif problem is None and not moving.all():
+            self.notes[pid] = (
+                f"still on {', '.join(np.array(axes)[~moving])}: predicted from {', '.join(np.array(axes)[moving])}"
+            )
+            trajectory = trajectory[moving]
+        self.trajectories.append(trajectory)
+        if problem is not None:
+            self.problems[pid] = problem
 
 
-def read_tracks(path, format="auto", particle="particle", frame="frame", positions=("x", "y", "z")) -> Tracks:
-    """Trajectories of a tracker's file; `format` is "auto" (detect_format) or one of FORMATS. The
-    column names apply to "table" only."""
+def read_tracks(
+    path, format="auto", particle="particle", frame="frame", positions=("x", "y", "z"), strict=False
+) -> Tracks:
+    """Trajectories of a tracker's file or a task1.txt; `format` is "auto" (detect_format) or one of
+    FORMATS. The column names apply to "table" only. A particle's problem is kept in `problems`
+    (strict: raised, naming its place)."""
     path = Path(path)
     head = _head(path)
     chosen = _format_of(path, head) if format == "auto" else format
     if chosen == "table":
-        return _read_table(path, particle, frame, positions)
+        return _read_table(path, particle, frame, positions, strict)
     if chosen in _READERS:
-        return _READERS[chosen](path)
-    if chosen == "task1":
-        raise InputFileError(
-            f"{path}: an AnDi challenge task1.txt (`dim;x...;y...` a line), not a file of "
-            "tracks (predict it as a task1.txt)"
-        )
+        return _READERS[chosen](path, strict)
     raise InputFileError(f"{path}: unknown format {format!r} (auto, {', '.join(FORMATS)})")
+
+
+def read_task1(path, strict=False) -> Tracks:
+    """A task1.txt as tracks: particle = line number, dims = the line's dimension; a line that is not a
+    trajectory is that line's problem (strict: an error naming it)."""
+    tracks = Tracks([], [])
+    for lineno, fields in task1_rows(path):
+        try:
+            dim, trajectory, problem = *task1_line(path, lineno, fields), None
+        except InputFileError as err:
+            if strict:
+                raise
+            dim, trajectory, problem = _first_dim(fields), np.empty((1, 0)), str(err).split(f":{lineno}: ", 1)[-1]
+        tracks.add(lineno, trajectory, dim, AXES[: len(trajectory)], problem)
+    return tracks
+
+
+def _first_dim(fields) -> int | None:
+    try:
+        value = float(fields[0])
+    except ValueError:
+        return None
+    return int(value) if value in (1, 2, 3) else None
 
 
 def detect_format(path) -> str:
@@ -113,12 +154,12 @@ def _xml_format(path, head: str) -> str:
     )
 
 
-def _read_table(path, particle, frame, positions) -> Tracks:
+def _read_table(path, particle, frame, positions, strict=False) -> Tracks:
     table = _read_csv(path)
-    return from_table(table, particle, frame, positions, source=path, where=_line_of(table))
+    return from_table(table, particle, frame, positions, source=path, where=_line_of(table), strict=strict)
 
 
-def from_table(table: pd.DataFrame, particle, frame, positions, source, where=None) -> Tracks:
+def from_table(table: pd.DataFrame, particle, frame, positions, source, where=None, strict=False) -> Tracks:
     """Tracks of a table of one row per particle and frame (a file's, or a DataFrame in memory);
     position columns absent from it are dropped from the end of `positions`. where(i): the place of
     row i in errors (default: the row's index label)."""
@@ -131,10 +172,10 @@ def from_table(table: pd.DataFrame, particle, frame, positions, source, where=No
             "name yours with --particle-column, --frame-column, --position-columns"
         )
     where = where or (lambda i: f" row {table.index[i]!r}")
-    return _assemble(source, table.reset_index(drop=True), where, particle, frame, needed[2:])
+    return _assemble(source, table.reset_index(drop=True), where, particle, frame, needed[2:], strict=strict)
 
 
-def _read_trackmate_csv(path) -> Tracks:
+def _read_trackmate_csv(path, strict=False) -> Tracks:
     table = _read_csv(path, dtype=str)
     missing = sorted(_TRACKMATE_KEYS - set(table.columns))
     if missing:
@@ -143,10 +184,10 @@ def _read_trackmate_csv(path) -> Tracks:
     table = table.iloc[int(numeric.argmax()) if numeric.any() else len(table) :]  # names, short names, units
     table = table[pd.to_numeric(table["TRACK_ID"], errors="coerce").notna()]  # spots in no track
     positions = [c for c in _TRACKMATE_POSITIONS if c in table.columns]
-    return _assemble(path, table, _line_of(table), "TRACK_ID", "FRAME", positions)
+    return _assemble(path, table, _line_of(table), "TRACK_ID", "FRAME", positions, strict=strict)
 
 
-def _read_trackmate_xml(path) -> Tracks:
+def _read_trackmate_xml(path, strict=False) -> Tracks:
     model = _xml_root(path).find("Model")
     if model is None:
         raise InputFileError(f"{path}: a <TrackMate> file without <Model>")
@@ -162,7 +203,7 @@ def _read_trackmate_xml(path) -> Tracks:
                 )
             rows.append(dict(spots[spot_id].attrib, TRACK_ID=track_id))
             labels.append(f"<Spot ID={spot_id}>")
-    return _from_xml(path, rows, labels, "TRACK_ID", "FRAME", _TRACKMATE_POSITIONS)
+    return _from_xml(path, rows, labels, "TRACK_ID", "FRAME", _TRACKMATE_POSITIONS, strict)
 
 
 def _kept_tracks(path, model) -> list:
@@ -178,16 +219,21 @@ def _kept_tracks(path, model) -> list:
     return [tracks[track_id] for track_id in kept]
 
 
-def _read_tracks_xml(path) -> Tracks:
+def _read_tracks_xml(path, strict=False) -> Tracks:
     rows, labels = [], []
     for number, particle in enumerate(_xml_root(path).iter("particle")):
         for i, detection in enumerate(particle.iter("detection"), start=1):
             rows.append(dict(detection.attrib, particle=number))
             labels.append(f"<particle> {number + 1}, <detection> {i}")
-    return _from_xml(path, rows, labels, "particle", "t", ("x", "y", "z"))
+    return _from_xml(path, rows, labels, "particle", "t", ("x", "y", "z"), strict)
 
 
-_READERS = {"trackmate-csv": _read_trackmate_csv, "trackmate-xml": _read_trackmate_xml, "tracks-xml": _read_tracks_xml}
+_READERS = {
+    "trackmate-csv": _read_trackmate_csv,
+    "trackmate-xml": _read_trackmate_xml,
+    "tracks-xml": _read_tracks_xml,
+    "task1": read_task1,
+}
 
 
 def _read_csv(path, **options) -> pd.DataFrame:
@@ -212,54 +258,63 @@ def _xml_root(path) -> ET.Element:
         raise InputFileError(f"{path}: not a readable XML file ({err})") from None
 
 
-def _from_xml(path, rows: list[dict], labels: list[str], particle, frame, positions) -> Tracks:
+def _from_xml(path, rows: list[dict], labels: list[str], particle, frame, positions, strict=False) -> Tracks:
     """_assemble of XML elements' attributes; an axis no element has is not a dimension."""
     columns = [particle, frame, *(c for c in positions if any(c in row for row in rows))]
     table = pd.DataFrame([[row.get(c) for c in columns] for row in rows], columns=columns, dtype=object)
-    return _assemble(path, table, lambda i: f": {labels[i]}", particle, frame, columns[2:], "attribute")
+    return _assemble(path, table, lambda i: f": {labels[i]}", particle, frame, columns[2:], "attribute", strict)
 
 
-def _assemble(path, table: pd.DataFrame, where, particle, frame, positions, field="column") -> Tracks:
-    """Tracks of one row per particle and frame, values as read: numbers checked, axes that never move
-    dropped, particles (numbers when they all are) and frames sorted. where(i): the place of row i."""
+def _assemble(path, table: pd.DataFrame, where, particle, frame, positions, field="column", strict=False) -> Tracks:
+    """Tracks of one row per particle and frame, values as read: axes that never move anywhere dropped,
+    particles (numbers when they all are) and frames sorted. A value that is not a finite number or a
+    frame given twice is a problem of that particle (strict: an error at the first, naming its place).
+    where(i): the place of row i."""
     if table.empty:
         raise InputFileError(f"{path}: no tracked positions in the file")
     ids = table[particle].to_numpy()
     _fail_at(path, pd.isna(ids), where, lambda i: f"{field} {particle!r} is missing")
     numeric_ids = pd.to_numeric(table[particle], errors="coerce").to_numpy()
-    numbers = pd.DataFrame({c: _finite(path, table[c], where, field) for c in [frame, *positions]})
+    columns = [frame, *positions]
+    numbers = pd.DataFrame({c: pd.to_numeric(table[c], errors="coerce").to_numpy(np.float64) for c in columns})
     numbers.insert(0, particle, ids if pd.isna(numeric_ids).any() else numeric_ids)
-    twice = numbers.duplicated([particle, frame]).to_numpy()
-    _fail_at(
-        path,
-        twice,
-        where,
-        lambda i: f"particle {_plain(numbers[particle].iloc[i])!r} has frame {numbers[frame].iloc[i]:g} twice",
-    )
-    axes = [c for c in positions if numbers[c].max() > numbers[c].min()]
+    bad = ~np.isfinite(numbers[columns].to_numpy())
+    twice = numbers.duplicated([particle, frame], keep=False).to_numpy() & ~bad.any(axis=1)
+    problems = {}
+    for i in np.flatnonzero(bad.any(axis=1) | twice):
+        pid = _plain(numbers[particle].iloc[i])
+        if bad[i].any():
+            column = columns[int(np.argmax(bad[i]))]
+            problem = f"{field} {column!r} is {_shown(table[column].iloc[i])}, not a finite number"
+        else:
+            problem = f"frame {numbers[frame].iloc[i]:g} given twice"
+        if strict:
+            raise InputFileError(f"{path}{where(i)}: particle {pid!r}: {problem}")
+        problems.setdefault(pid, f"{problem} ({str(where(i)).lstrip(': ')})")
+    good = numbers[~bad.any(axis=1)]
+    axes = [c for c in positions if good[c].max() > good[c].min()]
     if not axes:
         raise InputFileError(f"{path}: positions never move on any axis ({', '.join(positions)})")
+    names = [AXES[positions.index(c)] if len(positions) <= 3 else c for c in axes]
     tracks = Tracks([], [])
-    for pid, group in numbers.sort_values([particle, frame], kind="stable").groupby(particle, sort=True):
-        pid, trajectory = _plain(pid), group[axes].to_numpy(dtype=np.float64).T
-        tracks.particles.append(pid)
-        tracks.trajectories.append(trajectory)
-        if np.any(np.diff(group[frame].to_numpy()) != 1):
+    groups = good.sort_values([particle, frame], kind="stable").groupby(particle, sort=True)
+    step = _frame_step(groups, frame)
+    for pid in sorted(set(numbers[particle].map(_plain)), key=_sort_key):
+        group = groups.get_group(pid) if pid in groups.groups else good.iloc[:0]
+        tracks.add(pid, group[axes].to_numpy(np.float64).T, len(axes), names, problems.get(pid))
+        if pid not in problems and np.any(np.diff(group[frame].to_numpy()) > 1.5 * step):
             tracks.gaps.append(pid)
-        if np.any(np.ptp(trajectory, axis=1) == 0):
-            tracks.still.append(pid)
     return tracks
 
 
-def _finite(path, raw: pd.Series, where, field) -> np.ndarray:
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
-    _fail_at(
-        path,
-        ~np.isfinite(values),
-        where,
-        lambda i: f"{field} {raw.name!r} is {_shown(raw.iloc[i])}, not a finite number",
-    )
-    return values
+def _frame_step(groups, frame) -> float:
+    """The step between consecutive frames (1, 2, or a time such as 0.05 s): the median within tracks."""
+    steps = np.concatenate([np.diff(g[frame].to_numpy()) for _, g in groups] or [np.ones(1)])
+    return float(np.median(steps)) if steps.size else 1.0
+
+
+def _sort_key(pid):
+    return (0, pid, "") if isinstance(pid, (int, float)) else (1, 0, str(pid))
 
 
 def _fail_at(path, bad: np.ndarray, where, message) -> None:
@@ -277,35 +332,39 @@ def _shown(value) -> str:
     return "missing" if value is None else repr(_plain(value))
 
 
-def alpha_rows(tracks: Tracks, estimate, min_length: int, warn, source) -> list[dict]:
+def alpha_rows(tracks: Tracks, estimate, min_length: int, warn, source, strict=False) -> list[dict]:
     """One row per particle: `estimate` (trajectories -> alpha, std, low, high arrays) for those that
-    can have an alpha; an empty alpha and the reason for those too short or that never move. What
-    was bridged or skipped is also said through `warn`."""
-    short = [p for p, t in zip(tracks.particles, tracks.trajectories) if t.shape[1] < min_length]
+    can have an alpha; an empty alpha and the reason in `note` for the others (too few points, never
+    moving, a value that is not a number, a frame given twice), which never stops the others; with
+    `strict`, the first such particle is an error naming it. What was bridged or skipped is said through
+    `warn`."""
+    problems = dict(tracks.problems)
+    for pid, t in zip(tracks.particles, tracks.trajectories):
+        if pid not in problems and t.shape[1] < min_length:
+            problems[pid] = f"fewer than {min_length} points"
+    if strict and problems:
+        pid = next(p for p in tracks.particles if p in problems)
+        raise InputFileError(f"{source}: particle {pid!r}: {problems[pid]} (without --strict it is skipped)")
     if tracks.gaps:
         warn(
             f"{source}: frames missing within particles {_ids(tracks.gaps)}; their points are used as "
             "consecutive (the gaps are bridged)"
         )
-    if short:
-        warn(f"{source}: skipped particles {_ids(short)}: fewer points than the shortest trained length ({min_length})")
-    if tracks.still:
-        warn(f"{source}: skipped particles {_ids(tracks.still)}: their positions never move")
-    skipped = {
-        **{p: "skipped: positions never move" for p in tracks.still},
-        **{p: f"skipped: fewer than {min_length} points" for p in short},
-    }
-    kept = [i for i, p in enumerate(tracks.particles) if p not in skipped]
+    by_reason = {}
+    for pid in tracks.particles:
+        if pid in problems:
+            by_reason.setdefault(re.sub(r" \([^()]*\)$", "", problems[pid]), []).append(pid)  # without its place
+    for reason, pids in by_reason.items():
+        warn(f"{source}: skipped {len(pids)} of {len(tracks.particles)} particles ({reason}): {_ids(pids)}")
+    kept = [i for i, p in enumerate(tracks.particles) if p not in problems]
     est = estimate([tracks.trajectories[i] for i in kept]) if kept else {}
     columns = {name: dict(zip(kept, values)) for name, values in est.items() if values is not None}
     rows = []
     for i, (pid, t) in enumerate(zip(tracks.particles, tracks.trajectories)):
-        row = dict(
-            particle=pid,
-            dim=t.shape[0],
-            n_points=t.shape[1],
-            note=skipped.get(pid, "gaps bridged" if pid in tracks.gaps else ""),
-        )
+        note = f"skipped: {problems[pid]}" if pid in problems else tracks.notes.get(pid, "")
+        if pid in tracks.gaps:
+            note = "; ".join(filter(None, [note, "gaps bridged"]))
+        row = dict(particle=pid, dim=tracks.dims[i] if tracks.dims else t.shape[0], n_points=t.shape[1], note=note)
         for name in ("alpha", "std", "low", "high"):
             row["alpha" if name == "alpha" else f"alpha_{name}"] = columns.get(name, {}).get(i)
         rows.append(row)
