@@ -266,9 +266,9 @@ def test_trackmate_model_xml_errors_name_the_spot(tmp_path):
     with pytest.raises(InputFileError, match=r"model.xml: <Spot ID=11>: particle 0: attribute 'POSITION_X' is 'NaN'"):
         read_tracks(path, strict=True)
     path.write_text(_trackmate_xml().replace('POSITION_Y="4.2" FRAME="2"', 'POSITION_Y="4.2" FRAME="1"'))
-    with pytest.raises(InputFileError, match=r"model.xml: <Spot ID=3\d>: particle 2: frame 1 given twice"):
-        read_tracks(path, strict=True)
-    assert list(read_tracks(path).problems) == [2]
+    tracks = read_tracks(path, strict=True)  # two spots of track 2 in frame 1: a merge, not an error
+    assert tracks.problems == {} and tracks.notes == {2: "splits or merges: its longest path, 3 of 4 spots"}
+    np.testing.assert_allclose(tracks.trajectories[1][0], [3.2, 3.4, 3.6])
     path.write_text(_trackmate_xml(filtered=("0", "5")))
     with pytest.raises(InputFileError, match=r"<FilteredTracks> lists track 5, which <AllTracks> lacks"):
         read_tracks(path)
@@ -322,9 +322,34 @@ def test_binary_file_is_one_error(tmp_path, name, format):
         detect_format(path)
 
 
-def test_undecodable_byte_after_the_first_kilobytes(tmp_path):
+def test_a_file_excel_saved_in_cp1252_is_read_with_a_warning(tmp_path):
     path = tmp_path / "t.csv"
     rows = "".join(f"{p},{f},{f * 0.5},{p + f}\n" for p in range(100) for f in range(100))
-    path.write_bytes(b"particle,frame,x,y\n" + rows.encode() + b"1,100,\xff\xfe,1\n")
-    with pytest.raises(InputFileError, match=r"t.csv is not a text file \(byte 0xff is not UTF-8\)"):
-        read_tracks(path)
+    path.write_bytes("particle,frame,x (\u00b5m),y (\u00b5m)\n".encode("cp1252") + rows.encode())
+    with pytest.warns(UserWarning, match=r"t.csv: not UTF-8; read as cp1252"):
+        tracks = read_tracks(path, positions=("x (\u00b5m)", "y (\u00b5m)"))
+    assert len(tracks.particles) == 100 and tracks.problems == {}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "particle frame x y\n1 0 0.5 1.0\n1 1 1.5 2.0\n2 0 3.0 4.0\n2 1 3.5 4.5\n",  # blanks
+        "particle, frame, x, y\n1, 0, 0.5, 1.0\n1, 1, 1.5, 2.0\n2, 0, 3.0, 4.0\n2, 1, 3.5, 4.5\n",  # ", "
+        "sep=;\nparticle;frame;x;y\n1;0;0,5;1\n1;1;1,5;2\n2;0;3;4\n2;1;3,5;4,5\n",  # Excel: sep=, decimal commas
+        "particle\tframe\tx\ty\tz\n1\t0\t0,5\t1\t\n1\t1\t1,5\t2\t\n2\t0\t3\t4\t\n2\t1\t3,5\t4,5\t\n",  # empty z
+    ],
+)
+def test_tables_as_spreadsheets_and_trackers_write_them(tmp_path, text):
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    tracks = read_tracks(path)
+    assert tracks.particles == [1, 2] and tracks.problems == {} and tracks.dims == [2, 2]
+    np.testing.assert_array_equal(tracks.trajectories[0], [[0.5, 1.5], [1.0, 2.0]])
+
+
+def test_frames_every_2_or_in_seconds_are_not_gaps_but_a_missing_one_is(tmp_path):
+    rows = [(1, f, f, f * f) for f in (0, 2, 4, 6)] + [(2, f, f, -f) for f in (0, 2, 6, 8)]
+    assert read_tracks(_write(tmp_path / "t.csv", rows)).gaps == [2]
+    rows = [(1, t, t, t * t) for t in (0.0, 0.05, 0.1, 0.15)]
+    assert read_tracks(_write(tmp_path / "s.csv", rows)).gaps == []

@@ -6,12 +6,14 @@ ref1.txt: `dim;alpha`, optionally `;model` (a name of simulate.MODELS, written b
 sets). A prediction file: `dim;alpha`, same order as the trajectories, optionally with `;alpha_std`
 (the ensemble's spread) and `;low;high` (a calibrated interval).
 
-Every file is UTF-8 text, with or without a byte-order mark; a missing, binary or undecodable file is one
-InputFileError naming it.
+Every file is text: UTF-8 with or without a byte-order mark, UTF-16 with one, or else cp1252 (said with
+a warning); a missing or binary file is one InputFileError naming it.
 """
 
 import codecs
+import functools
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -130,25 +132,44 @@ def task1_rows(path):
 
 
 def read_text(path, limit=None) -> str:
-    """The text of a file, or of its first `limit` bytes: UTF-8 with or without a byte-order mark. One
-    InputFileError for a missing, binary (NUL bytes) or undecodable file."""
+    """The text of a file, or of its first `limit` bytes, decoded as text_encoding says."""
+    encoding = text_encoding(path)
+    with open(path, "rb") as f:
+        data = f.read() if limit is None else f.read(limit)
+    return codecs.getincrementaldecoder(encoding)().decode(data, final=limit is None or len(data) < limit)
+
+
+def text_encoding(path) -> str:
+    """How a text file is encoded: UTF-16 by its byte-order mark; UTF-8 with or without one; else, as
+    Excel saves text on Windows, cp1252 (latin-1 for the bytes cp1252 lacks), said with a warning. One
+    InputFileError for a missing or binary file (NUL bytes outside UTF-16)."""
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"{path}: no such file")
-    with open(path, "rb") as f:
-        data = f.read() if limit is None else f.read(limit)
-    if b"\0" in data:
-        raise InputFileError(f"{path} is not a text file (it holds NUL bytes); expected UTF-8 text")
+    stat = path.stat()
+    return _encoding(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _encoding(path: str, mtime_ns: int, size: int) -> str:
+    data = Path(path).read_bytes()
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        encoding = "utf-16"
+    elif b"\0" in data:
+        raise InputFileError(f"{path} is not a text file (it holds NUL bytes); expected text")
+    else:
+        encoding = next(e for e in ("utf-8-sig", "cp1252", "latin-1") if _decodes(data, e))
+    if encoding not in ("utf-8-sig", "utf-16"):
+        warnings.warn(f"{path}: not UTF-8; read as {encoding} (as Excel saves text on Windows)", stacklevel=2)
+    return encoding
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
     try:
-        return codecs.getincrementaldecoder("utf-8-sig")().decode(data, final=limit is None or len(data) < limit)
-    except UnicodeDecodeError as err:
-        raise not_text(path, err) from None
-
-
-def not_text(path, err: UnicodeDecodeError) -> InputFileError:
-    return InputFileError(
-        f"{path} is not a text file (byte 0x{err.object[err.start]:02x} is not UTF-8); expected UTF-8 text"
-    )
+        data.decode(encoding)
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 def _moving(path, lineno, trajectory: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ models run with `--backend torch`, need PyTorch."""
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 
 from andiflow import GENERATOR_VERSION, andi_io, settings
@@ -17,6 +18,7 @@ from andiflow.seeds import derive_seed
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    warnings.showwarning = lambda message, *_, **__: _warn(str(message))  # one line each, no source line
     try:
         args.config = settings.parse(args.settings)
         given = settings.given(args.settings)

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from andiflow.andi_io import not_text, read_text, task1_line, task1_rows
+from andiflow.andi_io import read_text, task1_line, task1_rows, text_encoding
 from andiflow.atomic import atomic_path
 from andiflow.errors import InputFileError
 
@@ -192,18 +192,55 @@ def _read_trackmate_xml(path, strict=False) -> Tracks:
     if model is None:
         raise InputFileError(f"{path}: a <TrackMate> file without <Model>")
     spots = {spot.get("ID"): spot for spot in model.iter("Spot")}
-    rows, labels = [], []
+    rows, labels, notes = [], [], {}
     for track in _kept_tracks(path, model):
         track_id = track.get("TRACK_ID")
-        ids = {edge.get(end) for edge in track.iter("Edge") for end in ("SPOT_SOURCE_ID", "SPOT_TARGET_ID")}
-        for spot_id in sorted(ids, key=str):
+        edges = [(edge.get("SPOT_SOURCE_ID"), edge.get("SPOT_TARGET_ID")) for edge in track.iter("Edge")]
+        for spot_id in {end for edge in edges for end in edge}:
             if spot_id not in spots:
                 raise InputFileError(
                     f"{path}: <Track TRACK_ID={track_id}> joins spot {spot_id}, which <AllSpots> lacks"
                 )
+        path_ids = _longest_path(edges, lambda spot_id: _number(spots[spot_id].get("FRAME")))
+        every = {end for edge in edges for end in edge}
+        if len(path_ids) < len(every):
+            notes[track_id] = f"splits or merges: its longest path, {len(path_ids)} of {len(every)} spots"
+        for spot_id in path_ids:
             rows.append(dict(spots[spot_id].attrib, TRACK_ID=track_id))
             labels.append(f"<Spot ID={spot_id}>")
-    return _from_xml(path, rows, labels, "TRACK_ID", "FRAME", _TRACKMATE_POSITIONS, strict)
+    tracks = _from_xml(path, rows, labels, "TRACK_ID", "FRAME", _TRACKMATE_POSITIONS, strict)
+    for pid in tracks.particles:
+        if str(pid) in notes and pid not in tracks.problems:
+            tracks.notes[pid] = "; ".join(filter(None, [notes[str(pid)], tracks.notes.get(pid)]))
+    return tracks
+
+
+def _longest_path(edges, frame) -> list:
+    """The spots of the longest chain of edges forward in time (a track with no split or merge: all of
+    them), ties to the earliest; in frame order."""
+    spots = sorted({end for edge in edges for end in edge}, key=lambda s: (frame(s), str(s)))
+    before = {s: [] for s in spots}
+    for a, b in edges:
+        first, last = sorted((a, b), key=frame)
+        if frame(first) < frame(last):
+            before[last].append(first)
+    length, previous = {}, {}
+    for s in spots:
+        best = max(before[s], key=lambda p: length[p], default=None)
+        length[s], previous[s] = (length[best] + 1, best) if best is not None else (1, None)
+    end = max(spots, key=lambda s: length[s], default=None)
+    chain = []
+    while end is not None:
+        chain.append(end)
+        end = previous[end]
+    return chain[::-1]
+
+
+def _number(text) -> float:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def _kept_tracks(path, model) -> list:
@@ -237,18 +274,40 @@ _READERS = {
 
 
 def _read_csv(path, **options) -> pd.DataFrame:
-    header = read_text(path, _HEAD_BYTES).partition("\n")[0]
+    """A delimited table as spreadsheets and trackers write it: separated by commas (also `, `),
+    semicolons, tabs or blanks, or as Excel's `sep=` first line says; decimal commas where the separator
+    is not a comma and the numbers have them; any encoding text_encoding reads."""
+    lines = read_text(path, _HEAD_BYTES).splitlines()
+    excel_sep = bool(lines) and lines[0].lower().startswith("sep=")
+    header = lines[int(excel_sep)] if len(lines) > excel_sep else ""
+    sep = lines[0][4:5] or "," if excel_sep else max(",;\t", key=header.count)
+    sep = sep if sep in header else r"\s+"
+    body = "\n".join(lines[1 + excel_sep : 50])
+    decimal = "," if sep != "," and re.search(r"\d,\d", body) else "."
     try:
-        return pd.read_csv(path, sep=max(",;\t", key=header.count), encoding="utf-8-sig", **options)
-    except UnicodeDecodeError as err:
-        raise not_text(path, err) from None
+        table = pd.read_csv(
+            path,
+            sep=sep,
+            skiprows=int(excel_sep),
+            encoding=text_encoding(path),
+            skipinitialspace=True,
+            decimal=decimal,
+            engine="python" if sep == r"\s+" else "c",
+            **options,
+        )
     except (pd.errors.EmptyDataError, pd.errors.ParserError) as err:
         raise InputFileError(f"{path}: not a readable CSV table ({err})") from None
+    table.columns = [str(c).strip() for c in table.columns]
+    if decimal == "," and options.get("dtype") is str:
+        table = table.apply(lambda column: column.str.replace(",", ".", regex=False))
+    table.attrs["header_line"] = 1 + excel_sep
+    return table
 
 
 def _line_of(table: pd.DataFrame):
-    """Where row i of a table read by _read_csv is: its line number (the header is line 1)."""
-    return lambda i: f":{table.index[i] + 2}"
+    """Where row i of a table read by _read_csv is: its line number (the header is line 1, or 2 after
+    Excel's `sep=` line)."""
+    return lambda i: f":{table.index[i] + 1 + table.attrs.get('header_line', 1)}"
 
 
 def _xml_root(path) -> ET.Element:
@@ -274,6 +333,10 @@ def _assemble(path, table: pd.DataFrame, where, particle, frame, positions, fiel
         raise InputFileError(f"{path}: no tracked positions in the file")
     ids = table[particle].to_numpy()
     _fail_at(path, pd.isna(ids), where, lambda i: f"{field} {particle!r} is missing")
+    empty = [c for c in positions if (table[c].isna() | (table[c].astype(str).str.strip() == "")).all()]
+    positions = [c for c in positions if c not in empty]  # an empty column (z of 2D data) is no axis
+    if not positions:
+        raise InputFileError(f"{path}: every position column is empty ({', '.join(empty)})")
     numeric_ids = pd.to_numeric(table[particle], errors="coerce").to_numpy()
     columns = [frame, *positions]
     numbers = pd.DataFrame({c: pd.to_numeric(table[c], errors="coerce").to_numpy(np.float64) for c in columns})
