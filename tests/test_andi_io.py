@@ -90,7 +90,6 @@ def test_a_trajectory_that_never_moves_on_an_axis(tmp_path):
 def test_cp1252_and_utf16_are_read_and_a_non_utf8_file_is_named_in_a_warning(tmp_path):
     (tmp_path / "excel.txt").write_bytes("1;0.50;fbm\n2;1.00;lw\n".encode("utf-16"))
     assert read_reference(tmp_path / "excel.txt")[1].tolist() == [0.5, 1.0]
-    (tmp_path / "cp.txt").write_bytes("1;0.5;0.1\n".encode() + b"1;0.7;0.1\n")
     (tmp_path / "windows.txt").write_bytes(b"1;0.50;fbm\x85\n")  # an ellipsis in cp1252, not UTF-8
     with pytest.warns(UserWarning, match=r"windows.txt: not UTF-8; read as cp1252"):
         assert read_reference(tmp_path / "windows.txt")[2] == ["fbm\u2026"]
