@@ -9,20 +9,22 @@
   (the leading rows whose FRAME is not a number are skipped), then spots in any order. particle =
   TRACK_ID, frame = FRAME; spots in no track (TRACK_ID empty) are dropped.
 - "trackmate-xml": TrackMate's model file (File > Save). A track is the spots its edges connect, ordered
-  by FRAME; only the tracks listed in FilteredTracks are read (all tracks when the file has none).
+  by FRAME (a track that splits or merges: its longest path forward in time, with a note); only the
+  tracks listed in FilteredTracks are read (all tracks when the file has none).
 - "tracks-xml": TrackMate's "Export tracks to XML" (the ISBI 2012 particle-tracking challenge format):
   `<particle>`s numbered 0, 1, 2... in file order, each of `<detection t x y z/>`; frame = t.
-- "task1": the AnDi challenge's task1.txt, read by andi_io.read_trajectories, not here.
+- "task1": the AnDi challenge's task1.txt: particle = line number, dims = the line's dimension.
 
-Every format gives particles sorted by id, each trajectory [dim, T] (float64) sorted by frame, and:
-- an axis whose positions never move anywhere in the file is not a dimension: it is dropped for the
-  whole file (TrackMate writes POSITION_Z = 0.0 for 2D data);
-- `gaps`: particles with frames missing (their points are used as consecutive);
-- `still`: particles whose positions never move on one of the kept axes (a single point included): no
-  alpha can be given to them, so the caller writes an empty alpha with the note "positions never move".
-A number that is missing or not finite, or a frame given twice for one particle, is an InputFileError
-naming the file, the line (or XML element) and the column (or attribute). Text is UTF-8 with or without a
-byte-order mark; a binary or undecodable file is one InputFileError.
+Every format gives particles sorted by id, each trajectory [axes, T] (float64) sorted by frame, and:
+- an axis whose positions never move anywhere in the file, or whose column is empty, is not a
+  dimension (TrackMate writes POSITION_Z = 0.0 for 2D data);
+- `gaps`: particles with frames missing, beyond the file's frame step (their points are used as
+  consecutive);
+- `notes`: what was done to predict a particle (still on an axis: predicted from the others; a split);
+- `problems`: particles that cannot have an alpha and why (a value missing or not finite, a frame given
+  twice, positions that never move): listed with an empty alpha; with strict=True the first is an
+  InputFileError naming the file, the line (or XML element), the particle and the column (or attribute).
+Text is read as andi_io.text_encoding says; a binary file is one InputFileError.
 """
 
 import re
