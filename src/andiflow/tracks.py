@@ -361,21 +361,20 @@ def _assemble(path, table: pd.DataFrame, where, particle, frame, positions, fiel
     if not axes:
         raise InputFileError(f"{path}: positions never move on any axis ({', '.join(positions)})")
     names = [AXES[positions.index(c)] if len(positions) <= 3 else c for c in axes]
+    order = good.sort_values([particle, frame], kind="stable")
+    ids, frames = order[particle].to_numpy(), order[frame].to_numpy()
+    values = order[axes].to_numpy(np.float64).T
+    same = ids[1:] == ids[:-1]
+    starts = np.r_[0, np.flatnonzero(~same) + 1] if len(ids) else np.array([], int)
+    rows_of = {_plain(ids[a]): (a, b) for a, b in zip(starts, np.r_[starts[1:], len(ids)])}
+    step = float(np.median(np.diff(frames)[same])) if same.any() else 1.0  # 1, 2, or 0.05 s
     tracks = Tracks([], [])
-    groups = good.sort_values([particle, frame], kind="stable").groupby(particle, sort=True)
-    step = _frame_step(groups, frame)
-    for pid in sorted(set(numbers[particle].map(_plain)), key=_sort_key):
-        group = groups.get_group(pid) if pid in groups.groups else good.iloc[:0]
-        tracks.add(pid, group[axes].to_numpy(np.float64).T, len(axes), names, problems.get(pid))
-        if pid not in problems and np.any(np.diff(group[frame].to_numpy()) > 1.5 * step):
+    for pid in sorted(set(rows_of) | set(problems), key=_sort_key):
+        a, b = rows_of.get(pid, (0, 0))
+        tracks.add(pid, values[:, a:b], len(axes), names, problems.get(pid))
+        if pid not in problems and np.any(np.diff(frames[a:b]) > 1.5 * step):
             tracks.gaps.append(pid)
     return tracks
-
-
-def _frame_step(groups, frame) -> float:
-    """The step between consecutive frames (1, 2, or a time such as 0.05 s): the median within tracks."""
-    steps = np.concatenate([np.diff(g[frame].to_numpy()) for _, g in groups] or [np.ones(1)])
-    return float(np.median(steps)) if steps.size else 1.0
 
 
 def _sort_key(pid):
