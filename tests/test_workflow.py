@@ -251,3 +251,23 @@ def test_interval_level_scale_grid_and_other_kinds_rerun_no_set_and_no_training(
     planned = planned_jobs(snakemake(finished, "--configfile", "micro.yaml", "edits.yaml", "-n"))
     assert {"external_set", "testset", "train", "generate"}.isdisjoint(planned), planned
     assert planned["calibrate"] == planned["intervals"] == 1
+
+
+def test_the_second_ensembles_settings_run_through_the_workflow(tmp_path):
+    """convlstm with the distribution output, the cosine schedule, chain warm start, the whole-trajectory
+    rule: trained, exported to ONNX, calibrated and used to predict, on the micro config."""
+    workdir = workflow_copy(tmp_path)
+    (workdir / "second.yaml").write_text(
+        "model: {kind: convlstm, output: distribution, hidden_size: 8, num_layers: 2, convlstm: {features: 8}}\n"
+        "train: {schedule: cosine, max_epochs: 2, warm_start: chain, folds_used: [0]}\n"
+        "infer: {windows: whole}\nevaluate: {compare_shipped: false}\n"
+    )
+    run = snakemake(workdir, "--cores", "2", "--configfile", "micro.yaml", "second.yaml")
+    assert run.returncode == 0, run.output[-3000:]
+    manifest = json.loads((workdir / "results/ensemble/manifest.json").read_text())
+    assert manifest["windows"] == "whole" and manifest["settings"]["model"]["kind"] == "convlstm"
+    assert [m["training"]["warm_start"] for m in manifest["members"]][1]["length"] == 10
+    assert all((workdir / "results/ensemble" / m["onnx"]).is_file() for m in manifest["members"])
+    history = (workdir / "results/models/L20/fold0.csv").read_text().splitlines()
+    assert [row.split(",")[1] for row in history[1:]] == ["0.001", "0.0005"]  # cosine: 1e-3, then half
+    assert len((workdir / "results/predictions/testset.txt").read_text().splitlines()) == 30
