@@ -4,7 +4,7 @@ length's model reading the whole trajectory), and whether more folds pay (all fo
 alone). MAE of the raw ensemble mean (clipped, no scale) per dimension and length bucket.
 
     python benchmarks/inference_rules.py convlstm-cpu/results/models    # an ensemble or models folder
-    python benchmarks/inference_rules.py hnu-lstm-cpu --max-length 5000
+    python benchmarks/inference_rules.py hnu-lstm-cpu --min-length 1000 --max-length 5000   # long tracks
 
 The set is challenge-style (the 2020 recipe, lengths uniform in 10..max-length, 1D/2D/3D) with the
 seed of the workflow's calibration set, not of its test set: choosing the rule on it is choosing on
@@ -26,21 +26,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", help="a shipped ensemble's name or a folder with manifest.json")
     parser.add_argument("--n", type=int, default=1000, help="trajectories per dimension")
+    parser.add_argument("--min-length", type=int, default=10)
     parser.add_argument("--max-length", type=int, default=999)
     parser.add_argument("--seed", type=int, default=2020)
     args = parser.parse_args()
     config = settings.complete()
-    edges = [10, 50, 100, 200, 500, 1000, 2000, 5001]
-    edges = [e for e in edges if e <= args.max_length] + [args.max_length + 1]
-    trajectories, dims, alphas, _ = challenge_set(
-        args.n, [1, 2, 3], 10, args.max_length, args.seed, "calibration", Recipe.from_settings(config["data"])
+    edges = [10, 50, 100, 200, 500, 1000, 2000, 3000, 4000]
+    edges = [args.min_length] + [e for e in edges if args.min_length < e <= args.max_length] + [args.max_length + 1]
+    recipe = Recipe.from_settings(config["data"])
+    trajectories, dims, alphas, models = challenge_set(
+        args.n, [1, 2, 3], args.min_length, args.max_length, args.seed, "calibration", recipe
     )
-    dims, alphas = np.array(dims), np.array(alphas)
+    dims, alphas, models = np.array(dims), np.array(alphas), np.array(models)
     buckets = length_buckets([t.shape[1] for t in trajectories], edges)
     ens = load_ensemble(args.models)
-    print(f"# benchmarks/inference_rules.py {args.models}: {len(trajectories)} trajectories, 10-{args.max_length}")
+    span = f"{args.min_length}-{args.max_length}"
+    print(f"# benchmarks/inference_rules.py {args.models}: {len(trajectories)} trajectories, {span} points")
     names = [b for b in bucket_names(edges) if (buckets == b).any()]
-    columns = ["all", "1D", "2D", "3D", *names]
+    kinds = sorted(set(models))
+    columns = ["all", "1D", "2D", "3D", *names, *kinds]
     print(f"{'windows':<10} {'folds':<6} " + " ".join(f"{c:>9}" for c in columns))
     n_folds = len(next(iter(ens.members_of.values())))
     for rule in WINDOWS:
@@ -48,6 +52,7 @@ def main() -> None:
             subset = Ensemble({L: members[:folds] for L, members in ens.members_of.items()}, windows=rule)
             err = np.abs(np.clip(subset.predict(trajectories)[0], 0.05, 2.0) - alphas)
             groups = [err, *(err[dims == d] for d in (1, 2, 3)), *(err[buckets == b] for b in names)]
+            groups += [err[models == m] for m in kinds]
             cells = [g.mean() for g in groups]
             print(f"{rule:<10} {folds:<6} " + " ".join(f"{c:9.4f}" for c in cells))
 
