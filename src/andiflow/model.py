@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from andiflow.atomic import atomic_path
+from andiflow.ensemble import BATCH_VALUES
 from andiflow.errors import ModelFileError
 
 
@@ -183,11 +184,11 @@ def load_checkpoint(path) -> tuple[nn.Module, dict]:
 class TorchMember:
     """One member in PyTorch (on the CPU or a GPU): z-scored windows [n, Tn] -> raw alpha [n]."""
 
-    def __init__(self, model: nn.Module, device: str = "cpu", batch_values: int = 262144):
+    def __init__(self, model: nn.Module, device: str = "cpu", batch_values: int = BATCH_VALUES):
         self.model, self.device, self.batch_values = model.to(device), device, batch_values
 
     @classmethod
-    def load(cls, path, entry: dict, device="cpu", batch_values=262144) -> "TorchMember":
+    def load(cls, path, entry: dict, device="cpu", batch_values=BATCH_VALUES) -> "TorchMember":
         """The model file of a manifest entry, checked to hold the length and fold the entry names."""
         model, meta = load_checkpoint(path)
         if (meta.get("length"), meta.get("fold")) != (entry["length"], entry["fold"]):
