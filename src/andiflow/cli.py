@@ -16,6 +16,9 @@ from andiflow.errors import AndiflowError
 from andiflow.seeds import derive_seed
 
 
+USER_COMMANDS = ("predict", "evaluate")  # the others are the steps the workflow's rules run
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     warnings.showwarning = lambda message, *_, **__: _warn(str(message))  # one line each, no source line
@@ -315,6 +318,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     def command(name, func, help):
+        help = help if name in USER_COMMANDS else f"[a workflow step] {help}"
         p = sub.add_parser(name, help=help, description=help)
         p.add_argument("--settings", metavar="JSON", help="partial configuration as JSON (default: paper values)")
         p.set_defaults(run=func)
