@@ -15,7 +15,6 @@ from andiflow.atomic import atomic_path
 from andiflow.errors import AndiflowError
 from andiflow.seeds import derive_seed
 
-
 USER_COMMANDS = ("predict", "evaluate")  # the others are the steps the workflow's rules run
 
 
