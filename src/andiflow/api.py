@@ -20,7 +20,7 @@ from andiflow.ensemble import BATCH_VALUES, Ensemble
 from andiflow.errors import InputFileError, ModelFileError
 
 SHIPPED = files("andiflow") / "ensembles"
-DEFAULT = "hnu-lstm-cpu"  # the ensemble used when none is named
+DEFAULT = "convlstm-cpu"  # the ensemble used when none is named
 
 
 def shipped_ensembles() -> list[str]:
