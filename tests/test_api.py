@@ -78,3 +78,12 @@ def test_load_ensemble_by_name_or_folder_and_an_unknown_name_is_named():
 def test_importing_andiflow_imports_no_torch():
     code = "import sys, andiflow; andiflow.load_ensemble(); print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_an_array_with_nan_is_skipped_or_named_when_strict(rng):
+    walks = [rng.normal(size=(40, 2)).cumsum(axis=0) for _ in range(2)]
+    walks[1][5, 0] = np.nan
+    result = andiflow.predict(walks, warn=print)
+    assert result["alpha"].isna().tolist() == [False, True]
+    with pytest.raises(InputFileError, match="the trajectories: particle 1: holds a value that is not a finite"):
+        andiflow.predict(walks, strict=True)

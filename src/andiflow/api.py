@@ -88,9 +88,7 @@ def predict(
             raise InputFileError(f"trajectory {i}: an array of shape {t.shape}, expected [T] or [T, dim]")
         t = np.moveaxis(t, time_axis, -1)
         problem = None if np.isfinite(t).all() else "holds a value that is not a finite number"
-        if strict and problem:
-            raise InputFileError(f"trajectory {i}: {problem}")
-        found.add(i, t, len(t), tracks.AXES[: len(t)], problem)
+        found.add(i, t, len(t), tracks.AXES[: len(t)], problem)  # alpha_rows raises it when strict
     return _rows(found, ens, scale, interval, warn, "the trajectories", strict)
 
 
