@@ -75,11 +75,18 @@ def _training(cfg: dict, members: list) -> list[str]:
         "|---|---|---|---|---|---|---|---|",
         *rows,
         "",
-        f"In all: {len(members)} models, {samples:,} samples seen, {seconds:,.0f} s of training x "
-        f"{cfg['threads']} thread(s) = {seconds * cfg['threads'] / 3600:.2f} thread-hours (data generation "
+        f"In all: {len(members)} models, {samples:,} samples seen, {_cost(cfg, seconds)} (data generation "
         "not counted).",
         "",
     ]
+
+
+def _cost(cfg: dict, seconds: float) -> str:
+    """Training time as what it used: GPU time on a GPU (jobs may share one), thread time on a CPU."""
+    if cfg["device"] == "cuda":
+        return f"{seconds:,.0f} s of training on a GPU, summed over jobs = {seconds / 3600:.2f} GPU-job-hours"
+    threads = cfg["threads"]
+    return f"{seconds:,.0f} s of training x {threads} thread(s) = {seconds * threads / 3600:.2f} thread-hours"
 
 
 def _warm(source) -> str:

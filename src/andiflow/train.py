@@ -112,7 +112,7 @@ def train_fold(
             model, optimizer, x_train, y_train, tr["batch_size"], shuffle, device, tr["precision"], schedule, epoch
         )
         model.eval()
-        pred = predict_in_batches(model, x_valid, config["infer"]["batch_values"], device)
+        pred = predict_in_batches(model, x_valid, valid_batch_values(config, length, device), device)
         valid_loss = torch.mean((pred - y_valid) ** 2).item()
         valid_mae = torch.mean(torch.abs(pred - y_valid)).item()
         history.append(
@@ -138,6 +138,15 @@ def train_fold(
         if state["done"]:
             break
     return dict(state["best"], **identity), history
+
+
+def valid_batch_values(config: dict, length: int, device: str) -> int:
+    """Numbers per validation pass: infer.batch_values on a CPU; on a GPU, 4 training batches, which
+    fit since training holds one batch with its gradients (16,384 values would be 16 trajectories
+    per pass at L=999: thousands of passes per epoch)."""
+    if torch.device(device).type != "cuda":
+        return config["infer"]["batch_values"]
+    return max(config["infer"]["batch_values"], 4 * config["train"]["batch_size"] * length)
 
 
 def warm_start(model, init, settings: dict) -> dict | None:
