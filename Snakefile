@@ -39,6 +39,7 @@ rule all:
         "results/ensemble/manifest.json",
         prediction_files(),
         expand("results/evaluation/{name}.json", name=evaluated_inputs()),
+        model_evaluations(),
         model_card(),
         "results/report/training_curves.png",
         "results/report/calibration.png",

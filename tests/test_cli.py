@@ -10,6 +10,7 @@ from andiflow.andi_io import read_trajectories
 from andiflow.cli import main
 from andiflow.ensemble import Ensemble, assemble
 from andiflow.model import build, save_checkpoint
+from andiflow.tasks import MODELS
 
 SMALL = json.dumps({"data": {"shard_size": 40}})
 
@@ -265,3 +266,61 @@ def test_evaluate_writes_valid_json_when_every_spread_is_equal(tmp_path):
         main(["evaluate", str(tmp_path / "pred.txt"), str(tmp_path / "ref1.txt"), "-o", str(tmp_path / "e.json")]) == 0
     )
     assert json.loads((tmp_path / "e.json").read_text())["uncertainty"]["spearman"] is None
+
+
+def test_evaluate_scores_task2_predictions(tmp_path, capsys):
+    ref = tmp_path / "ref1.txt"
+    ref.write_text("1;0.50;ctrw\n2;1.20;lw\n3;1.00;fbm\n1;0.30;attm\n")
+    pred = tmp_path / "task2.txt"
+    # right, right (lw), wrong (fbm taken for sbm), right; confidences 0.9, 0.6, 0.8, 0.7
+    pred.write_text("1;0.05;0.9;0.05;0;0\n2;0.1;0.1;0.1;0.6;0.1\n3;0;0;0.2;0;0.8\n1;0.7;0.1;0.1;0.05;0.05\n")
+    out = tmp_path / "ev.json"
+    assert main(["evaluate", str(pred), str(ref), "-o", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["f1_micro"] == 0.75 and result["by_dim"]["3"]["f1_micro"] == 0.0
+    assert result["confusion"]["fbm"]["sbm"] == 1 and result["confusion"]["lw"]["lw"] == 1
+    assert result["f1_by_model"]["fbm"] == 0.0 and result["f1_by_model"]["ctrw"] == 1.0
+    # bins of the top probability: 0.6 (right), 0.7 (right), 0.8 (wrong), 0.9 (right)
+    assert result["ece"] == pytest.approx((0.4 + 0.3 + 0.8 + 0.1) / 4)
+    assert "micro-F1 0.7500" in capsys.readouterr().out
+    pred.write_text("1;0.05;0.9;0.05;0;0\n2;0.1;0.1;0.1;0.6;0.1\n3;0;0;0.2;0;0.8\n1;-0.1;0.1;0.1;0.05;0.05\n")
+    assert main(["evaluate", str(pred), str(ref)]) != 0
+    assert "task2.txt:4: model probabilities must be non-negative" in capsys.readouterr().err
+
+
+@pytest.fixture
+def classifying(tmp_path, models):
+    """The random ensemble of `models` with members of the model task beside its alpha members."""
+    settings = {"kind": "lstm", "hidden_size": 8, "num_layers": 1, "dropout": 0.0, "output": "classes"}
+    settings["classes"] = list(MODELS)
+    files = sorted((tmp_path / "trained").glob("L*/fold*.pt"))
+    for length in (10, 20):
+        for fold in (0, 1):
+            files.append(tmp_path / "trained" / "model" / f"L{length}" / f"fold{fold}.pt")
+            meta = dict(length=length, fold=fold, epoch=0, valid_error=0.5, n_train=1, task="model")
+            save_checkpoint(files[-1], settings, build(settings).state_dict(), **meta)
+    table = Ensemble.load(models).manifest["intervals"]
+    assemble(files, tmp_path / "both", name="both", settings={}, command="none", scale=1.0, intervals=table)
+    return tmp_path / "both"
+
+
+def test_predict_task_model_writes_task2_lines_and_tables_get_model_columns(tmp_path, models, classifying, rng):
+    task = tmp_path / "task1.txt"
+    x = rng.normal(size=15)
+    task.write_text("1;" + ";".join(map(str, x)) + "\n2;1;2\n")
+    out = tmp_path / "task2.txt"
+    assert main(["predict", str(task), "--task", "model", "-o", str(out), "--models", str(classifying)]) == 0
+    first, second = out.read_text().splitlines()
+    expected = Ensemble.load(classifying).classify([x[None]])[0]
+    assert first.split(";")[0] == "1"
+    np.testing.assert_allclose([float(v) for v in first.split(";")[1:]], expected, atol=5e-5)
+    assert second == "2;;;;;"  # too short: empty fields, as a task1 line without alpha
+    table = tmp_path / "tracks.csv"
+    pd.DataFrame({"particle": np.repeat([7], 12), "frame": np.arange(12), "x": rng.normal(size=12).cumsum()}).to_csv(
+        table, index=False
+    )
+    out = tmp_path / "alphas.csv"
+    assert main(["predict", str(table), "-o", str(out), "--models", str(classifying)]) == 0
+    columns = pd.read_csv(out).columns.tolist()
+    assert columns[-7:] == ["model", "p_attm", "p_ctrw", "p_fbm", "p_lw", "p_sbm", "note"]
+    assert main(["predict", str(task), "--task", "model", "--models", str(models)]) != 0

@@ -7,6 +7,7 @@ from andiflow.ensemble import Ensemble, assemble, finish
 from andiflow.errors import InputFileError, ModelFileError
 from andiflow.model import AnDiLSTM, TorchMember, build, load_checkpoint, save_checkpoint
 from andiflow.normalize import zscore
+from andiflow.tasks import MODELS
 
 
 def WindowLength():
@@ -147,3 +148,48 @@ def test_onnx_and_torch_members_agree_and_a_missing_export_is_named(tmp_path):
     (folder / "L20" / "fold0.onnx").unlink()
     with pytest.raises(ModelFileError, match="L20/fold0.onnx: named by .* but missing"):
         Ensemble.load(folder)
+
+
+CLASSIFIER = dict(kind="convlstm", output="classes", classes=list(MODELS), hidden_size=8, num_layers=1, dropout=0.0)
+CLASSIFIER.update(features=4, block=4)
+
+
+def test_model_task_members_give_probabilities_in_both_runtimes(tmp_path):
+    alpha = [_save(tmp_path / "trained" / f"L{L}" / "fold0.pt", L, 0) for L in (10, 20)]
+    classifiers = []
+    for L in (10, 20):
+        meta = dict(length=L, fold=0, epoch=0, valid_error=0.5, n_train=1, warm_start=None, task="model")
+        path = tmp_path / "trained" / "model" / f"L{L}" / "fold0.pt"
+        save_checkpoint(path, CLASSIFIER, build(CLASSIFIER).state_dict(), **meta)
+        classifiers.append(path)
+    manifest = assemble(alpha + classifiers, tmp_path / "ens", name="t", settings={}, command="none", scale=1.0)
+    assert [(e["task"], e["length"]) for e in manifest["members"]] == [
+        ("alpha", 10),
+        ("alpha", 20),
+        ("model", 10),
+        ("model", 20),
+    ]
+    assert manifest["members"][2]["onnx"] == "model/L10/fold0.onnx"
+    assert manifest["members"][2]["training"]["valid_error"] == 0.5
+    trajectories = [np.cumsum(np.random.default_rng(n).normal(size=(d, n)), axis=1) for n, d in ((10, 1), (33, 3))]
+    by_onnx = Ensemble.load(tmp_path / "ens").classify(trajectories)
+    by_torch = Ensemble.load(tmp_path / "ens", backend="torch").classify(trajectories)
+    np.testing.assert_allclose(by_onnx, by_torch, atol=1e-5)
+    np.testing.assert_allclose(by_onnx.sum(axis=1), 1.0)
+    # the softmax of the mean log-probability of its members: 3 axes x head and tail windows of L20
+    model = load_checkpoint(tmp_path / "ens" / "model" / "L20" / "fold0.pt")[0]
+    windows = [w for a in trajectories[1] for w in (zscore(a)[:20], zscore(a)[13:])]
+    with torch.inference_mode():
+        log_p = model(torch.from_numpy(np.stack(windows).astype(np.float32)))
+    expected = torch.softmax(log_p.mean(dim=0), dim=-1).numpy()
+    np.testing.assert_allclose(by_onnx[1], expected, atol=1e-5)
+    est = Ensemble.load(tmp_path / "ens").estimate(trajectories)
+    assert list(est)[4:] == ["model", "p_attm", "p_ctrw", "p_fbm", "p_lw", "p_sbm"]
+    assert est["model"][1] == MODELS[int(np.argmax(expected))]
+
+
+def test_an_alpha_only_ensemble_does_not_classify(tmp_path):
+    ens = Ensemble.load(_ensemble(tmp_path, [(10, 0)]))
+    assert "model" not in ens.estimate([np.cumsum(np.ones((1, 12)), axis=1) + np.arange(12) ** 1.5])
+    with pytest.raises(ModelFileError, match="has no members of the model task"):
+        ens.classify([np.zeros((1, 12))])

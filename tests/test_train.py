@@ -3,9 +3,12 @@ import pytest
 import torch
 
 from andiflow import settings
+from andiflow.model import build
 from andiflow.normalize import zscore
+from andiflow.seeds import derive_seed
 from andiflow.simulate import simulate
-from andiflow.train import PlateauRule, fold_rows, train_fold
+from andiflow.tasks import MODELS
+from andiflow.train import PlateauRule, fold_rows, save, train_fold
 
 # HNU's published log (L=300, fold 0), losses to 5 digits where its 4-digit print ties:
 # epoch 15 was a new best, epochs 21 and 22 were not.
@@ -88,3 +91,32 @@ def test_cosine_schedule_runs_every_epoch_with_a_falling_rate(recipe):
     best, history = train_fold(zscore(t.positions[:, 0]), t.alpha, 0, config, log=lambda s: None)
     assert [round(h["lr"], 6) for h in history] == [0.001, 0.00075, 0.00025]
     assert best["valid_mae"] == min(h["valid_mae"] for h in history)
+
+
+def test_model_task_learns_the_diffusion_model_and_keeps_its_lowest_error(recipe, tmp_path):
+    t = simulate(1000, 50, 1, seed=3, recipe=recipe)
+    config = settings.complete(
+        {
+            "train": {"max_epochs": 4, "batch_size": 32, "learning_rate": 0.005},
+            "model": {"kind": "convlstm", "hidden_size": 16},
+        }
+    )
+    lines = []
+    best, history = train_fold(zscore(t.positions[:, 0]), t.model, 0, config, log=lines.append, task="model")
+    assert " Valid Error: " in lines[0] and all("valid_mae" not in h for h in history)
+    assert best["valid_error"] == min(h["valid_error"] for h in history)
+    assert best["task"] == "model"
+    # the error rate is that of the model's most probable class on the validation rows
+    model = build(settings.model_settings(config, "model"))
+    model.load_state_dict(best["state_dict"])
+    _, valid = fold_rows(1000, 5, 0, derive_seed(config["seed"], "folds", 50))
+    with torch.inference_mode():
+        log_p = model.eval()(torch.from_numpy(zscore(t.positions[valid, 0])))
+    assert log_p.shape == (len(valid), len(MODELS))
+    torch.testing.assert_close(log_p.exp().sum(-1), torch.ones(len(valid)))
+    error = (log_p.argmax(-1).numpy() != t.model[valid]).mean()
+    assert error == pytest.approx(best["valid_error"], abs=1e-6)
+    majority = np.bincount(t.model[valid]).max() / len(valid)
+    assert error < 1 - majority - 0.05  # better than always answering the most frequent model
+    save(best, history, config, tmp_path / "m.pt", tmp_path / "m.csv", "model")
+    assert (tmp_path / "m.csv").read_text().splitlines()[0] == "epoch,lr,samples,valid_loss,valid_error,seconds"

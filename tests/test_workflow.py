@@ -78,10 +78,20 @@ def test_whole_workflow_on_micro_config(finished):
     assert set(evaluation["model"]["by_dim"]) == {"1", "2", "3"}
     assert {"shipped", "constant", "tamsd", "intervals"} <= set(evaluation)
     manifest = json.loads((results / "ensemble/manifest.json").read_text())
-    assert [(m["length"], m["fold"]) for m in manifest["members"]] == [(10, 0), (10, 1), (20, 0), (20, 1)]
+    members = [(m["task"], m["length"], m["fold"]) for m in manifest["members"]]
+    assert members == [(task, L, k) for task in ("alpha", "model") for L in (10, 20) for k in (0, 1)]
     assert manifest["scale"] == scale["scale"] and manifest["intervals"]["level"] == 0.9
-    assert "| 20 | 1 |" in (results / "ensemble/MODEL_CARD.md").read_text()
-    assert "MAE of results/predictions/testset.txt" in (finished / "run.log").read_text()
+    temperature = json.loads((results / "calibrate/temperature.json").read_text())
+    assert manifest["temperature"] == {d: temperature[d]["temperature"] for d in ("1", "2", "3")}
+    assert all(t["nll_after"] <= t["nll_before"] for t in temperature.values())
+    task2 = (results / "predictions/testset.task2.txt").read_text().splitlines()
+    assert len(task2) == 30 and all(len(line.split(";")) == 6 for line in task2)
+    classified = json.loads((results / "evaluation/testset.model.json").read_text())
+    assert classified["n"] == 30 and set(classified["by_dim"]) == {"1", "2", "3"} and "ece" in classified
+    card = (results / "ensemble/MODEL_CARD.md").read_text()
+    assert "| alpha | 20 | 1 |" in card and "| model | 20 | 1 |" in card
+    log = (finished / "run.log").read_text()
+    assert "MAE of results/predictions/testset.txt" in log and "micro-F1" in log
     assert "Nothing to be done" in snakemake(finished, "--configfile", "micro.yaml", "-n").output
 
 
@@ -189,7 +199,8 @@ def test_workflow_predicts_a_table_of_tracks(finished):
     )
     assert run.returncode == 0, run.output[-3000:]
     table = (finished / "results/predictions/mine.csv").read_text().splitlines()
-    assert table[0] == "particle,dim,n_points,alpha,alpha_std,alpha_low,alpha_high,note" and len(table) == 4
+    header = "particle,dim,n_points,alpha,alpha_std,alpha_low,alpha_high,model,p_attm,p_ctrw,p_fbm,p_lw,p_sbm,note"
+    assert table[0] == header and len(table) == 4  # the micro config trains the model task too
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 task1.txt: one trajectory a line, `;`-separated: the dimension (`1` or `1.0`), then all x, then all y
 (2D), then all z (3D); a trajectory whose positions never move on an axis has no alpha and is an error.
-ref1.txt: `dim;alpha`, optionally `;model` (a name of simulate.MODELS, written by andiflow's own test
+ref1.txt: `dim;alpha`, optionally `;model` (a name of tasks.MODELS, written by andiflow's own test
 sets). A prediction file: `dim;alpha`, same order as the trajectories, optionally with `;alpha_std`
 (the ensemble's spread) and `;low;high` (a calibrated interval).
 
@@ -73,16 +73,39 @@ def write_reference(path, dims, alphas, models=None) -> None:
             f.write(f"{int(dim)};{alpha:.2f}" + (f";{models[i]}" if models is not None else "") + "\n")
 
 
-def write_predictions(path, dims, alphas, stds=None, lows=None, highs=None) -> None:
-    """`dim;alpha` lines (the challenge's submission format), with `;alpha_std` if stds are given and
-    `;low;high` if intervals are; a trajectory without alpha (NaN) has empty fields; to standard
-    output when path is None."""
-    columns = [dims, alphas] + [c for c in (stds, lows, highs) if c is not None]
+def write_predictions(path, dims, *columns) -> None:
+    """`dim;...` lines, one per trajectory, of the columns given (None ones left out): the challenge's
+    submission formats, Task 1 `dim;alpha` (with `;alpha_std` and `;low;high` if given) and Task 2
+    `dim;p_attm;p_ctrw;p_fbm;p_lw;p_sbm`; a trajectory without an estimate (NaN) has empty fields;
+    to standard output when path is None."""
+    columns = [dims] + [c for c in columns if c is not None]
     text = "".join(";".join(_field(v, i) for i, v in enumerate(row)) + "\n" for row in zip(*columns))
     if path is None:
         return sys.stdout.write(text)
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text)
+
+
+def read_model_predictions(path, n_models: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """(dims, probabilities [n, 5]) of a Task 2 file, `dim;p_attm;p_ctrw;p_fbm;p_lw;p_sbm` lines;
+    each line's values are non-negative and are divided by their sum."""
+    dims, rows = [], []
+    for lineno, fields in _rows(path):
+        if len(fields) != 1 + n_models:
+            raise InputFileError(
+                f"{path}:{lineno}: expected `dim;p_attm;p_ctrw;p_fbm;p_lw;p_sbm`, found {len(fields)} fields"
+            )
+        values = _numbers(path, lineno, fields)
+        if (values[1:] < 0).any() or values[1:].sum() <= 0:
+            raise InputFileError(f"{path}:{lineno}: model probabilities must be non-negative and not all zero")
+        dims.append(_dimension(path, lineno, values[0]))
+        rows.append(values[1:] / values[1:].sum())
+    return np.array(dims), np.array(rows)
+
+
+def is_model_predictions(path) -> bool:
+    """Whether a prediction file is Task 2's (six fields a line) rather than Task 1's."""
+    return len(next(_rows(path))[1]) == 6
 
 
 def _field(value, column: int) -> str:

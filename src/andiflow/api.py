@@ -55,7 +55,9 @@ def predict(
     warn=None,
 ) -> pd.DataFrame:
     """alpha for each particle or trajectory, one row each: particle, dim, n_points, alpha, alpha_std,
-    alpha_low, alpha_high, note (the columns of `andiflow predict`'s table).
+    alpha_low, alpha_high, note (the columns of `andiflow predict`'s table); from an ensemble with the
+    model task, also model (the most probable diffusion model) and p_attm, p_ctrw, p_fbm, p_lw, p_sbm,
+    before note.
 
     data: a DataFrame of tracks (one row per particle and frame; columns `particle`, `frame` and the
     `positions` present), a path to any file `andiflow predict` reads (a table of tracks, TrackMate's
@@ -104,7 +106,8 @@ def _rows(found: tracks.Tracks, ens: Ensemble, scale, interval, warn, source, st
     rows = tracks.alpha_rows(
         found, lambda t: ens.estimate(t, scale, interval), ens.min_length, warn=warn, source=source, strict=strict
     )
-    return pd.DataFrame(rows, columns=tracks.OUTPUT_COLUMNS)
+    columns = tracks.OUTPUT_COLUMNS[:-1] + (tracks.MODEL_COLUMNS if ens.classifiers_of else []) + ["note"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _python_warning(message: str) -> None:

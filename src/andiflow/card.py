@@ -55,9 +55,9 @@ def _method(cfg: dict) -> str:
 def _training(cfg: dict, members: list) -> list[str]:
     tr = cfg["train"]
     rows = [
-        f"| {m['length']} | {m['fold']} | {m['training']['n_train']:,} | {m['training'].get('epochs', '')} | "
-        f"{m['training'].get('samples', 0):,} | {m['training'].get('seconds', 0):,.0f} | "
-        f"{m['training']['valid_mae']:.4f} | {_warm(m['training']['warm_start'])} |"
+        f"| {m.get('task', 'alpha')} | {m['length']} | {m['fold']} | {m['training']['n_train']:,} | "
+        f"{m['training'].get('epochs', '')} | {m['training'].get('samples', 0):,} | "
+        f"{m['training'].get('seconds', 0):,.0f} | {_best(m['training'])} | {_warm(m['training']['warm_start'])} |"
         for m in members
     ]
     seconds = sum(m["training"].get("seconds", 0) for m in members)
@@ -70,9 +70,9 @@ def _training(cfg: dict, members: list) -> list[str]:
         f"{tr['max_epochs']} epochs, precision {tr['precision']}, warm start: {tr['warm_start']}. Fold k of "
         f"{tr['n_folds']} validates on part k of the length's trajectories.",
         "",
-        "| length | fold | training trajectories | epochs | samples seen | seconds | best validation MAE "
-        "| started from |",
-        "|---|---|---|---|---|---|---|---|",
+        "| task | length | fold | training trajectories | epochs | samples seen | seconds "
+        "| best validation MAE (alpha) or error rate (model) | started from |",
+        "|---|---|---|---|---|---|---|---|---|",
         *rows,
         "",
         f"In all: {len(members)} models, {samples:,} samples seen, {_cost(cfg, seconds)} (data generation "
@@ -87,6 +87,10 @@ def _cost(cfg: dict, seconds: float) -> str:
         return f"{seconds:,.0f} s of training on a GPU, summed over jobs = {seconds / 3600:.2f} GPU-job-hours"
     threads = cfg["threads"]
     return f"{seconds:,.0f} s of training x {threads} thread(s) = {seconds * threads / 3600:.2f} thread-hours"
+
+
+def _best(training: dict) -> str:
+    return f"{training['valid_mae']:.4f}" if "valid_mae" in training else f"{training['valid_error']:.4f}"
 
 
 def _warm(source) -> str:

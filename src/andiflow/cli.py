@@ -12,8 +12,9 @@ from pathlib import Path
 
 from andiflow import GENERATOR_VERSION, andi_io, settings
 from andiflow.atomic import atomic_path
-from andiflow.errors import AndiflowError
+from andiflow.errors import AndiflowError, InputFileError, ModelFileError
 from andiflow.seeds import derive_seed
+from andiflow.tasks import MODELS, TASKS
 
 USER_COMMANDS = ("predict", "evaluate")  # the others are the steps the workflow's rules run
 
@@ -65,20 +66,22 @@ def train(args) -> None:
 
     data = shards.open_length(args.shards)
     resume_path = Path(args.output).with_suffix(".resume.pt")
+    task = TASKS[args.task]
     best, history = training.train_fold(
         data["positions"],
-        data["alpha"],
+        data[task.target],
         args.fold,
         args.config,
         args.device,
         log=lambda line: print(line, flush=True),
         resume_path=resume_path,
         init=args.init,
+        task=task.name,
     )
     history_path = args.history or Path(args.output).with_suffix(".csv")
-    training.save(best, history, args.config, args.output, history_path)
+    training.save(best, history, args.config, args.output, history_path, task.name)
     resume_path.unlink(missing_ok=True)
-    print(f"best epoch {best['epoch']}: valid MAE {best['valid_mae']:.4f}", flush=True)
+    print(f"best epoch {best['epoch']}: {task.metric} {best[task.metric]:.4f}", flush=True)
 
 
 def testset(args) -> None:
@@ -124,13 +127,29 @@ def calibrate(args) -> None:
     print(f"scale {result['scale']:.4f} ({result['source']})", flush=True)
 
 
+def temperature(args) -> None:
+    """The model task's temperature per dimension, fitted on a held-out set whose reference names models."""
+    from andiflow.calibrate import fit_temperature
+
+    dims, _, models = andi_io.read_reference(args.reference)
+    if models is None:
+        raise InputFileError(f"{args.reference}: names no diffusion models (`dim;alpha;model` lines)")
+    mean_log_p = _ensemble(args).mean_log_probabilities(andi_io.read_trajectories(args.trajectories))
+    result = fit_temperature(mean_log_p, models, dims)
+    _write_json(args.output, result)
+    for d, fit in result.items():
+        print(f"{d}D: temperature {fit['temperature']:.2f}, NLL {fit['nll_before']:.4f} -> {fit['nll_after']:.4f}")
+
+
 def intervals(args) -> None:
     """The interval table: split-conformal on a held-out set, predicted with the calibrated scale."""
     from andiflow import intervals as iv
 
     trajectories = andi_io.read_trajectories(args.trajectories)
     dims, true, _ = andi_io.read_reference(args.reference)
-    est = _ensemble(args).estimate(trajectories, scale=_scale(args.scale), where=_line(args.trajectories))
+    est = _ensemble(args).estimate(
+        trajectories, scale=_scale(args.scale), where=_line(args.trajectories), with_model=False
+    )
     lengths = [t.shape[1] for t in trajectories]
     table = iv.calibrate(
         est["alpha"], true, dims, lengths, est["std"], args.config["intervals"], args.config["infer"]["clip"]
@@ -150,6 +169,10 @@ def ensemble(args) -> None:
 
     scale = _scale(args.scale) if args.scale else None
     table = json.loads(Path(args.intervals).read_text()) if args.intervals else None
+    temperature = None
+    if args.temperature:
+        fitted = json.loads(Path(args.temperature).read_text())
+        temperature = {d: fit["temperature"] for d, fit in fitted.items()}
     manifest = assemble(
         args.models,
         args.output,
@@ -160,6 +183,7 @@ def ensemble(args) -> None:
         intervals=table,
         clip=args.config["infer"]["clip"],
         windows=args.config["infer"]["windows"],
+        temperature=temperature,
     )
     print(f"{len(manifest['members'])} models in {args.output}", flush=True)
 
@@ -173,10 +197,16 @@ def predict(args) -> None:
     fmt = tracks.detect_format(args.input) if args.format == "auto" else args.format
     level = args.interval or (_default_level(ens) if fmt != "task1" else None)
     columns = dict(particle=args.particle_column, frame=args.frame_column, positions=args.position_columns)
+    if args.task == "model" and not ens.classifiers_of:
+        raise ModelFileError(f"{ens.describe()}: has no members of the model task (--task model)")
     table = api.predict_file(args.input, ens, scale, level, _warn, fmt, args.strict, **columns)
     if fmt != "task1":
         tracks.write_alphas(args.output, table)
         summary = f"{table['alpha'].notna().sum()} of {len(table)} particles"
+    elif args.task == "model":
+        p = [table[f"p_{name}"].astype(float) for name in MODELS]
+        andi_io.write_predictions(args.output, table["dim"].astype(float), *p)
+        summary = f"{table['alpha'].notna().sum()} of {len(table)} trajectories"
     else:
         andi_io.write_predictions(
             args.output,
@@ -196,6 +226,13 @@ def evaluate(args) -> None:
     from andiflow import evaluate as ev
 
     cfg = args.config
+    if andi_io.is_model_predictions(args.predictions):
+        result = ev.evaluate_models(
+            args.predictions, args.reference, args.trajectories, length_edges=cfg["evaluate"]["length_edges"]
+        )
+        if args.output:
+            _write_json(args.output, result)
+        return print(ev.model_summary(result), flush=True)
     compare = dict(item.split("=", 1) for item in args.compare)
     result = ev.evaluate(
         args.predictions,
@@ -357,6 +394,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="model file (.pt)")
     p.add_argument("--history", help="epoch table (default: the model file with .csv)")
     p.add_argument("--init", help="warm start: begin from this model file's weights (another length's model)")
+    p.add_argument("--task", choices=sorted(TASKS), default="alpha", help="what to learn (default: alpha)")
     torch_options(p)
 
     p = command("testset", testset, "simulate a challenge-style set (task1.txt, ref1.txt)")
@@ -388,6 +426,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--command", required=True, help="the command that rebuilds the ensemble")
     p.add_argument("--scale", help="scale.json or a number")
     p.add_argument("--intervals", help="intervals.json")
+    p.add_argument("--temperature", help="temperature.json of the model task")
+
+    p = command(
+        "temperature", temperature, "calibrate the model task's probabilities on a held-out set (one per dimension)"
+    )
+    p.add_argument("--trajectories", required=True, help="task1.txt of the held-out set")
+    p.add_argument("--reference", required=True, help="its ref1.txt, naming each trajectory's model")
+    p.add_argument("-o", "--output", required=True, help="temperature.json")
+    ensemble_options(p, "results/models")
 
     p = command("predict", predict, "infer alpha for every trajectory of a task1.txt or table of tracks")
     p.add_argument(
@@ -407,6 +454,13 @@ def _parser() -> argparse.ArgumentParser:
         help="input format (default: recognised from the content)",
     )
     p.add_argument("--with-std", action="store_true", help="task1 input: add the ensemble spread, dim;alpha;alpha_std")
+    p.add_argument(
+        "--task",
+        choices=["alpha", "model"],
+        default="alpha",
+        help="task1 input: write Task 1 lines (dim;alpha) or Task 2 lines (dim;p_attm;p_ctrw;p_fbm;p_lw;p_sbm); "
+        "tables get both (model, p_<model> columns) from an ensemble that has the model task",
+    )
     p.add_argument(
         "--interval",
         type=_level,
@@ -431,7 +485,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     ensemble_options(p, None)
 
-    p = command("evaluate", evaluate, "MAE of predictions against a reference, beside two baselines")
+    p = command(
+        "evaluate",
+        evaluate,
+        "MAE of alpha predictions (dim;alpha lines) against a reference, beside two baselines; or, for Task 2 "
+        "predictions (dim;p_attm;...;p_sbm), micro-F1, confusion and calibration against a reference naming models",
+    )
     p.add_argument("predictions")
     p.add_argument("reference")
     p.add_argument("--trajectories", help="the task1.txt predicted: adds MAE per length and the TAMSD baseline")

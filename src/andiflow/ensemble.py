@@ -6,7 +6,10 @@ Tn = the nearest smaller trained length and the head [0:Tn] and tail [T-Tn:T] wi
 (`windows: head_tail`, HNU's rule); an encoder that reads any length may instead read the whole series
 with the model of Tn (`windows: whole`, beyond HNU). The estimate of a series is the mean over its
 windows and the folds; that of a 2D/3D trajectory the mean over its axes. Scaling and clipping come
-after (`finish`).
+after (`finish`). An ensemble that also has members of the `model` task (tasks.py) reads the same
+windows with them and gives a probability per diffusion model: the softmax of the mean member
+log-probability (over windows, folds and axes), divided by the manifest's temperature for the
+trajectory's dimension (1 until one is calibrated).
 
 manifest.json names every member (its PyTorch file and its ONNX export, each with a checksum, its
 length and fold) and holds the scale, the interval table, the inference rule, the settings that made
@@ -24,6 +27,7 @@ from andiflow.atomic import atomic_path
 from andiflow.errors import InputFileError, ModelFileError
 from andiflow.normalize import zscore
 from andiflow.progress import progress
+from andiflow.tasks import MODELS, TASKS
 
 MANIFEST = "manifest.json"
 FORMAT = "andiflow-ensemble/1"
@@ -52,20 +56,27 @@ class OnnxMember:
 
 class Ensemble:
     """members: trained length -> its members (one per fold), each a callable from z-scored windows
-    [n, length] (float32) to raw alpha [n] (OnnxMember, model.TorchMember)."""
+    [n, length] (float32) to raw alpha [n] (OnnxMember, model.TorchMember); classifiers, if any, the
+    same for the model task, to log-probabilities [n, 5]."""
 
-    def __init__(self, members: dict, manifest=None, windows: str = "head_tail"):
+    def __init__(self, members: dict, manifest=None, windows: str = "head_tail", classifiers=None):
         self.members_of = dict(sorted(members.items()))
+        self.classifiers_of = dict(sorted((classifiers or {}).items()))
         self.lengths = np.array(sorted(members))
         self.manifest = manifest or {}
         self.rule = self.manifest.get("windows", windows)
+        if self.classifiers_of and sorted(self.classifiers_of) != sorted(members):
+            raise ModelFileError(
+                f"{self.describe()}: the model task's lengths {sorted(self.classifiers_of)} differ from "
+                f"alpha's {sorted(members)}"
+            )
 
     @classmethod
     def load(cls, path, backend="onnx", device="cpu", threads=1, batch_values=BATCH_VALUES) -> "Ensemble":
         """The ensemble of a folder (or its manifest.json): exactly the members the manifest names,
         each checked against its checksum, run in ONNX Runtime (`onnx`) or PyTorch (`torch`)."""
         manifest, folder = read_manifest(path)
-        members = {}
+        members = {task: {} for task in TASKS}
         for entry in manifest["members"]:
             key = "onnx" if backend == "onnx" else "file"
             if key not in entry:
@@ -87,15 +98,18 @@ class Ensemble:
                 from andiflow.model import TorchMember
 
                 member = TorchMember.load(file, entry, device, batch_values)
-            members.setdefault(entry["length"], {})[entry["fold"]] = member
-        folds = {L: sorted(by_fold) for L, by_fold in members.items()}
+            members[entry.get("task", "alpha")].setdefault(entry["length"], {})[entry["fold"]] = member
+        folds = {L: sorted(by_fold) for of_task in members.values() for L, by_fold in of_task.items()}
         if len({tuple(f) for f in folds.values()}) > 1:
             raise ModelFileError(
                 f"{folder / MANIFEST}: lengths have different folds ({folds}); every trajectory "
                 "must be averaged over the same members"
             )
-        members = {L: [by_fold[k] for k in sorted(by_fold)] for L, by_fold in members.items()}
-        return cls(members, manifest)
+        by_task = {
+            task: {L: [by_fold[k] for k in sorted(by_fold)] for L, by_fold in of_task.items()}
+            for task, of_task in members.items()
+        }
+        return cls(by_task["alpha"], manifest, classifiers=by_task["model"])
 
     @property
     def min_length(self) -> int:
@@ -129,16 +143,36 @@ class Ensemble:
             key: (np.array([i for i, _ in items]), np.stack([w for _, w in items])) for key, items in groups.items()
         }
 
-    def members(self, series: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Every member estimate (window x fold) of each 1D series, and the index of its series;
-        each trained length's windows go through its models in batches, never one at a time."""
+    def members(self, series: list[np.ndarray], task: str = "alpha") -> tuple[np.ndarray, np.ndarray]:
+        """Every member output (window x fold) of each 1D series for `task`, and the index of its
+        series; each trained length's windows go through its models in batches, never one at a time."""
+        members_of = self.members_of if task == "alpha" else self.classifiers_of
         windows = self.windows(series)
         values, owners = [], []
         for (Tn, _), (owner, x) in progress(windows.items(), "predict", total=len(windows), unit="length"):
-            for member in self.members_of[Tn]:
+            for member in members_of[Tn]:
                 values.append(member(x))
                 owners.append(owner)
         return np.concatenate(values).astype(np.float64), np.concatenate(owners)
+
+    def mean_log_probabilities(self, trajectories: list[np.ndarray]) -> np.ndarray:
+        """[n, 5]: the mean member log-probability of each diffusion model (tasks.MODELS) over the
+        windows, folds and axes of each trajectory [dim, T]. Needs the model task's members."""
+        if not self.classifiers_of:
+            raise ModelFileError(f"{self.describe()}: has no members of the model task; it gives alpha only")
+        axes = [axis for t in trajectories for axis in t]
+        axis_owner = np.repeat(np.arange(len(trajectories)), [len(t) for t in trajectories])
+        values, series = self.members(axes, "model")
+        owner, n = axis_owner[series], len(trajectories)
+        total = np.stack([np.bincount(owner, values[:, k], n) for k in range(len(MODELS))], axis=1)
+        return total / np.bincount(owner, minlength=n)[:, None]
+
+    def classify(self, trajectories: list[np.ndarray]) -> np.ndarray:
+        """Probabilities [n, 5] of the diffusion models for each trajectory [dim, T]: the softmax of
+        its mean log-probabilities divided by the calibrated temperature of its dimension."""
+        temperature = self.manifest.get("temperature") or {}
+        dims = [len(t) for t in trajectories]
+        return softmax(self.mean_log_probabilities(trajectories), [temperature.get(str(d), 1.0) for d in dims])
 
     def predict(self, trajectories: list[np.ndarray], where=str) -> tuple[np.ndarray, np.ndarray]:
         """(raw alpha, spread) of each trajectory [dim, T]. Alpha is HNU's estimate: the mean over
@@ -160,10 +194,11 @@ class Ensemble:
         spread = np.sqrt(np.bincount(owner, (values - mean[owner]) ** 2, n) / count)
         return mean, spread
 
-    def estimate(self, trajectories: list[np.ndarray], scale=None, level=None, where=str) -> dict:
+    def estimate(self, trajectories: list[np.ndarray], scale=None, level=None, where=str, with_model=True) -> dict:
         """What is reported for each trajectory [dim, T]: alpha (scaled, clipped), alpha_std (the spread
-        after scaling) and, at level P, the calibrated interval (low, high). The scale is the
-        manifest's unless given; `where(i)` names trajectory i in errors (e.g. file:line)."""
+        after scaling) and, at level P, the calibrated interval (low, high); with the model task's
+        members (unless not `with_model`), the most probable model and each model's probability. The
+        scale is the manifest's unless given; `where(i)` names trajectory i in errors (e.g. file:line)."""
         scale = self.manifest.get("scale") if scale is None else scale
         if scale is None:
             raise ModelFileError(f"{self.describe()}: has no calibrated scale; give one (--scale)")
@@ -179,7 +214,19 @@ class Ensemble:
 
             dims, lengths = [len(t) for t in trajectories], [t.shape[1] for t in trajectories]
             low, high = interval(table, alpha, dims, lengths, std, level, clip)
-        return dict(alpha=alpha, std=std, low=low, high=high)
+        result = dict(alpha=alpha, std=std, low=low, high=high)
+        if self.classifiers_of and with_model:
+            p = self.classify(trajectories)
+            result["model"] = np.array(MODELS)[p.argmax(axis=1)]
+            result.update({f"p_{name}": p[:, k] for k, name in enumerate(MODELS)})
+        return result
+
+
+def softmax(logits: np.ndarray, temperature) -> np.ndarray:
+    """Rows of softmax(logits / temperature), temperature a number or one per row."""
+    z = logits / np.reshape(np.asarray(temperature, dtype=float), (-1, 1))
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    return p / p.sum(axis=1, keepdims=True)
 
 
 def finish(raw: np.ndarray, scale: float, clip) -> np.ndarray:
@@ -220,6 +267,7 @@ def assemble(
     intervals=None,
     clip=(0.05, 2.0),
     windows="head_tail",
+    temperature=None,
 ) -> dict:
     """Write an ensemble folder: the model files (copied into it unless they are already there) and
     their ONNX exports, each with its checksum and training record, and the manifest."""
@@ -229,7 +277,8 @@ def assemble(
     members = []
     for file in map(Path, model_files):
         model, meta = load_checkpoint(file)
-        target = folder / f"L{meta['length']}" / f"fold{meta['fold']}.pt"
+        task = TASKS[meta.get("task", "alpha")]
+        target = folder / task.folder / f"L{meta['length']}" / f"fold{meta['fold']}.pt"
         if file.resolve() != target.resolve():
             with atomic_path(target) as tmp:
                 tmp.write_bytes(file.read_bytes())
@@ -240,13 +289,14 @@ def assemble(
                 file=target.relative_to(folder).as_posix(),
                 length=meta["length"],
                 fold=meta["fold"],
+                task=task.name,
                 sha256=sha256(target),
                 onnx=onnx.relative_to(folder).as_posix(),
                 onnx_sha256=sha256(onnx),
                 training=_training_record(file, meta),
             )
         )
-    members.sort(key=lambda e: (e["length"], e["fold"]))
+    members.sort(key=lambda e: (e["task"] != "alpha", e["length"], e["fold"]))
     manifest = dict(
         format=FORMAT,
         name=name,
@@ -255,6 +305,7 @@ def assemble(
         clip=list(clip),
         windows=windows,
         intervals=intervals,
+        temperature=temperature,
         settings=settings,
         command=command,
     )
@@ -265,12 +316,13 @@ def assemble(
 
 def _training_record(file: Path, meta: dict) -> dict:
     """What the member's training saw: epochs, samples, seconds, best validation MAE, warm start."""
-    record = dict(
-        best_epoch=meta["epoch"],
-        valid_mae=round(meta["valid_mae"], 5),
-        n_train=meta["n_train"],
-        warm_start=meta.get("warm_start"),
-    )
+    metric = TASKS[meta.get("task", "alpha")].metric
+    record = {
+        "best_epoch": meta["epoch"],
+        metric: round(meta[metric], 5),
+        "n_train": meta["n_train"],
+        "warm_start": meta.get("warm_start"),
+    }
     history = file.with_suffix(".csv")
     if history.is_file():
         import pandas as pd

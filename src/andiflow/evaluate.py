@@ -1,7 +1,9 @@
 """How well alpha was inferred: MAE overall, per dimension, per length bucket, per diffusion model;
 the two references every result is read against (a constant guess, the time-averaged MSD fit);
 and, where predictions carry them, how well the spread ranks the errors and how often the intervals
-hold the true alpha."""
+hold the true alpha. How well the diffusion model was classified (Task 2): micro-F1 overall, per
+dimension and per length bucket, F1 per model, the confusion matrix and the expected calibration
+error of the probabilities."""
 
 import numpy as np
 
@@ -9,6 +11,7 @@ from andiflow import andi_io
 from andiflow.buckets import bucket_names, length_buckets
 from andiflow.errors import InputFileError
 from andiflow.intervals import coverage
+from andiflow.tasks import MODELS
 
 NAMES = {"model": "andiflow", "shipped": "shipped", "constant": "constant", "tamsd": "TAMSD fit"}
 
@@ -108,6 +111,91 @@ def _by(err, groups, order=None) -> dict:
 
 def _mean(x) -> float:
     return round(float(np.mean(x)), 5)
+
+
+def evaluate_models(predictions, reference, trajectories=None, *, length_edges, bins: int = 10) -> dict:
+    """The evaluation of a Task 2 prediction file against a reference that names each model."""
+    dims, _, models = andi_io.read_reference(reference)
+    if models is None:
+        raise InputFileError(f"{reference}: names no diffusion models (`dim;alpha;model` lines)")
+    unknown = sorted(set(models) - set(MODELS))
+    if unknown:
+        raise InputFileError(f"{reference}: unknown diffusion models {unknown} (expected {', '.join(MODELS)})")
+    pred_dims, p = andi_io.read_model_predictions(predictions)
+    if len(pred_dims) != len(dims) or (pred_dims != dims).any():
+        raise InputFileError(
+            f"{predictions}: {len(pred_dims)} predictions do not line up with the "
+            f"{len(dims)} trajectories of {reference} (count or dimensions differ)"
+        )
+    lengths = None
+    if trajectories is not None:
+        lengths = np.array([t.shape[1] for t in andi_io.read_trajectories(trajectories)])
+    return {
+        "predictions": str(predictions),
+        "task": "model",
+        **classification(p, models, dims, lengths, length_edges, bins),
+    }
+
+
+def classification(p, models, dims, lengths=None, length_edges=None, bins: int = 10) -> dict:
+    """micro-F1 (one label per trajectory: the share classified right) overall, per dimension and per
+    length bucket; F1 per model; confusion counts (true model -> predicted model); and the expected
+    calibration error: the mean |accuracy - confidence| over `bins` equal bins of the top probability,
+    weighted by their counts."""
+    true = np.array([MODELS.index(m) for m in models])
+    pred, confidence = p.argmax(axis=1), p.max(axis=1)
+    right = (pred == true).astype(float)
+    table = {"n": int(len(true)), "f1_micro": _mean(right), "by_dim": _f1_by(right, np.asarray(dims).astype(str))}
+    if lengths is not None:
+        buckets = length_buckets(lengths, length_edges)
+        table["by_length"] = _f1_by(right, buckets, order=bucket_names(length_edges))
+    table["f1_by_model"] = {}
+    for k, name in enumerate(MODELS):
+        tp, fp, fn = (
+            ((pred == k) & (true == k)).sum(),
+            ((pred == k) & (true != k)).sum(),
+            ((pred != k) & (true == k)).sum(),
+        )
+        table["f1_by_model"][name] = round(float(2 * tp / (2 * tp + fp + fn)), 5) if tp + fp + fn else None
+    table["confusion"] = {
+        name: {other: int(((true == k) & (pred == j)).sum()) for j, other in enumerate(MODELS)}
+        for k, name in enumerate(MODELS)
+    }
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    gaps = [
+        abs(right[which == b].mean() - confidence[which == b].mean()) * (which == b).sum()
+        for b in range(bins)
+        if (which == b).any()
+    ]
+    table["ece"] = round(float(np.sum(gaps) / len(true)), 5)
+    return table
+
+
+def _f1_by(right, groups, order=None) -> dict:
+    present = set(groups.tolist())
+    keys = [g for g in order if g in present] if order else sorted(present)
+    return {str(g): {"n": int((groups == g).sum()), "f1_micro": _mean(right[groups == g])} for g in keys}
+
+
+def model_summary(result: dict) -> str:
+    """A plain-text table of a Task 2 evaluation."""
+    lines = [
+        f"Diffusion model of {result['predictions']} ({result['n']} trajectories): micro-F1 {result['f1_micro']:.4f}, "
+        f"expected calibration error {result['ece']:.4f}"
+    ]
+    for group in ("by_dim", "by_length"):
+        for key, cell in result.get(group, {}).items():
+            label = f"{key}D" if group == "by_dim" else f"L {key}"
+            label = f"{label} (n={cell['n']})"
+            lines.append(f"  {label:<18}{cell['f1_micro']:>9.4f}")
+    lines.append(
+        "  F1 per model: " + ", ".join(f"{m} {v:.3f}" for m, v in result["f1_by_model"].items() if v is not None)
+    )
+    lines.append("  confusion (rows true, columns predicted): " + " ".join(f"{m:>6}" for m in MODELS))
+    for name, row in result["confusion"].items():
+        lines.append(f"  {name:>42}: " + " ".join(f"{row[m]:>6}" for m in MODELS))
+    return "\n".join(lines)
 
 
 def summary(result: dict) -> str:

@@ -13,8 +13,9 @@ axes at once) to [batch] alpha. `model.kind` picks one, with its own section of 
 
 `model.output` says what the head gives: `regression` (HNU: one number, MSE loss) or `distribution`
 (beyond HNU, after AnDi-J: a probability over the alpha grid, cross-entropy loss, read out as its
-median, which minimises the absolute error). Adding an encoder means a class here, its name in
-KINDS, and its section in the schema.
+median, which minimises the absolute error). The `model` task (tasks.py) gives `classes`: a
+probability per diffusion model, cross-entropy loss. Adding an encoder means a class here, its name
+in KINDS, and its section in the schema.
 """
 
 import io
@@ -33,10 +34,11 @@ from andiflow.errors import ModelFileError
 class Estimator(nn.Module):
     """What every encoder shares: the head (`fc`: dropout and one linear layer) and the output."""
 
-    def __init__(self, features: int, dropout: float, output: str = "regression", grid=None):
+    def __init__(self, features: int, dropout: float, output: str = "regression", grid=None, classes=None):
         super().__init__()
         self.output = output
-        self.fc = nn.Sequential(nn.Dropout(p=dropout), nn.Linear(features, 1 if output == "regression" else len(grid)))
+        size = {"regression": 1, "distribution": len(grid or ()), "classes": len(classes or ())}[output]
+        self.fc = nn.Sequential(nn.Dropout(p=dropout), nn.Linear(features, size))
         if output == "distribution":
             self.register_buffer("grid", torch.tensor(grid, dtype=torch.float32))
 
@@ -47,20 +49,31 @@ class Estimator(nn.Module):
         return self.fc(self.features(x)).float()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: normalised positions -> [batch] predicted alpha."""
+        """x: normalised positions -> [batch] predicted alpha, or [batch, classes] log-probabilities."""
         out = self.logits(x)
         if self.output == "regression":
             return out.squeeze(-1)
+        if self.output == "classes":
+            return torch.log_softmax(out, dim=-1)
         below_half = torch.cumsum(torch.softmax(out, dim=-1), dim=-1) < 0.5
         return self.grid[below_half.sum(dim=-1).clamp(max=len(self.grid) - 1)]
 
-    def loss(self, x: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
-        """The training loss: MSE of the estimate, or cross-entropy against the grid value."""
+    def loss(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The training loss: MSE of the estimate, cross-entropy against the grid value of alpha, or
+        cross-entropy against the class index."""
         out = self.logits(x)
         if self.output == "regression":
-            return F.mse_loss(out.squeeze(-1), alpha)
-        target = torch.argmin(torch.abs(alpha[:, None] - self.grid[None, :]), dim=-1)
+            return F.mse_loss(out.squeeze(-1), target)
+        if self.output == "distribution":
+            target = torch.argmin(torch.abs(target[:, None] - self.grid[None, :]), dim=-1)
         return F.cross_entropy(out, target)
+
+    def scores(self, out: torch.Tensor, target: torch.Tensor) -> tuple[float, float]:
+        """(validation loss, validation metric) of outputs `out` (forward's): for alpha, (MSE, MAE)
+        of the estimate, as HNU; for classes, (cross-entropy, error rate)."""
+        if self.output == "classes":
+            return F.nll_loss(out, target).item(), (out.argmax(dim=-1) != target).float().mean().item()
+        return torch.mean((out - target) ** 2).item(), torch.mean(torch.abs(out - target)).item()
 
 
 class AnDiLSTM(Estimator):
@@ -182,7 +195,8 @@ def load_checkpoint(path) -> tuple[nn.Module, dict]:
 
 
 class TorchMember:
-    """One member in PyTorch (on the CPU or a GPU): z-scored windows [n, Tn] -> raw alpha [n]."""
+    """One member in PyTorch (on the CPU or a GPU): z-scored windows [n, Tn] -> raw alpha [n] (or
+    log-probabilities [n, classes])."""
 
     def __init__(self, model: nn.Module, device: str = "cpu", batch_values: int = BATCH_VALUES):
         self.model, self.device, self.batch_values = model.to(device), device, batch_values
@@ -204,10 +218,12 @@ class TorchMember:
 
 def export_onnx(model: nn.Module, length: int, path) -> None:
     """The model as an ONNX file that takes z-scored positions [batch, length] of any batch and
-    length and gives alpha [batch]; written whole or not at all, the same bytes for the same model."""
+    length and gives alpha [batch] (or log-probabilities [batch, classes]); written whole or not at
+    all, the same bytes for the same model."""
     import warnings
 
     example = torch.zeros(2, length)
+    output = "log_probabilities" if model.output == "classes" else "alpha"
     with warnings.catch_warnings(), io.BytesIO() as buffer:
         warnings.simplefilter("ignore")  # the exporter's notes on tracing and on LSTM batch sizes
         torch.onnx.export(
@@ -216,8 +232,8 @@ def export_onnx(model: nn.Module, length: int, path) -> None:
             buffer,
             dynamo=False,
             input_names=["positions"],
-            output_names=["alpha"],
-            dynamic_axes={"positions": {0: "batch", 1: "length"}, "alpha": {0: "batch"}},
+            output_names=[output],
+            dynamic_axes={"positions": {0: "batch", 1: "length"}, output: {0: "batch"}},
         )
         with atomic_path(path) as tmp:
             Path(tmp).write_bytes(buffer.getvalue())

@@ -10,6 +10,7 @@ import numpy as np
 import yaml
 
 from andiflow.errors import SettingsError
+from andiflow.tasks import MODELS
 
 SCHEMA = yaml.safe_load(files("andiflow").joinpath("config.schema.yaml").read_text())
 KINDS = SCHEMA["properties"]["model"]["properties"]["kind"]["enum"]  # the encoders model.kind picks
@@ -63,17 +64,19 @@ def alpha_grid(alphas: dict) -> np.ndarray:
 SHARED_MODEL_KEYS = ("hidden_size", "num_layers", "dropout")  # the LSTM every kind ends in, and the head
 
 
-def model_settings(config: dict) -> dict:
+def model_settings(config: dict, task: str = "alpha") -> dict:
     """The settings a model is built from and saved with, from a complete configuration: its kind and
     output, the shared LSTM keys, its own kind's section (never another kind's keys), and for a
-    distribution output the alpha grid it is over."""
+    distribution output the alpha grid it is over. The `model` task's output is `classes`, one per
+    diffusion model (tasks.MODELS)."""
     section = config["model"]
     kind = section["kind"]
-    settings = dict(
-        kind=kind, output=section["output"], **{k: section[k] for k in SHARED_MODEL_KEYS}, **section.get(kind, {})
-    )
-    if section["output"] == "distribution":
+    output = "classes" if task == "model" else section["output"]
+    settings = dict(kind=kind, output=output, **{k: section[k] for k in SHARED_MODEL_KEYS}, **section.get(kind, {}))
+    if output == "distribution":
         settings["grid"] = alpha_grid(config["data"]["alphas"]).tolist()
+    if output == "classes":
+        settings["classes"] = list(MODELS)
     return settings
 
 

@@ -1,7 +1,7 @@
 """The one HDF5 schema of training data; nothing else in andiflow touches h5py.
 
 A shard holds n trajectories of one length L: `positions` float32 [n, L], `alpha` float32 [n],
-`model` int8 [n] (index into simulate.MODELS), `sigma` float32 [n] (localisation noise), and
+`model` int8 [n] (index into tasks.MODELS), `sigma` float32 [n] (localisation noise), and
 attributes saying how it was made (length, seed, shard, generator version, recipe). Positions are
 z-scored per trajectory (normalize.zscore), as training reads them.
 """

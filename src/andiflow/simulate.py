@@ -18,8 +18,8 @@ from andiflow.normalize import zscore
 from andiflow.progress import progress
 from andiflow.seeds import derive_seed
 from andiflow.settings import alpha_grid
+from andiflow.tasks import MODELS
 
-MODELS = ("attm", "ctrw", "fbm", "lw", "sbm")  # andi-datasets' model codes 0..4
 CHUNK = 4096  # trajectories post-processed at once; bounds memory, does not change results
 
 

@@ -39,8 +39,10 @@ import pandas as pd
 from andiflow.andi_io import read_text, task1_line, task1_rows, text_encoding
 from andiflow.atomic import atomic_path
 from andiflow.errors import InputFileError
+from andiflow.tasks import MODELS
 
 OUTPUT_COLUMNS = ["particle", "dim", "n_points", "alpha", "alpha_std", "alpha_low", "alpha_high", "note"]
+MODEL_COLUMNS = ["model", *(f"p_{name}" for name in MODELS)]  # before `note`, from ensembles with the model task
 FORMATS = ("table", "trackmate-csv", "trackmate-xml", "tracks-xml", "task1")  # what read_tracks reads
 _HEAD_BYTES = 1 << 16  # what detect_format looks at
 _TASK1_LINE = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*;")
@@ -397,7 +399,8 @@ def _shown(value) -> str:
 
 
 def alpha_rows(tracks: Tracks, estimate, min_length: int, warn, source, strict=False) -> list[dict]:
-    """One row per particle: `estimate` (trajectories -> alpha, std, low, high arrays) for those that
+    """One row per particle: `estimate` (trajectories -> alpha, std, low, high arrays, and the model
+    task's model and p_<model> where the ensemble has it) for those that
     can have an alpha; an empty alpha and the reason in `note` for the others (too few points, never
     moving, a value that is not a number, a frame given twice), which never stops the others; with
     `strict`, the first such particle is an error naming it. What was bridged or skipped is said through
@@ -431,6 +434,8 @@ def alpha_rows(tracks: Tracks, estimate, min_length: int, warn, source, strict=F
         row = dict(particle=pid, dim=tracks.dims[i] if tracks.dims else t.shape[0], n_points=t.shape[1], note=note)
         for name in ("alpha", "std", "low", "high"):
             row["alpha" if name == "alpha" else f"alpha_{name}"] = columns.get(name, {}).get(i)
+        for name in [n for n in columns if n not in ("alpha", "std", "low", "high")]:  # the model task's, if any
+            row[name] = columns[name].get(i)
         rows.append(row)
     return rows
 

@@ -1,9 +1,10 @@
-"""One model for one (length, fold): HNU's loss, optimiser, learning-rate rule and early stop.
+"""One model for one (length, fold) and task: HNU's loss, optimiser, learning-rate rule and early stop.
 
 MSE loss, Adam, batch 512, lr 1e-3; lr x1/5 after `patience` epochs without a lower validation
 loss; stop when that would happen more than `max_lr_cuts` times; keep the epoch of lowest
-per-sample validation MAE. Beyond HNU: a warm start from another length's trained model, and the
-`cosine` schedule (the rate falls from its start to 0 over `max_epochs`, batch by batch).
+per-sample validation MAE. Beyond HNU: a warm start from another length's trained model, the
+`cosine` schedule (the rate falls from its start to 0 over `max_epochs`, batch by batch), and the
+`model` task (tasks.py), which keeps the epoch of lowest validation error rate.
 """
 
 import csv
@@ -21,8 +22,11 @@ from andiflow.errors import SettingsError
 from andiflow.model import build, load_checkpoint, predict_in_batches, save_checkpoint, weights
 from andiflow.progress import progress
 from andiflow.seeds import derive_seed
+from andiflow.tasks import TASKS
 
-HISTORY_COLUMNS = ("epoch", "lr", "samples", "valid_loss", "valid_mae", "seconds")
+
+def history_columns(task: str) -> tuple[str, ...]:
+    return ("epoch", "lr", "samples", "valid_loss", TASKS[task].metric, "seconds")
 
 
 class PlateauRule:
@@ -56,15 +60,17 @@ def fold_rows(n: int, n_folds: int, fold: int, seed: int) -> tuple[np.ndarray, n
 
 def train_fold(
     positions: np.ndarray,
-    alpha: np.ndarray,
+    target: np.ndarray,
     fold: int,
     config: dict,
     device: str = "cpu",
     log=print,
     resume_path=None,
     init=None,
+    task: str = "alpha",
 ) -> tuple[dict, list[dict]]:
-    """Train on normalised positions [n, L]; return (checkpoint dict of the best epoch, epoch history).
+    """Train on normalised positions [n, L] for `task`, whose targets (its shard column) are `target`;
+    return (checkpoint dict of the best epoch, epoch history).
 
     With `init`, a model file of the same kind and settings (another length's, in practice), training
     starts from its weights instead of random ones: the warm start. With `resume_path`, the whole
@@ -74,16 +80,17 @@ def train_fold(
     """
     length = positions.shape[1]
     tr = config["train"]
-    train_rows, valid_rows = fold_rows(len(alpha), tr["n_folds"], fold, derive_seed(config["seed"], "folds", length))
+    train_rows, valid_rows = fold_rows(len(target), tr["n_folds"], fold, derive_seed(config["seed"], "folds", length))
     seed = derive_seed(config["seed"], "train", length, fold)
     torch.manual_seed(seed)
     shuffle = torch.Generator().manual_seed(seed)
     x = torch.from_numpy(positions)
-    y = torch.from_numpy(alpha.astype(np.float32))
+    metric = TASKS[task].metric
+    y = torch.from_numpy(TASKS[task].target_values(target))
     x_train, y_train = place(x[train_rows], device), place(y[train_rows], device)
     x_valid, y_valid = place(x[valid_rows], device), y[valid_rows].to(device)
 
-    model_settings = settings_mod.model_settings(config)
+    model_settings = settings_mod.model_settings(config, task)
     model = build(model_settings)
     source = warm_start(model, init, model_settings)
     model.to(device)
@@ -95,6 +102,7 @@ def train_fold(
         n_train=len(train_rows),
         n_valid=len(valid_rows),
         warm_start=source,
+        task=task,
         config_digest=settings_mod.digest(dict(seed=config["seed"], model=model_settings, train=tr)),
     )
     state = dict(history=[], best=None, done=False)
@@ -113,21 +121,25 @@ def train_fold(
         )
         model.eval()
         pred = predict_in_batches(model, x_valid, valid_batch_values(config, length, device), device)
-        valid_loss = torch.mean((pred - y_valid) ** 2).item()
-        valid_mae = torch.mean(torch.abs(pred - y_valid)).item()
+        valid_loss, valid_metric = model.scores(pred, y_valid)
         history.append(
-            dict(
-                epoch=epoch,
-                lr=lr,
-                samples=(epoch + 1) * len(train_rows),
-                valid_loss=valid_loss,
-                valid_mae=valid_mae,
-                seconds=round(time.perf_counter() - start, 3),
-            )
+            {
+                "epoch": epoch,
+                "lr": lr,
+                "samples": (epoch + 1) * len(train_rows),
+                "valid_loss": valid_loss,
+                metric: valid_metric,
+                "seconds": round(time.perf_counter() - start, 3),
+            }
         )
         log(epoch_line(history[-1]))
-        if state["best"] is None or valid_mae < state["best"]["valid_mae"]:
-            state["best"] = dict(epoch=epoch, valid_mae=valid_mae, valid_loss=valid_loss, state_dict=weights(model))
+        if state["best"] is None or valid_metric < state["best"][metric]:
+            state["best"] = {
+                "epoch": epoch,
+                metric: valid_metric,
+                "valid_loss": valid_loss,
+                "state_dict": weights(model),
+            }
         action = rule.step(valid_loss) if schedule is None else "keep"
         if action == "cut":
             for group in optimizer.param_groups:
@@ -160,15 +172,14 @@ def warm_start(model, init, settings: dict) -> dict | None:
             f"but this training's model section is {settings}"
         )
     model.load_state_dict(source.state_dict())
-    return dict(length=meta["length"], fold=meta["fold"], epoch=meta["epoch"], valid_mae=meta["valid_mae"])
+    scores = {k: meta[k] for k in ("valid_mae", "valid_error") if k in meta}
+    return dict(length=meta["length"], fold=meta["fold"], epoch=meta["epoch"], **scores)
 
 
 def epoch_line(row: dict) -> str:
-    """HNU's log line for one epoch."""
-    return (
-        f"Epoch: {row['epoch']} LR: {row['lr']:.6f} Valid Loss: {row['valid_loss']:.4f} "
-        f"Valid MAE: {row['valid_mae']:.4f}"
-    )
+    """HNU's log line for one epoch (the model task logs its error rate where alpha logs MAE)."""
+    metric = f"Valid MAE: {row['valid_mae']:.4f}" if "valid_mae" in row else f"Valid Error: {row['valid_error']:.4f}"
+    return f"Epoch: {row['epoch']} LR: {row['lr']:.6f} Valid Loss: {row['valid_loss']:.4f} {metric}"
 
 
 def cosine_schedule(tr: dict, n_train: int):
@@ -267,11 +278,11 @@ def _resume(path, identity, fresh, model, optimizer, rule, shuffle, device, log)
     return state
 
 
-def save(best: dict, history: list[dict], config: dict, model_path, history_path) -> None:
+def save(best: dict, history: list[dict], config: dict, model_path, history_path, task: str = "alpha") -> None:
     """The epoch table and the model file of the best epoch, with the settings the model is built from."""
-    model_settings = settings_mod.model_settings(config)
+    model_settings = settings_mod.model_settings(config, task)
     with atomic_path(history_path) as tmp, open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=HISTORY_COLUMNS)
+        writer = csv.DictWriter(f, fieldnames=history_columns(task))
         writer.writeheader()
         writer.writerows(history)
     meta = {k: v for k, v in best.items() if k != "state_dict"}

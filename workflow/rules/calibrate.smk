@@ -2,8 +2,8 @@
 # intervals), the scale, the interval table, and the ensemble folder that prediction reads.
 rule models_manifest:
     input:
-        models=all_models(),
-        histories=all_histories(),
+        models=all_models(config["tasks"]),
+        histories=all_histories(config["tasks"]),
     output:
         "results/models/manifest.json",
     log:
@@ -84,11 +84,37 @@ rule intervals:
         " --settings '{params.settings}' > {log} 2>&1"
 
 
+# The model task's temperature per dimension, on the same held-out set as the intervals.
+rule temperature:
+    input:
+        trajectories="results/intervals/set/task1.txt",
+        reference="results/intervals/set/ref1.txt",
+        manifest="results/models/manifest.json",
+    output:
+        "results/calibrate/temperature.json",
+    log:
+        "results/logs/temperature.log",
+    conda:
+        "../../envs/andiflow.yaml"
+    threads: config["threads"]
+    resources:
+        gpu=gpus(),
+    params:
+        settings=settings_json(infer=inference_section()),
+        device=config["device"],
+        backend=backend(),
+    shell:
+        "andiflow temperature --trajectories {input.trajectories} --reference {input.reference} --models results/models"
+        " --backend {params.backend} --device {params.device} --threads {threads} -o {output}"
+        " --settings '{params.settings}' > {log} 2>&1"
+
+
 rule ensemble:
     input:
         unpack(interval_table),
-        models=all_models(),
-        histories=all_histories(),
+        unpack(temperature_table),
+        models=all_models(config["tasks"]),
+        histories=all_histories(config["tasks"]),
         scale="results/calibrate/scale.json",
     output:
         "results/ensemble/manifest.json",
@@ -99,11 +125,12 @@ rule ensemble:
     params:
         settings=ensemble_settings(),
         intervals=intervals_option,
+        temperature=temperature_option,
         name=config["name"],
         command=rebuild_command(),
     shell:
         "andiflow ensemble {input.models} -o results/ensemble --name {params.name} --command '{params.command}'"
-        " --scale {input.scale} {params.intervals} --settings '{params.settings}' > {log} 2>&1"
+        " --scale {input.scale} {params.intervals} {params.temperature} --settings '{params.settings}' > {log} 2>&1"
 
 
 rule card:

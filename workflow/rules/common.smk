@@ -7,6 +7,7 @@ from pathlib import Path
 from andiflow import GENERATOR_VERSION, TRAINER_VERSION
 from andiflow.shards import plan
 from andiflow.settings import KINDS
+from andiflow.tasks import TASKS
 
 LENGTHS = dict(config["data"]["lengths"])
 FOLDS = config["train"]["folds_used"]
@@ -39,29 +40,55 @@ def shard_file():
     return path if config["data"]["keep_shards"] else temp(path)
 
 
-def warm_start_model(wildcards):
-    """The model a training job starts from (train.warm_start): the same fold's model of the nearest
-    shorter length ("chain"), or of one base length (a length: the star); none for HNU (null)."""
-    mode, length = config["train"]["warm_start"], int(wildcards.length)
-    shorter = [L for L in sorted(LENGTHS) if L < length]
-    source = (shorter[-1] if shorter else None) if mode == "chain" else mode
-    if source is None or source == length:
-        return []
-    # ancient: retraining the source (or a fresh clone's file dates) does not retrain what started
-    # from it; a different source does, through the params.
-    return ancient(f"results/models/L{source}/fold{wildcards.fold}.pt")
+def models_folder(task="alpha"):
+    """Where a task's models live: results/models for alpha, results/models/model for the model task."""
+    return f"results/models/{TASKS[task].folder}".rstrip("/")
+
+
+def warm_start_model(task="alpha"):
+    """The model a training job starts from (train.warm_start): the same task's and fold's model of
+    the nearest shorter length ("chain"), or of one base length (a length: the star); none for HNU
+    (null)."""
+
+    def get(wildcards):
+        mode, length = config["train"]["warm_start"], int(wildcards.length)
+        shorter = [L for L in sorted(LENGTHS) if L < length]
+        source = (shorter[-1] if shorter else None) if mode == "chain" else mode
+        if source is None or source == length:
+            return []
+        # ancient: retraining the source (or a fresh clone's file dates) does not retrain what started
+        # from it; a different source does, through the params.
+        return ancient(f"{models_folder(task)}/L{source}/fold{wildcards.fold}.pt")
+
+    return get
+
+
+def train_command(task_option=""):
+    """The training job's command; the model task adds --task model (alpha's command stays HNU's)."""
+    return (
+        "andiflow train {input.shards} {params.init} --fold {wildcards.fold} -o {output.model} --history {output.history}"
+        + task_option
+        + " --device {params.device} --threads {threads} --settings '{params.settings}' > {log} 2>&1"
+    )
 
 
 def init_option(wildcards, input):
     return f"--init {input.init}" if input.init else ""
 
 
-def all_histories():
-    return expand("results/models/L{length}/fold{fold}.csv", length=LENGTHS, fold=FOLDS)
+def trained(suffix, tasks=("alpha",)):
+    """Every trained model file (.pt) or epoch table (.csv) of the tasks, all lengths and folds used."""
+    return [
+        f"{models_folder(task)}/L{length}/fold{fold}.{suffix}" for task in tasks for length in LENGTHS for fold in FOLDS
+    ]
 
 
-def all_models():
-    return expand("results/models/L{length}/fold{fold}.pt", length=LENGTHS, fold=FOLDS)
+def all_histories(tasks=("alpha",)):
+    return trained("csv", tasks)
+
+
+def all_models(tasks=("alpha",)):
+    return trained("pt", tasks)
 
 
 def settings_json(**sections):
@@ -157,6 +184,22 @@ def intervals_option(wildcards, input):
     return f"--intervals {input.intervals}" if "intervals" in input.keys() else ""
 
 
+def temperature_table(wildcards):
+    """The model task's temperatures, when the workflow trains that task."""
+    return {"temperature": "results/calibrate/temperature.json"} if "model" in config["tasks"] else {}
+
+
+def temperature_option(wildcards, input):
+    return f"--temperature {input.temperature}" if "temperature" in input.keys() else ""
+
+
+def model_evaluations():
+    """The Task 2 evaluations of the inputs with a reference, when the workflow trains the model task."""
+    if "model" not in config["tasks"]:
+        return []
+    return expand("results/evaluation/{name}.model.json", name=evaluated_inputs())
+
+
 def interval_level_option():
     level = config["intervals"]["level"]
     return "" if level is None else f"--interval {level}"
@@ -217,12 +260,15 @@ def model_card():
 
 
 def print_evaluations():
-    from andiflow.evaluate import summary
+    from andiflow.evaluate import model_summary, summary
 
     for name in evaluated_inputs():
-        path = Path(f"results/evaluation/{name}.json")
-        if path.exists():  # not when the run built other targets only
-            print(f"\n{summary(json.loads(path.read_text()))}")
+        for path, text in (
+            (f"results/evaluation/{name}.json", summary),
+            (f"results/evaluation/{name}.model.json", model_summary),
+        ):
+            if Path(path).exists():  # not when the run built other targets only
+                print(f"\n{text(json.loads(Path(path).read_text()))}")
 
 
 # Job sizes, for schedulers such as SLURM (a local run ignores them unless --resources limits them).

@@ -16,3 +16,21 @@ rule evaluate:
     shell:
         "andiflow evaluate {input.predictions} {input.reference} --trajectories {input.trajectories} {params.compare}"
         " -o {output} --settings '{params.settings}' > {log} 2>&1"
+
+
+rule evaluate_models:
+    input:
+        predictions="results/predictions/{name}.task2.txt",
+        reference=input_file("reference"),
+        trajectories=input_file("trajectories"),
+    output:
+        "results/evaluation/{name}.model.json",
+    log:
+        "results/logs/evaluate/{name}.model.log",
+    conda:
+        "../../envs/andiflow.yaml"
+    params:
+        settings=settings_json(evaluate=config["evaluate"]),
+    shell:
+        "andiflow evaluate {input.predictions} {input.reference} --trajectories {input.trajectories}"
+        " -o {output} --settings '{params.settings}' > {log} 2>&1"

@@ -1,7 +1,7 @@
 rule train:
     input:
         shards=shards_of_length,
-        init=warm_start_model,
+        init=warm_start_model(),
     output:
         model="results/models/L{length}/fold{fold}.pt",
         history="results/models/L{length}/fold{fold}.csv",
@@ -21,5 +21,37 @@ rule train:
         init=init_option,
         device=config["device"],
     shell:
-        "andiflow train {input.shards} {params.init} --fold {wildcards.fold} -o {output.model} --history {output.history}"
-        " --device {params.device} --threads {threads} --settings '{params.settings}' > {log} 2>&1"
+        train_command()
+
+
+# The model task (Task 2, beyond HNU): the same encoder, lengths, folds and shards, a classifier head.
+rule train_classifier:
+    input:
+        shards=shards_of_length,
+        init=warm_start_model("model"),
+    output:
+        model="results/models/model/L{length}/fold{fold}.pt",
+        history="results/models/model/L{length}/fold{fold}.csv",
+    log:
+        "results/logs/train/model_L{length}_fold{fold}.log",
+    conda:
+        "../../envs/andiflow.yaml"
+    threads: config["threads"]
+    resources:
+        gpu=gpus(),
+        runtime=train_runtime,
+        mem_mb=train_mem_mb,
+    params:
+        settings=training_settings(),
+        trainer_version=TRAINER_VERSION,
+        init=init_option,
+        device=config["device"],
+    shell:
+        train_command(" --task model")
+
+
+# The classifiers alone: how to add the model task to alpha models already trained whose shards are
+# gone (in the same run as `all`, remade shards would retrain the alpha models too).
+rule classifiers:
+    input:
+        all_models(["model"]),
