@@ -88,6 +88,7 @@ def test_whole_workflow_on_micro_config(finished):
     assert len(task2) == 30 and all(len(line.split(";")) == 6 for line in task2)
     classified = json.loads((results / "evaluation/testset.model.json").read_text())
     assert classified["n"] == 30 and set(classified["by_dim"]) == {"1", "2", "3"} and "ece" in classified
+    assert (results / "report/testset_confusion.png").stat().st_size > 0
     card = (results / "ensemble/MODEL_CARD.md").read_text()
     assert "| alpha | 20 | 1 |" in card and "| model | 20 | 1 |" in card
     log = (finished / "run.log").read_text()
@@ -184,6 +185,7 @@ def test_report_names_every_figure(finished):
         "testset_predicted_vs_true.png",
         "testset_mae_by_length.png",
         "testset_mae_by_model.png",
+        "testset_confusion.png",
     ):
         assert figure in html, figure
 

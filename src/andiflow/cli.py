@@ -282,6 +282,12 @@ def report_evaluation(args) -> None:
     plots.evaluation(pred["alpha"], true, dims, lengths, models, args.scatter, args.by_length, args.by_model)
 
 
+def report_confusion(args) -> None:
+    from andiflow import plots
+
+    plots.confusion(json.loads(Path(args.evaluation).read_text()), args.output)
+
+
 def _ensemble(args):
     from andiflow.api import load_ensemble
 
@@ -523,6 +529,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--scatter", required=True, help="predicted against true alpha, per dimension")
     p.add_argument("--by-length", required=True, help="MAE against trajectory length")
     p.add_argument("--by-model", required=True, help="MAE per diffusion model")
+
+    p = command("report-confusion", report_confusion, "figure of the model task's confusion matrix")
+    p.add_argument("evaluation", help="the JSON evaluate writes for Task 2 predictions")
+    p.add_argument("-o", "--output", required=True, help="figure (.png or .svg)")
     return parser
 
 

@@ -109,6 +109,31 @@ def evaluation(pred, true, dims, lengths, models, scatter_png, length_png, model
     _save(fig, model_png)
 
 
+def confusion(result: dict, png) -> None:
+    """The model task's confusion matrix (rows: true model, each row as shares of its trajectories),
+    from an evaluation of Task 2 predictions."""
+    names = list(result["confusion"])
+    counts = np.array([[result["confusion"][t][p] for p in names] for t in names], dtype=float)
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(5.5, 4.8))
+    image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(names)):
+        for j in range(len(names)):
+            colour = "white" if shares[i, j] > 0.6 else "black"
+            ax.text(
+                j, i, f"{shares[i, j]:.2f}\n({int(counts[i, j])})", ha="center", va="center", color=colour, fontsize=8
+            )
+    ax.set_xticks(range(len(names)), names)
+    ax.set_yticks(range(len(names)), names)
+    ax.set(
+        xlabel="predicted model",
+        ylabel="true model",
+        title=f"micro-F1 {result['f1_micro']:.3f}, calibration error {result['ece']:.3f}",
+    )
+    fig.colorbar(image, ax=ax, label="share of the true model's trajectories")
+    _save(fig, png)
+
+
 def _save(fig, path) -> None:
     fig.tight_layout()
     with atomic_path(path) as tmp:

@@ -194,10 +194,12 @@ def temperature_option(wildcards, input):
 
 
 def model_evaluations():
-    """The Task 2 evaluations of the inputs with a reference, when the workflow trains the model task."""
+    """The Task 2 evaluations and confusion figures of the inputs with a reference, when the workflow
+    trains the model task."""
     if "model" not in config["tasks"]:
         return []
-    return expand("results/evaluation/{name}.model.json", name=evaluated_inputs())
+    names = evaluated_inputs()
+    return [f"results/evaluation/{n}.model.json" for n in names] + [f"results/report/{n}_confusion.png" for n in names]
 
 
 def interval_level_option():

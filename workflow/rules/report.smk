@@ -61,3 +61,21 @@ rule report_evaluation:
     shell:
         "andiflow report-evaluation {input.predictions} {input.reference} --trajectories {input.trajectories}"
         " --scatter {output.scatter} --by-length {output.by_length} --by-model {output.by_model} > {log} 2>&1"
+
+
+rule report_confusion:
+    input:
+        "results/evaluation/{name}.model.json",
+    output:
+        report(
+            "results/report/{name}_confusion.png",
+            caption="../report/confusion.rst",
+            category="Evaluation",
+            subcategory="{name}",
+        ),
+    log:
+        "results/logs/report/{name}.confusion.log",
+    conda:
+        "../../envs/andiflow.yaml"
+    shell:
+        "andiflow report-confusion {input} -o {output} > {log} 2>&1"
