@@ -293,6 +293,7 @@ def assemble(
                 sha256=sha256(target),
                 onnx=onnx.relative_to(folder).as_posix(),
                 onnx_sha256=sha256(onnx),
+                onnx_weights="float16",
                 training=_training_record(file, meta),
             )
         )

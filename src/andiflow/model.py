@@ -210,17 +210,36 @@ class TorchMember:
                 f"{path}: holds length {meta.get('length')} fold {meta.get('fold')}, "
                 f"the manifest says length {entry['length']} fold {entry['fold']}"
             )
+        if entry.get("onnx_weights") == "float16":
+            half_weights(model)  # the values its ONNX export holds, so that both runtimes agree
         return cls(model, device, batch_values)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return predict_in_batches(self.model, torch.from_numpy(x), self.batch_values, self.device).cpu().numpy()
 
 
+HALF_MIN_SIZE = 64  # weight tensors of at least this many numbers are stored as float16
+
+
+def half_weights(model: nn.Module) -> nn.Module:
+    """Round, in place, every parameter of at least HALF_MIN_SIZE numbers to float16 precision (kept as
+    float32): the weights an ONNX export with float16 storage holds."""
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.numel() >= HALF_MIN_SIZE:
+                p.copy_(p.half().float())
+    return model
+
+
 def export_onnx(model: nn.Module, length: int, path) -> None:
     """The model as an ONNX file that takes z-scored positions [batch, length] of any batch and
     length and gives alpha [batch] (or log-probabilities [batch, classes]); written whole or not at
-    all, the same bytes for the same model."""
+    all, the same bytes for the same model. Weight tensors of HALF_MIN_SIZE numbers or more are
+    stored as float16 and cast to float32 in the graph (half the file; the model computes in float32
+    with weights rounded to float16 precision, which half_weights gives PyTorch)."""
     import warnings
+
+    import onnx
 
     example = torch.zeros(2, length)
     output = "log_probabilities" if model.output == "classes" else "alpha"
@@ -235,8 +254,29 @@ def export_onnx(model: nn.Module, length: int, path) -> None:
             output_names=[output],
             dynamic_axes={"positions": {0: "batch", 1: "length"}, output: {0: "batch"}},
         )
-        with atomic_path(path) as tmp:
-            Path(tmp).write_bytes(buffer.getvalue())
+        exported = onnx.load_from_string(buffer.getvalue())
+    _store_half(exported)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(exported.SerializeToString())
+
+
+def _store_half(exported) -> None:
+    """float32 initializers of HALF_MIN_SIZE numbers or more become float16 ones, each cast back by a
+    Cast node at the front of the graph."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    casts, initializers = [], []
+    for tensor in exported.graph.initializer:
+        values = numpy_helper.to_array(tensor)
+        if tensor.data_type != TensorProto.FLOAT or values.size < HALF_MIN_SIZE:
+            initializers.append(tensor)
+            continue
+        initializers.append(numpy_helper.from_array(values.astype(np.float16), f"{tensor.name}_float16"))
+        casts.append(helper.make_node("Cast", [f"{tensor.name}_float16"], [tensor.name], to=TensorProto.FLOAT))
+    nodes = casts + list(exported.graph.node)
+    del exported.graph.initializer[:], exported.graph.node[:]
+    exported.graph.initializer.extend(initializers)
+    exported.graph.node.extend(nodes)
 
 
 def predict_in_batches(model: nn.Module, x: torch.Tensor, batch_values: int, device=None) -> torch.Tensor:
