@@ -29,11 +29,8 @@ def shard_plan(wildcards):
 
 
 def shards_of_length(wildcards):
-    """A length's shards, as training reads them. Ancient: a shard remade later is the same bits (its
-    params name all that makes it), so one remade for the other task's training retrains nothing;
-    a shard whose params changed is remade in the same run and still retrains what reads it."""
     n_shards = len(shard_plan(wildcards))
-    return ancient(expand("results/shards/L{length}/shard{shard}.h5", length=wildcards.length, shard=range(n_shards)))
+    return expand("results/shards/L{length}/shard{shard}.h5", length=wildcards.length, shard=range(n_shards))
 
 
 def shard_file():
