@@ -155,15 +155,21 @@ class Ensemble:
                 owners.append(owner)
         return np.concatenate(values).astype(np.float64), np.concatenate(owners)
 
+    def trajectory_members(self, trajectories: list[np.ndarray], task: str = "alpha") -> tuple[np.ndarray, np.ndarray]:
+        """Every member output (axis x window x fold) of each trajectory [dim, T] for `task`, and the
+        index of its trajectory."""
+        axes = [axis for t in trajectories for axis in t]
+        axis_owner = np.repeat(np.arange(len(trajectories)), [len(t) for t in trajectories])
+        values, series = self.members(axes, task)
+        return values, axis_owner[series]
+
     def mean_log_probabilities(self, trajectories: list[np.ndarray]) -> np.ndarray:
         """[n, 5]: the mean member log-probability of each diffusion model (tasks.MODELS) over the
         windows, folds and axes of each trajectory [dim, T]. Needs the model task's members."""
         if not self.classifiers_of:
             raise ModelFileError(f"{self.describe()}: has no members of the model task; it gives alpha only")
-        axes = [axis for t in trajectories for axis in t]
-        axis_owner = np.repeat(np.arange(len(trajectories)), [len(t) for t in trajectories])
-        values, series = self.members(axes, "model")
-        owner, n = axis_owner[series], len(trajectories)
+        values, owner = self.trajectory_members(trajectories, "model")
+        n = len(trajectories)
         total = np.stack([np.bincount(owner, values[:, k], n) for k in range(len(MODELS))], axis=1)
         return total / np.bincount(owner, minlength=n)[:, None]
 
@@ -185,10 +191,8 @@ class Ensemble:
                     f"{where(i)}: trajectory of length {t.shape[1]} is shorter than the shortest "
                     f"trained length ({self.min_length})"
                 )
-        axes = [axis for t in trajectories for axis in t]
-        axis_owner = np.repeat(np.arange(len(trajectories)), [len(t) for t in trajectories])
-        values, series = self.members(axes)
-        owner, n = axis_owner[series], len(trajectories)
+        values, owner = self.trajectory_members(trajectories)
+        n = len(trajectories)
         count = np.bincount(owner, minlength=n)
         mean = np.bincount(owner, values, n) / count
         spread = np.sqrt(np.bincount(owner, (values - mean[owner]) ** 2, n) / count)
