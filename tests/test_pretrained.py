@@ -67,7 +67,9 @@ def test_outputs_on_a_fixed_set_are_pinned(name):
 def test_card_is_what_the_manifest_and_the_test_set_evaluation_say(name):
     manifest, folder = read_manifest(SHIPPED / name)
     evaluation = json.loads((folder / "evaluation.json").read_text())
-    assert (folder / "MODEL_CARD.md").read_text() == model_card(manifest, evaluation)
+    models = folder / "model_evaluation.json"
+    model_evaluation = json.loads(models.read_text()) if models.is_file() else None
+    assert (folder / "MODEL_CARD.md").read_text() == model_card(manifest, evaluation, model_evaluation)
 
 
 @pytest.mark.parametrize("name", shipped_ensembles())

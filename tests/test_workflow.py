@@ -91,6 +91,7 @@ def test_whole_workflow_on_micro_config(finished):
     assert (results / "report/testset_confusion.png").stat().st_size > 0
     card = (results / "ensemble/MODEL_CARD.md").read_text()
     assert "| alpha | 20 | 1 |" in card and "| model | 20 | 1 |" in card
+    assert f"micro-F1 {classified['f1_micro']:.4f}" in card and "## Diffusion model (Task 2)" in card
     log = (finished / "run.log").read_text()
     assert "MAE of results/predictions/testset.txt" in log and "micro-F1" in log
     assert "Nothing to be done" in snakemake(finished, "--configfile", "micro.yaml", "-n").output

@@ -7,7 +7,8 @@ from andiflow.settings import model_settings
 SCHEDULES = {"plateau": "x1/5 on a plateau, HNU's rule", "cosine": "cosine decay to 0"}
 
 
-def model_card(manifest: dict, evaluation: dict) -> str:
+def model_card(manifest: dict, evaluation: dict, model_evaluation: dict | None = None) -> str:
+    """The card; with the Task 2 evaluation of the same test set, its section on the diffusion model."""
     cfg, members = manifest["settings"], manifest["members"]
     return (
         "\n".join(
@@ -21,6 +22,7 @@ def model_card(manifest: dict, evaluation: dict) -> str:
                 *_training(cfg, members),
                 *_calibration(manifest),
                 *_test(cfg, evaluation),
+                *(_models(manifest, model_evaluation) if model_evaluation else []),
             ]
         )
         + "\n"
@@ -151,3 +153,30 @@ def _test(cfg: dict, evaluation: dict) -> list[str]:
             "|---|---|---|",
         ] + [f"| {name} | {v['coverage']:.3f} | {v['width']:.3f} |" for name, v in cells]
     return lines
+
+
+# The published classifiers, run with their own weights on another set (../shared/reference/facts.md)
+PEERS_F1 = (
+    "The classifiers 2020 teams published, run with their own weights on another set (3,000 independent "
+    "challenge-style trajectories, lengths 10-999): RANDI micro-F1 0.863 (1D 0.856, 2D 0.888, 3D 0.846), "
+    "EduN 0.860, UPV-MAT 0.825; AnDi-J states 0.892 on the challenge's 2D benchmark."
+)
+
+
+def _models(manifest: dict, result: dict) -> list[str]:
+    temperature = manifest.get("temperature") or {}
+    lines = [
+        "",
+        "## Diffusion model (Task 2)",
+        "",
+        f"On the same test set: micro-F1 {result['f1_micro']:.4f}, expected calibration error "
+        f"{result['ece']:.4f} (10 bins of the top probability). Temperatures per dimension, fitted on the "
+        f"interval set: {', '.join(f'{d}D {t:.2f}' for d, t in temperature.items()) or 'none'}.",
+        "",
+        "| | micro-F1 |",
+        "|---|---|",
+    ]
+    for group, label in (("by_dim", "{}D"), ("by_length", "L {}")):
+        lines += [f"| {label.format(k)} | {v['f1_micro']:.4f} |" for k, v in result.get(group, {}).items()]
+    per_model = ", ".join(f"{m} {v:.3f}" for m, v in result["f1_by_model"].items() if v is not None)
+    return lines + ["", f"F1 per model: {per_model}.", "", PEERS_F1]

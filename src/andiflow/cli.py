@@ -257,8 +257,12 @@ def card(args) -> None:
     manifest, folder = read_manifest(args.ensemble)
     evaluation = json.loads(Path(args.evaluation).read_text())
     _write_json(folder / "evaluation.json", evaluation)
+    model_evaluation = None
+    if args.model_evaluation:
+        model_evaluation = json.loads(Path(args.model_evaluation).read_text())
+        _write_json(folder / "model_evaluation.json", model_evaluation)
     with atomic_path(folder / "MODEL_CARD.md") as tmp:
-        Path(tmp).write_text(model_card(manifest, evaluation))
+        Path(tmp).write_text(model_card(manifest, evaluation, model_evaluation))
 
 
 def report_training(args) -> None:
@@ -512,6 +516,7 @@ def _parser() -> argparse.ArgumentParser:
     p = command("card", card, "write MODEL_CARD.md into an ensemble folder, from its manifest and test-set evaluation")
     p.add_argument("ensemble", help="ensemble folder")
     p.add_argument("--evaluation", required=True, help="evaluation JSON of its test set (copied beside the card)")
+    p.add_argument("--model-evaluation", help="the Task 2 evaluation JSON of the same test set (copied likewise)")
 
     p = command("report-training", report_training, "figures of training: MAE per epoch, best MAE per length")
     p.add_argument("histories", nargs="+", help="L<length>/fold<k>.csv epoch tables")

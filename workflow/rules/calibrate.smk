@@ -135,6 +135,7 @@ rule ensemble:
 
 rule card:
     input:
+        unpack(model_evaluation_of_testset),
         ensemble="results/ensemble/manifest.json",
         evaluation="results/evaluation/testset.json",
     output:
@@ -144,5 +145,7 @@ rule card:
         "results/logs/card.log",
     conda:
         "../../envs/andiflow.yaml"
+    params:
+        models=model_evaluation_option,
     shell:
-        "andiflow card results/ensemble --evaluation {input.evaluation} > {log} 2>&1"
+        "andiflow card results/ensemble --evaluation {input.evaluation} {params.models} > {log} 2>&1"

@@ -193,6 +193,15 @@ def temperature_option(wildcards, input):
     return f"--temperature {input.temperature}" if "temperature" in input.keys() else ""
 
 
+def model_evaluation_of_testset(wildcards):
+    """The test set's Task 2 evaluation, for the card, when the workflow trains the model task."""
+    return {"models": "results/evaluation/testset.model.json"} if "model" in config["tasks"] else {}
+
+
+def model_evaluation_option(wildcards, input):
+    return f"--model-evaluation {input.models}" if "models" in input.keys() else ""
+
+
 def model_evaluations():
     """The Task 2 evaluations and confusion figures of the inputs with a reference, when the workflow
     trains the model task."""
