@@ -61,6 +61,19 @@ def read_reference(path) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
     return np.array(dims), np.array(alphas), models if has_models else None
 
 
+def read_reference_models(path) -> tuple[np.ndarray, list[str]]:
+    """(dims, models) of a ref1.txt that names each trajectory's diffusion model (tasks.MODELS)."""
+    from andiflow.tasks import MODELS
+
+    dims, _, models = read_reference(path)
+    if models is None:
+        raise InputFileError(f"{path}: names no diffusion models (`dim;alpha;model` lines)")
+    unknown = sorted(set(models) - set(MODELS))
+    if unknown:
+        raise InputFileError(f"{path}: unknown diffusion models {unknown} (expected {', '.join(MODELS)})")
+    return dims, models
+
+
 def write_trajectories(path, trajectories: list[np.ndarray]) -> None:
     with atomic_path(path) as tmp, open(tmp, "w") as f:
         for t in trajectories:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from andiflow import GENERATOR_VERSION, andi_io, settings
 from andiflow.atomic import atomic_path
-from andiflow.errors import AndiflowError, InputFileError, ModelFileError
+from andiflow.errors import AndiflowError, ModelFileError
 from andiflow.seeds import derive_seed
 from andiflow.tasks import MODELS, TASKS
 
@@ -131,9 +131,7 @@ def temperature(args) -> None:
     """The model task's temperature per dimension, fitted on a held-out set whose reference names models."""
     from andiflow.calibrate import fit_temperature
 
-    dims, _, models = andi_io.read_reference(args.reference)
-    if models is None:
-        raise InputFileError(f"{args.reference}: names no diffusion models (`dim;alpha;model` lines)")
+    dims, models = andi_io.read_reference_models(args.reference)
     mean_log_p = _ensemble(args).mean_log_probabilities(andi_io.read_trajectories(args.trajectories))
     result = fit_temperature(mean_log_p, models, dims)
     _write_json(args.output, result)
@@ -202,11 +200,9 @@ def predict(args) -> None:
     table = api.predict_file(args.input, ens, scale, level, _warn, fmt, args.strict, **columns)
     if fmt != "task1":
         tracks.write_alphas(args.output, table)
-        summary = f"{table['alpha'].notna().sum()} of {len(table)} particles"
     elif args.task == "model":
         p = [table[f"p_{name}"].astype(float) for name in MODELS]
         andi_io.write_predictions(args.output, table["dim"].astype(float), *p)
-        summary = f"{table['alpha'].notna().sum()} of {len(table)} trajectories"
     else:
         andi_io.write_predictions(
             args.output,
@@ -215,8 +211,9 @@ def predict(args) -> None:
             table["alpha_std"].astype(float) if args.with_std else None,
             *(table[c].astype(float) for c in ("alpha_low", "alpha_high")) if level else (None, None),
         )
-        summary = f"{table['alpha'].notna().sum()} of {len(table)} trajectories"
     if args.output:
+        rows = "particles" if fmt != "task1" else "trajectories"
+        summary = f"{table['alpha'].notna().sum()} of {len(table)} {rows}"
         print(f"{summary} of {args.input} predicted into {args.output}", flush=True)
 
 
@@ -466,7 +463,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--with-std", action="store_true", help="task1 input: add the ensemble spread, dim;alpha;alpha_std")
     p.add_argument(
         "--task",
-        choices=["alpha", "model"],
+        choices=sorted(TASKS),
         default="alpha",
         help="task1 input: write Task 1 lines (dim;alpha) or Task 2 lines (dim;p_attm;p_ctrw;p_fbm;p_lw;p_sbm); "
         "tables get both (model, p_<model> columns) from an ensemble that has the model task",

@@ -56,12 +56,16 @@ def evaluate(
 
 def _aligned(predictions, reference, dims) -> dict:
     pred = andi_io.read_predictions(predictions)
-    if len(pred["alpha"]) != len(dims) or (pred["dims"] != dims).any():
+    _check_lined_up(predictions, pred["dims"], reference, dims)
+    return pred
+
+
+def _check_lined_up(predictions, pred_dims, reference, dims) -> None:
+    if len(pred_dims) != len(dims) or (pred_dims != dims).any():
         raise InputFileError(
-            f"{predictions}: {len(pred['alpha'])} predictions do not line up with the "
+            f"{predictions}: {len(pred_dims)} predictions do not line up with the "
             f"{len(dims)} trajectories of {reference} (count or dimensions differ)"
         )
-    return pred
 
 
 def mae_table(pred, true, dims, lengths=None, models=None, length_edges=None) -> dict:
@@ -103,10 +107,11 @@ def tamsd_alpha(trajectory: np.ndarray, lag_fraction: float) -> float:
     return float(np.mean(slopes))
 
 
-def _by(err, groups, order=None) -> dict:
+def _by(values, groups, name="mae", order=None) -> dict:
+    """{group: {n, name: mean of values}} for each group present, in `order` if given."""
     present = set(groups.tolist())
     keys = [g for g in order if g in present] if order else sorted(present)
-    return {str(g): {"n": int((groups == g).sum()), "mae": _mean(err[groups == g])} for g in keys}
+    return {str(g): {"n": int((groups == g).sum()), name: _mean(values[groups == g])} for g in keys}
 
 
 def _mean(x) -> float:
@@ -115,18 +120,9 @@ def _mean(x) -> float:
 
 def evaluate_models(predictions, reference, trajectories=None, *, length_edges, bins: int = 10) -> dict:
     """The evaluation of a Task 2 prediction file against a reference that names each model."""
-    dims, _, models = andi_io.read_reference(reference)
-    if models is None:
-        raise InputFileError(f"{reference}: names no diffusion models (`dim;alpha;model` lines)")
-    unknown = sorted(set(models) - set(MODELS))
-    if unknown:
-        raise InputFileError(f"{reference}: unknown diffusion models {unknown} (expected {', '.join(MODELS)})")
+    dims, models = andi_io.read_reference_models(reference)
     pred_dims, p = andi_io.read_model_predictions(predictions)
-    if len(pred_dims) != len(dims) or (pred_dims != dims).any():
-        raise InputFileError(
-            f"{predictions}: {len(pred_dims)} predictions do not line up with the "
-            f"{len(dims)} trajectories of {reference} (count or dimensions differ)"
-        )
+    _check_lined_up(predictions, pred_dims, reference, dims)
     lengths = None
     if trajectories is not None:
         lengths = np.array([t.shape[1] for t in andi_io.read_trajectories(trajectories)])
@@ -145,10 +141,14 @@ def classification(p, models, dims, lengths=None, length_edges=None, bins: int =
     true = np.array([MODELS.index(m) for m in models])
     pred, confidence = p.argmax(axis=1), p.max(axis=1)
     right = (pred == true).astype(float)
-    table = {"n": int(len(true)), "f1_micro": _mean(right), "by_dim": _f1_by(right, np.asarray(dims).astype(str))}
+    table = {
+        "n": int(len(true)),
+        "f1_micro": _mean(right),
+        "by_dim": _by(right, np.asarray(dims).astype(str), "f1_micro"),
+    }
     if lengths is not None:
         buckets = length_buckets(lengths, length_edges)
-        table["by_length"] = _f1_by(right, buckets, order=bucket_names(length_edges))
+        table["by_length"] = _by(right, buckets, "f1_micro", order=bucket_names(length_edges))
     table["f1_by_model"] = {}
     for k, name in enumerate(MODELS):
         tp, fp, fn = (
@@ -170,12 +170,6 @@ def classification(p, models, dims, lengths=None, length_edges=None, bins: int =
     ]
     table["ece"] = round(float(np.sum(gaps) / len(true)), 5)
     return table
-
-
-def _f1_by(right, groups, order=None) -> dict:
-    present = set(groups.tolist())
-    keys = [g for g in order if g in present] if order else sorted(present)
-    return {str(g): {"n": int((groups == g).sum()), "f1_micro": _mean(right[groups == g])} for g in keys}
 
 
 def model_summary(result: dict) -> str:

@@ -24,12 +24,13 @@ class Task:
     target: str  # the shard column it learns
     metric: str  # the validation column the best epoch is chosen by (lower is better)
     folder: str  # where its models live, under results/models
+    dtype: type  # of the training target: alpha a float, a model its class index
 
     def target_values(self, column: np.ndarray) -> np.ndarray:
-        """The training target from its shard column: alpha as float32, a model as its int64 index."""
-        return column.astype(np.float32 if self.name == "alpha" else np.int64)
+        """The training target from its shard column."""
+        return column.astype(self.dtype)
 
 
-ALPHA = Task("alpha", "alpha", "valid_mae", "")
-MODEL = Task("model", "model", "valid_error", "model")
+ALPHA = Task("alpha", "alpha", "valid_mae", "", np.float32)
+MODEL = Task("model", "model", "valid_error", "model", np.int64)
 TASKS = {task.name: task for task in (ALPHA, MODEL)}

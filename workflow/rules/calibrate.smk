@@ -124,8 +124,8 @@ rule ensemble:
         "../../envs/andiflow.yaml"
     params:
         settings=ensemble_settings(),
-        intervals=intervals_option,
-        temperature=temperature_option,
+        intervals=option("--intervals", "intervals"),
+        temperature=option("--temperature", "temperature"),
         name=config["name"],
         command=rebuild_command(),
     shell:
@@ -146,6 +146,6 @@ rule card:
     conda:
         "../../envs/andiflow.yaml"
     params:
-        models=model_evaluation_option,
+        models=option("--model-evaluation", "models"),
     shell:
         "andiflow card results/ensemble --evaluation {input.evaluation} {params.models} > {log} 2>&1"

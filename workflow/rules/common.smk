@@ -180,26 +180,14 @@ def interval_table(wildcards):
     return {} if config["intervals"]["level"] is None else {"intervals": "results/intervals/intervals.json"}
 
 
-def intervals_option(wildcards, input):
-    return f"--intervals {input.intervals}" if "intervals" in input.keys() else ""
-
-
 def temperature_table(wildcards):
     """The model task's temperatures, when the workflow trains that task."""
     return {"temperature": "results/calibrate/temperature.json"} if "model" in config["tasks"] else {}
 
 
-def temperature_option(wildcards, input):
-    return f"--temperature {input.temperature}" if "temperature" in input.keys() else ""
-
-
 def model_evaluation_of_testset(wildcards):
     """The test set's Task 2 evaluation, for the card, when the workflow trains the model task."""
     return {"models": "results/evaluation/testset.model.json"} if "model" in config["tasks"] else {}
-
-
-def model_evaluation_option(wildcards, input):
-    return f"--model-evaluation {input.models}" if "models" in input.keys() else ""
 
 
 def model_evaluations():
@@ -209,6 +197,15 @@ def model_evaluations():
         return []
     names = evaluated_inputs()
     return [f"results/evaluation/{n}.model.json" for n in names] + [f"results/report/{n}_confusion.png" for n in names]
+
+
+def option(flag, key):
+    """params: `flag <the input named key>` when the rule has that optional input, else nothing."""
+
+    def get(wildcards, input):
+        return f"{flag} {input[key]}" if key in input.keys() else ""
+
+    return get
 
 
 def interval_level_option():
