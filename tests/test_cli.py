@@ -9,7 +9,9 @@ import torch
 from andiflow.andi_io import read_trajectories
 from andiflow.cli import main
 from andiflow.ensemble import Ensemble, assemble
+from andiflow.errors import ModelFileError
 from andiflow.model import build, save_checkpoint
+from andiflow.shards import read_shard
 from andiflow.tasks import MODELS
 
 SMALL = json.dumps({"data": {"shard_size": 40}})
@@ -44,6 +46,19 @@ def test_generate_is_bit_identical_whatever_the_split_into_jobs(tmp_path):
         name = f"shard{shard}.h5"
         assert _digest(tmp_path / "all" / name) == _digest(tmp_path / "one" / name)
     assert _digest(tmp_path / "all" / "shard0.h5") != _digest(tmp_path / "all" / "shard1.h5")
+
+
+def test_generate_2d_shards_hold_both_axes_each_z_scored(tmp_path):
+    for dim in (1, 2):
+        out = tmp_path / f"{dim}D"
+        args = ["generate", "--length", "10", "--dim", str(dim), "--n", "40", "-o", str(out)]
+        assert main([*args, "--settings", SMALL]) == 0
+    arrays, attrs = read_shard(tmp_path / "2D" / "shard0.h5")
+    assert arrays["positions"].shape == (40, 2, 10) and attrs["dim"] == 2
+    np.testing.assert_allclose(arrays["positions"].std(axis=-1), 1, atol=1e-5)
+    one_d, one_d_attrs = read_shard(tmp_path / "1D" / "shard0.h5")
+    assert attrs["seed"] != one_d_attrs["seed"]
+    assert not np.allclose(one_d["positions"], arrays["positions"][:, 0])
 
 
 @pytest.fixture
@@ -290,15 +305,17 @@ def test_evaluate_scores_task2_predictions(tmp_path, capsys):
 
 @pytest.fixture
 def classifying(tmp_path, models):
-    """The random ensemble of `models` with members of the model task beside its alpha members."""
-    settings = {"kind": "lstm", "hidden_size": 8, "num_layers": 1, "dropout": 0.0, "output": "classes"}
-    settings["classes"] = list(MODELS)
+    """The random ensemble of `models` with members of the model task beside its alpha members: 1D,
+    2D and 3D classifiers."""
     files = sorted((tmp_path / "trained").glob("L*/fold*.pt"))
-    for length in (10, 20):
-        for fold in (0, 1):
-            files.append(tmp_path / "trained" / "model" / f"L{length}" / f"fold{fold}.pt")
-            meta = dict(length=length, fold=fold, epoch=0, valid_error=0.5, n_train=1, task="model")
-            save_checkpoint(files[-1], settings, build(settings).state_dict(), **meta)
+    for dim in (1, 2, 3):
+        settings = {"kind": "convlstm", "features": 4, "block": 2, "hidden_size": 8, "num_layers": 1, "dropout": 0.0}
+        settings.update(output="classes", classes=list(MODELS), **({"axes": dim} if dim > 1 else {}))
+        for length in (10, 20):
+            for fold in (0, 1):
+                files.append(tmp_path / "trained" / "model" / f"{dim}D" / f"L{length}" / f"fold{fold}.pt")
+                meta = dict(length=length, fold=fold, epoch=0, valid_error=0.5, n_train=1, task="model")
+                save_checkpoint(files[-1], settings, build(settings).state_dict(), **meta)
     table = Ensemble.load(models).manifest["intervals"]
     assemble(files, tmp_path / "both", name="both", settings={}, command="none", scale=1.0, intervals=table)
     return tmp_path / "both"
@@ -324,3 +341,12 @@ def test_predict_task_model_writes_task2_lines_and_tables_get_model_columns(tmp_
     columns = pd.read_csv(out).columns.tolist()
     assert columns[-7:] == ["model", "p_attm", "p_ctrw", "p_fbm", "p_lw", "p_sbm", "note"]
     assert main(["predict", str(task), "--task", "model", "--models", str(models)]) != 0
+
+
+def test_a_dimension_without_classifiers_is_refused_by_name(tmp_path, classifying, rng):
+    manifest = json.loads((classifying / "manifest.json").read_text())
+    manifest["members"] = [e for e in manifest["members"] if e.get("axes") != 3]
+    (classifying / "manifest.json").write_text(json.dumps(manifest))
+    ens = Ensemble.load(classifying)
+    with pytest.raises(ModelFileError, match="has no classifiers of 3D trajectories"):
+        ens.classify([rng.normal(size=(2, 20)), rng.normal(size=(3, 20))])

@@ -157,28 +157,34 @@ CLASSIFIER.update(features=4, block=4)
 def test_model_task_members_give_probabilities_in_both_runtimes(tmp_path):
     alpha = [_save(tmp_path / "trained" / f"L{L}" / "fold0.pt", L, 0) for L in (10, 20)]
     classifiers = []
-    for L in (10, 20):
-        meta = dict(length=L, fold=0, epoch=0, valid_error=0.5, n_train=1, warm_start=None, task="model")
-        path = tmp_path / "trained" / "model" / f"L{L}" / "fold0.pt"
-        save_checkpoint(path, CLASSIFIER, build(CLASSIFIER).state_dict(), **meta)
-        classifiers.append(path)
+    for dim in (3, 1):
+        settings = dict(CLASSIFIER, **({"axes": dim} if dim > 1 else {}))
+        for L in (10, 20):
+            meta = dict(length=L, fold=0, epoch=0, valid_error=0.5, n_train=1, warm_start=None, task="model")
+            path = tmp_path / "trained" / "model" / f"{dim}D" / f"L{L}" / "fold0.pt"
+            save_checkpoint(path, settings, build(settings).state_dict(), **meta)
+            classifiers.append(path)
     manifest = assemble(alpha + classifiers, tmp_path / "ens", name="t", settings={}, command="none", scale=1.0)
-    assert [(e["task"], e["length"]) for e in manifest["members"]] == [
-        ("alpha", 10),
-        ("alpha", 20),
-        ("model", 10),
-        ("model", 20),
+    assert [(e["task"], e.get("axes"), e["length"]) for e in manifest["members"]] == [
+        ("alpha", None, 10),
+        ("alpha", None, 20),
+        ("model", 1, 10),
+        ("model", 1, 20),
+        ("model", 3, 10),
+        ("model", 3, 20),
     ]
-    assert manifest["members"][2]["onnx"] == "model/L10/fold0.onnx"
+    assert manifest["members"][2]["onnx"] == "model/1D/L10/fold0.onnx"
     assert manifest["members"][2]["training"]["valid_error"] == 0.5
     trajectories = [np.cumsum(np.random.default_rng(n).normal(size=(d, n)), axis=1) for n, d in ((10, 1), (33, 3))]
     by_onnx = Ensemble.load(tmp_path / "ens").classify(trajectories)
     by_torch = Ensemble.load(tmp_path / "ens", backend="torch").classify(trajectories)
     np.testing.assert_allclose(by_onnx, by_torch, atol=1e-5)
     np.testing.assert_allclose(by_onnx.sum(axis=1), 1.0)
-    # the softmax of the mean log-probability of its members: 3 axes x head and tail windows of L20
-    model = load_checkpoint(tmp_path / "ens" / "model" / "L20" / "fold0.pt")[0]
-    windows = [w for a in trajectories[1] for w in (zscore(a)[:20], zscore(a)[13:])]
+    # the softmax of the mean log-probability of its members: the 3D classifier of L20 reads the
+    # head and tail windows, all three axes at once
+    model = load_checkpoint(tmp_path / "ens" / "model" / "3D" / "L20" / "fold0.pt")[0]
+    z = zscore(trajectories[1])
+    windows = [z[:, :20], z[:, 13:]]
     with torch.inference_mode():
         log_p = model(torch.from_numpy(np.stack(windows).astype(np.float32)))
     expected = torch.softmax(log_p.mean(dim=0), dim=-1).numpy()

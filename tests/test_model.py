@@ -1,12 +1,13 @@
 import math
 
 import numpy as np
+import onnxruntime
 import pytest
 import torch
 import torch.nn.functional as F
 
 from andiflow import settings
-from andiflow.model import KINDS, GatedConv, build, load_checkpoint, save_checkpoint
+from andiflow.model import KINDS, GatedConv, build, export_onnx, half_weights, load_checkpoint, save_checkpoint
 from andiflow.train import cosine_schedule
 
 GRID = settings.alpha_grid({"start": 0.05, "stop": 2.0, "step": 0.05})
@@ -30,6 +31,20 @@ def test_every_kind_builds_from_its_section_trains_and_reloads(tmp_path, kind, o
     loaded, meta = load_checkpoint(tmp_path / "m.pt")
     assert meta["model"] == model_settings and type(loaded) is KINDS[kind]
     torch.testing.assert_close(loaded(x), model.eval()(x))
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_kind_reads_the_axes_of_a_3d_trajectory_at_once_and_exports_them(tmp_path, kind):
+    config = settings.complete({"model": dict(kind=kind, hidden_size=8, wavenet={"dilations": 2})})
+    model = build(settings.model_settings(config, "model", axes=3)).eval()
+    x = torch.randn(4, 3, 25)
+    log_p = model(x)
+    assert log_p.shape == (4, 5)
+    assert not torch.allclose(model(x[:, [1, 0, 2]]), log_p)  # each axis has its own input weights
+    export_onnx(model, 20, tmp_path / "m.onnx")
+    session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    expected = half_weights(model)(x).detach().numpy()
+    np.testing.assert_allclose(session.run(None, {"positions": x.numpy()})[0], expected, atol=1e-4)
 
 
 def test_a_kind_gets_only_its_own_section():

@@ -32,5 +32,15 @@ def test_truncated_shard_names_file_and_rebuild(tmp_path):
 def test_shards_of_different_lengths_are_refused(tmp_path):
     write_shard(tmp_path / "a.h5", _arrays(5, 7), {})
     write_shard(tmp_path / "b.h5", _arrays(5, 8), {})
-    with pytest.raises(ShardError, match="b.h5: holds length 8, unlike the shards before it"):
+    with pytest.raises(ShardError, match="b.h5: holds length 8 in 1D, unlike the shards before it"):
+        open_length([tmp_path / "a.h5", tmp_path / "b.h5"])
+
+
+def test_a_3d_shard_keeps_its_axes_and_is_not_mixed_with_1d(tmp_path):
+    arrays = dict(_arrays(4, 9), positions=np.random.default_rng(0).normal(size=(4, 3, 9)).astype(np.float32))
+    write_shard(tmp_path / "a.h5", arrays, {})
+    read, attrs = read_shard(tmp_path / "a.h5")
+    assert read["positions"].shape == (4, 3, 9) and attrs["dim"] == 3 and attrs["length"] == 9
+    write_shard(tmp_path / "b.h5", _arrays(4, 9), {})
+    with pytest.raises(ShardError, match="b.h5: holds length 9 in 1D, unlike the shards before it"):
         open_length([tmp_path / "a.h5", tmp_path / "b.h5"])

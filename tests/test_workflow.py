@@ -65,7 +65,8 @@ def test_whole_workflow_on_micro_config(finished):
             assert (results / f"models/L{length}/fold{fold}.pt").is_file()
             assert (results / f"models/L{length}/fold{fold}.csv").read_text().startswith("epoch,lr,samples,valid_loss")
             assert not (results / f"models/L{length}/fold{fold}.resume.pt").exists()
-    assert len(list((results / "shards").glob("L*/shard*.h5"))) == 4
+    for dim in (1, 2, 3):  # 1D for both tasks, 2D and 3D for the model task's classifiers of each
+        assert len(list((results / f"shards/{dim}D").glob("L*/shard*.h5"))) == 4
     scale = json.loads((results / "calibrate/scale.json").read_text())
     curve = scale["curve"]
     assert scale["mae_after"] == pytest.approx(min(curve["mae"]), abs=1e-6) and scale["n"] == 40
@@ -78,8 +79,9 @@ def test_whole_workflow_on_micro_config(finished):
     assert set(evaluation["model"]["by_dim"]) == {"1", "2", "3"}
     assert {"shipped", "constant", "tamsd", "intervals"} <= set(evaluation)
     manifest = json.loads((results / "ensemble/manifest.json").read_text())
-    members = [(m["task"], m["length"], m["fold"]) for m in manifest["members"]]
-    assert members == [(task, L, k) for task in ("alpha", "model") for L in (10, 20) for k in (0, 1)]
+    members = [(m["task"], m.get("axes"), m["length"], m["fold"]) for m in manifest["members"]]
+    tasks = [("alpha", None), ("model", 1), ("model", 2), ("model", 3)]
+    assert members == [(task, axes, L, k) for task, axes in tasks for L in (10, 20) for k in (0, 1)]
     assert manifest["scale"] == scale["scale"] and manifest["intervals"]["level"] == 0.9
     temperature = json.loads((results / "calibrate/temperature.json").read_text())
     assert manifest["temperature"] == {d: temperature[d]["temperature"] for d in ("1", "2", "3")}
@@ -90,7 +92,7 @@ def test_whole_workflow_on_micro_config(finished):
     assert classified["n"] == 30 and set(classified["by_dim"]) == {"1", "2", "3"} and "ece" in classified
     assert (results / "report/testset_confusion.png").stat().st_size > 0
     card = (results / "ensemble/MODEL_CARD.md").read_text()
-    assert "| alpha | 20 | 1 |" in card and "| model | 20 | 1 |" in card
+    assert "| alpha | 20 | 1 |" in card and "| model 3D | 20 | 1 |" in card
     assert f"micro-F1 {classified['f1_micro']:.4f}" in card and "## Diffusion model (Task 2)" in card
     log = (finished / "run.log").read_text()
     assert "MAE of results/predictions/testset.txt" in log and "micro-F1" in log
@@ -153,7 +155,7 @@ def generated(workdir) -> int:
 def test_shards_are_reused_between_workflows(tmp_path):
     cache = {"SNAKEMAKE_OUTPUT_CACHE": str(tmp_path / "cache")}
     (tmp_path / "cache").mkdir()
-    targets = ["results/shards/L10/shard0.h5", "results/shards/L10/shard1.h5"]
+    targets = ["results/shards/1D/L10/shard0.h5", "results/shards/1D/L10/shard1.h5"]
     first = workflow_copy(tmp_path / "first")
     run = snakemake(first, *targets, "--cache", "--cores", "2", "--configfile", "micro.yaml", env=cache)
     assert run.returncode == 0, run.output[-3000:]

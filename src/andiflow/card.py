@@ -54,10 +54,15 @@ def _method(cfg: dict) -> str:
     )
 
 
+def _task(member: dict) -> str:
+    """alpha, or model with the dimension its classifier reads (model 2D)."""
+    return member.get("task", "alpha") + (f" {member['axes']}D" if "axes" in member else "")
+
+
 def _training(cfg: dict, members: list) -> list[str]:
     tr = cfg["train"]
     rows = [
-        f"| {m.get('task', 'alpha')} | {m['length']} | {m['fold']} | {m['training']['n_train']:,} | "
+        f"| {_task(m)} | {m['length']} | {m['fold']} | {m['training']['n_train']:,} | "
         f"{m['training'].get('epochs', '')} | {m['training'].get('samples', 0):,} | "
         f"{m['training'].get('seconds', 0):,.0f} | {_best(m['training'])} | {_warm(m['training']['warm_start'])} |"
         for m in members

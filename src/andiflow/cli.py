@@ -45,8 +45,9 @@ def generate(args) -> None:
         raise settings.SettingsError(f"--shard {args.shard} is outside 0..{len(rows) - 1} for --n {args.n}")
     recipe = simulate.Recipe.from_settings(cfg["data"])
     for shard in [args.shard] if args.shard is not None else range(len(rows)):
-        seed = derive_seed(cfg["seed"], "generate", args.length, shard)
-        arrays = simulate.training_shard(args.length, rows[shard], seed, recipe)
+        # 1D shards keep the seeds they had before 2D/3D shards existed
+        seed = derive_seed(cfg["seed"], "generate", args.length, shard, *([args.dim] if args.dim > 1 else []))
+        arrays = simulate.training_shard(args.length, rows[shard], seed, recipe, args.dim)
         attrs = dict(
             seed=seed,
             base_seed=cfg["seed"],
@@ -57,7 +58,7 @@ def generate(args) -> None:
             positions="z-scored",
         )
         shards.write_shard(Path(args.output) / f"shard{shard}.h5", arrays, attrs)
-        print(f"L={args.length} shard {shard + 1}/{len(rows)}: {rows[shard]} trajectories", flush=True)
+        print(f"L={args.length} {args.dim}D shard {shard + 1}/{len(rows)}: {rows[shard]} trajectories", flush=True)
 
 
 def train(args) -> None:
@@ -79,7 +80,9 @@ def train(args) -> None:
         task=task.name,
     )
     history_path = args.history or Path(args.output).with_suffix(".csv")
-    training.save(best, history, args.config, args.output, history_path, task.name)
+    positions = data["positions"]
+    axes = positions.shape[1] if positions.ndim == 3 else 1
+    training.save(best, history, args.config, args.output, history_path, task.name, axes)
     resume_path.unlink(missing_ok=True)
     print(f"best epoch {best['epoch']}: {task.metric} {best[task.metric]:.4f}", flush=True)
 
@@ -393,6 +396,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--length", type=int, required=True)
     p.add_argument("--n", type=int, required=True, help="number of trajectories of this length")
     p.add_argument("--shard", type=int, help="write only this shard (default: all)")
+    p.add_argument("--dim", type=int, choices=(1, 2, 3), default=1, help="dimension (default: 1, HNU's data)")
     p.add_argument("-o", "--output", required=True, help="folder for shard<k>.h5 files")
 
     p = command("train", train, "train the model of one (length, fold)")

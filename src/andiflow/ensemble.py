@@ -6,15 +6,17 @@ Tn = the nearest smaller trained length and the head [0:Tn] and tail [T-Tn:T] wi
 (`windows: head_tail`, HNU's rule); an encoder that reads any length may instead read the whole series
 with the model of Tn (`windows: whole`, beyond HNU). The estimate of a series is the mean over its
 windows and the folds; that of a 2D/3D trajectory the mean over its axes. Scaling and clipping come
-after (`finish`). An ensemble that also has members of the `model` task (tasks.py) reads the same
-windows with them and gives a probability per diffusion model: the softmax of the mean member
-log-probability (over windows, folds and axes), divided by the manifest's temperature for the
-trajectory's dimension (1 until one is calibrated).
+after (`finish`). An ensemble that also has members of the `model` task (tasks.py), classifiers of
+one dimension each, reads the same windows of a trajectory, all its axes at once, with those of its
+dimension, and gives a probability per diffusion model: the softmax of the mean member
+log-probability (over windows and folds), divided by the manifest's temperature for the dimension
+(1 until one is calibrated).
 
 manifest.json names every member (its PyTorch file and its ONNX export, each with a checksum, its
-length and fold) and holds the scale, the interval table, the inference rule, the settings that made
-the ensemble and the command that rebuilds it. Only the members it names are used, and a member whose
-checksum differs is refused. Members run in ONNX Runtime (no PyTorch needed) or in PyTorch (on a GPU).
+task, length and fold, and a classifier's dimension, `axes`) and holds the scale, the interval
+table, the inference rule, the settings that made the ensemble and the command that rebuilds it.
+Only the members it names are used, and a member whose checksum differs is refused. Members run in
+ONNX Runtime (no PyTorch needed) or in PyTorch (on a GPU).
 """
 
 import hashlib
@@ -48,7 +50,7 @@ class OnnxMember:
         self.batch_values = batch_values
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        batch = max(1, self.batch_values // x.shape[-1])
+        batch = max(1, self.batch_values // x[0].size)
         return np.concatenate(
             [self.session.run(None, {"positions": x[i : i + batch]})[0] for i in range(0, len(x), batch)]
         )
@@ -57,26 +59,28 @@ class OnnxMember:
 class Ensemble:
     """members: trained length -> its members (one per fold), each a callable from z-scored windows
     [n, length] (float32) to raw alpha [n] (OnnxMember, model.TorchMember); classifiers, if any, the
-    same for the model task, to log-probabilities [n, 5]."""
+    same for the model task by dimension d (d -> length -> members), from windows [n, length] (1D) or
+    [n, d, length] to log-probabilities [n, 5]."""
 
     def __init__(self, members: dict, manifest=None, windows: str = "head_tail", classifiers=None):
         self.members_of = dict(sorted(members.items()))
-        self.classifiers_of = dict(sorted((classifiers or {}).items()))
+        self.classifiers_of = {d: dict(sorted(of_dim.items())) for d, of_dim in sorted((classifiers or {}).items())}
         self.lengths = np.array(sorted(members))
         self.manifest = manifest or {}
         self.rule = self.manifest.get("windows", windows)
-        if self.classifiers_of and sorted(self.classifiers_of) != sorted(members):
-            raise ModelFileError(
-                f"{self.describe()}: the model task's lengths {sorted(self.classifiers_of)} differ from "
-                f"alpha's {sorted(members)}"
-            )
+        for d, of_dim in self.classifiers_of.items():
+            if sorted(of_dim) != sorted(members):
+                raise ModelFileError(
+                    f"{self.describe()}: the {d}D classifiers' lengths {sorted(of_dim)} differ from "
+                    f"alpha's {sorted(members)}"
+                )
 
     @classmethod
     def load(cls, path, backend="onnx", device="cpu", threads=1, batch_values=BATCH_VALUES) -> "Ensemble":
         """The ensemble of a folder (or its manifest.json): exactly the members the manifest names,
         each checked against its checksum, run in ONNX Runtime (`onnx`) or PyTorch (`torch`)."""
         manifest, folder = read_manifest(path)
-        members = {task: {} for task in TASKS}
+        members, classifiers = {}, {}
         for entry in manifest["members"]:
             key = "onnx" if backend == "onnx" else "file"
             if key not in entry:
@@ -98,18 +102,17 @@ class Ensemble:
                 from andiflow.model import TorchMember
 
                 member = TorchMember.load(file, entry, device, batch_values)
-            members[entry.get("task", "alpha")].setdefault(entry["length"], {})[entry["fold"]] = member
-        folds = {L: sorted(by_fold) for of_task in members.values() for L, by_fold in of_task.items()}
-        if len({tuple(f) for f in folds.values()}) > 1:
+            of = members if entry.get("task", "alpha") == "alpha" else classifiers.setdefault(entry.get("axes", 1), {})
+            of.setdefault(entry["length"], {})[entry["fold"]] = member
+        groups = [members, *classifiers.values()]
+        folds = {tuple(sorted(by_fold)) for of in groups for by_fold in of.values()}
+        if len(folds) > 1:
             raise ModelFileError(
-                f"{folder / MANIFEST}: lengths have different folds ({folds}); every trajectory "
+                f"{folder / MANIFEST}: lengths have different folds ({sorted(folds)}); every trajectory "
                 "must be averaged over the same members"
             )
-        by_task = {
-            task: {L: [by_fold[k] for k in sorted(by_fold)] for L, by_fold in of_task.items()}
-            for task, of_task in members.items()
-        }
-        return cls(by_task["alpha"], manifest, classifiers=by_task["model"])
+        members, *of_dims = [{L: [by_fold[k] for k in sorted(by_fold)] for L, by_fold in of.items()} for of in groups]
+        return cls(members, manifest, classifiers=dict(zip(classifiers, of_dims)))
 
     @property
     def min_length(self) -> int:
@@ -123,12 +126,12 @@ class Ensemble:
         )
 
     def windows(self, series: list[np.ndarray]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """The windows of each 1D series, grouped by the trained length whose models read them:
-        Tn -> (index of the series of each window, windows [m, T']). A series shorter than the shortest
-        trained length is refused."""
+        """The windows of each series (one axis [T], or all axes [d, T]), grouped by the trained length
+        whose models read them: Tn -> (index of the series of each window, windows [m, T'] or
+        [m, d, T']). A series shorter than the shortest trained length is refused."""
         groups = {}
         for i, s in enumerate(series):
-            T = len(s)
+            T = s.shape[-1]
             if T < self.min_length:
                 raise InputFileError(
                     f"series {i} has {T} points, fewer than the shortest trained length ({self.min_length})"
@@ -137,16 +140,16 @@ class Ensemble:
             z = zscore(s)
             whole = Tn == T or self.rule == "whole"
             groups.setdefault((Tn, T if whole else Tn), []).extend(
-                (i, w) for w in ([z] if whole else [z[:Tn], z[T - Tn :]])
+                (i, w) for w in ([z] if whole else [z[..., :Tn], z[..., T - Tn :]])
             )
         return {
             key: (np.array([i for i, _ in items]), np.stack([w for _, w in items])) for key, items in groups.items()
         }
 
-    def members(self, series: list[np.ndarray], task: str = "alpha") -> tuple[np.ndarray, np.ndarray]:
-        """Every member output (window x fold) of each 1D series for `task`, and the index of its
-        series; each trained length's windows go through its models in batches, never one at a time."""
-        members_of = self.members_of if task == "alpha" else self.classifiers_of
+    def members(self, series: list[np.ndarray], members_of: dict) -> tuple[np.ndarray, np.ndarray]:
+        """Every output of the members (window x fold; length -> members) of each series, and the index
+        of its series; each trained length's windows go through its models in batches, never one at a
+        time."""
         windows = self.windows(series)
         values, owners = [], []
         for (Tn, _), (owner, x) in progress(windows.items(), "predict", total=len(windows), unit="length"):
@@ -155,20 +158,37 @@ class Ensemble:
                 owners.append(owner)
         return np.concatenate(values).astype(np.float64), np.concatenate(owners)
 
-    def trajectory_members(self, trajectories: list[np.ndarray], task: str = "alpha") -> tuple[np.ndarray, np.ndarray]:
-        """Every member output (axis x window x fold) of each trajectory [dim, T] for `task`, and the
-        index of its trajectory."""
+    def trajectory_members(self, trajectories: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Every alpha member output (axis x window x fold) of each trajectory [dim, T], and the index
+        of its trajectory."""
         axes = [axis for t in trajectories for axis in t]
         axis_owner = np.repeat(np.arange(len(trajectories)), [len(t) for t in trajectories])
-        values, series = self.members(axes, task)
+        values, series = self.members(axes, self.members_of)
         return values, axis_owner[series]
+
+    def classifier_members(self, trajectories: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Every classifier output (window x fold, [m, 5]) of each trajectory [dim, T], read by the
+        classifiers of its dimension, and the index of its trajectory."""
+        dims = np.array([len(t) for t in trajectories])
+        missing = sorted(set(dims.tolist()) - set(self.classifiers_of))
+        if missing:
+            raise ModelFileError(f"{self.describe()}: has no classifiers of {missing[0]}D trajectories")
+        values, owners = [], []
+        for d, classifiers in self.classifiers_of.items():
+            index = np.flatnonzero(dims == d)
+            if len(index):
+                series = [trajectories[i][0] if d == 1 else trajectories[i] for i in index]
+                out, owner = self.members(series, classifiers)
+                values.append(out)
+                owners.append(index[owner])
+        return np.concatenate(values), np.concatenate(owners)
 
     def mean_log_probabilities(self, trajectories: list[np.ndarray]) -> np.ndarray:
         """[n, 5]: the mean member log-probability of each diffusion model (tasks.MODELS) over the
-        windows, folds and axes of each trajectory [dim, T]. Needs the model task's members."""
+        windows and folds of each trajectory [dim, T]. Needs the model task's members."""
         if not self.classifiers_of:
             raise ModelFileError(f"{self.describe()}: has no members of the model task; it gives alpha only")
-        values, owner = self.trajectory_members(trajectories, "model")
+        values, owner = self.classifier_members(trajectories)
         n = len(trajectories)
         total = np.stack([np.bincount(owner, values[:, k], n) for k in range(len(MODELS))], axis=1)
         return total / np.bincount(owner, minlength=n)[:, None]
@@ -282,7 +302,9 @@ def assemble(
     for file in map(Path, model_files):
         model, meta = load_checkpoint(file)
         task = TASKS[meta.get("task", "alpha")]
-        target = folder / task.folder / f"L{meta['length']}" / f"fold{meta['fold']}.pt"
+        axes = {"axes": meta["model"].get("axes", 1)} if task.name == "model" else {}
+        by_dim = f"{axes['axes']}D" if axes else ""
+        target = folder / task.folder / by_dim / f"L{meta['length']}" / f"fold{meta['fold']}.pt"
         if file.resolve() != target.resolve():
             with atomic_path(target) as tmp:
                 tmp.write_bytes(file.read_bytes())
@@ -294,6 +316,7 @@ def assemble(
                 length=meta["length"],
                 fold=meta["fold"],
                 task=task.name,
+                **axes,
                 sha256=sha256(target),
                 onnx=onnx.relative_to(folder).as_posix(),
                 onnx_sha256=sha256(onnx),
@@ -301,7 +324,7 @@ def assemble(
                 training=_training_record(file, meta),
             )
         )
-    members.sort(key=lambda e: (e["task"] != "alpha", e["length"], e["fold"]))
+    members.sort(key=lambda e: (e["task"] != "alpha", e.get("axes", 1), e["length"], e["fold"]))
     manifest = dict(
         format=FORMAT,
         name=name,

@@ -1,8 +1,9 @@
 """The encoders andiflow can train, built from the `model` section of the configuration, and the one
 checkpoint format they are saved in.
 
-An encoder maps [batch, length] z-scored positions (or [batch, channels, length] when it reads all
-axes at once) to [batch] alpha. `model.kind` picks one, with its own section of keys:
+An encoder maps [batch, length] z-scored positions to [batch] alpha; built with `axes` = d > 1, it
+reads the d axes of a trajectory at once, as channels ([batch, d, length]), as the model task's 2D
+and 3D classifiers do. `model.kind` picks one, with its own section of keys:
 
 - `lstm`: HNU's network, a 3-layer LSTM over the positions, dropout, one linear output.
 - `wavenet`: WADNet's encoder (HNU's successor): gated dilated convolutions over the positions, then
@@ -34,9 +35,9 @@ from andiflow.errors import ModelFileError
 class Estimator(nn.Module):
     """What every encoder shares: the head (`fc`: dropout and one linear layer) and the output."""
 
-    def __init__(self, features: int, dropout: float, output: str = "regression", grid=None, classes=None):
+    def __init__(self, features: int, dropout: float, axes: int, output: str = "regression", grid=None, classes=None):
         super().__init__()
-        self.output = output
+        self.axes, self.output = axes, output
         size = {"regression": 1, "distribution": len(grid or ()), "classes": len(classes or ())}[output]
         self.fc = nn.Sequential(nn.Dropout(p=dropout), nn.Linear(features, size))
         if output == "distribution":
@@ -79,13 +80,18 @@ class Estimator(nn.Module):
 class AnDiLSTM(Estimator):
     """HNU's network."""
 
-    def __init__(self, hidden_size: int = 64, num_layers: int = 3, dropout: float = 0.2, **output):
-        super().__init__(hidden_size, dropout, **output)
-        self.lstm = nn.LSTM(1, hidden_size, num_layers, batch_first=True)
+    def __init__(self, hidden_size: int = 64, num_layers: int = 3, dropout: float = 0.2, axes: int = 1, **output):
+        super().__init__(hidden_size, dropout, axes, **output)
+        self.lstm = nn.LSTM(axes, hidden_size, num_layers, batch_first=True)
 
     def features(self, x):
-        out, _ = self.lstm(x.unsqueeze(-1))  # zero initial states, as HNU's h0/c0
+        out, _ = self.lstm(channels(x).transpose(1, 2))  # zero initial states, as HNU's h0/c0
         return out[:, -1]
+
+
+def channels(x: torch.Tensor) -> torch.Tensor:
+    """[batch, axes, length] from positions [batch, length] (one axis) or [batch, axes, length]."""
+    return x.unsqueeze(1) if x.dim() == 2 else x
 
 
 class GatedConv(nn.Module):
@@ -110,9 +116,11 @@ class WaveNetLSTM(Estimator):
     """WADNet: Conv1d(1, f, 3) -> gated dilated convolutions (dilation 2^0 .. 2^(n-1)), each followed
     by one shared 1x1 convolution and summed into a residual -> BatchNorm -> dropout -> LSTM -> head."""
 
-    def __init__(self, features: int, dilations: int, hidden_size: int, num_layers: int, dropout: float, **output):
-        super().__init__(hidden_size, dropout, **output)
-        self.conv_in = nn.Conv1d(1, features, 3, padding=1)
+    def __init__(
+        self, features: int, dilations: int, hidden_size: int, num_layers: int, dropout: float, axes: int = 1, **output
+    ):
+        super().__init__(hidden_size, dropout, axes, **output)
+        self.conv_in = nn.Conv1d(axes, features, 3, padding=1)
         self.gated = nn.ModuleList(GatedConv(features, 2**i) for i in range(dilations))
         self.mix = nn.Conv1d(features, features, 1)
         self.norm = nn.BatchNorm1d(features)
@@ -120,7 +128,7 @@ class WaveNetLSTM(Estimator):
         self.lstm = nn.LSTM(features, hidden_size, num_layers, batch_first=True)
 
     def features(self, x):
-        h = self.conv_in(x.unsqueeze(1))
+        h = self.conv_in(channels(x))
         total = h
         for layer in self.gated:
             h = self.mix(layer(h))
@@ -131,14 +139,13 @@ class WaveNetLSTM(Estimator):
 
 class ConvLSTM(Estimator):
     """Displacements over their RMS -> Conv1d(k3) -> Conv1d(k3, dilation 2) -> blocks of `block` steps
-    (a strided convolution) -> LSTM -> [last output, mean output] -> head. With `axes` > 1 it reads
-    the axes of a 2D/3D trajectory as channels ([batch, axes, length]) instead of one at a time: an
-    option measured in benchmarks/encoders.py, not one the workflow trains."""
+    (a strided convolution) -> LSTM -> [last output, mean output] -> head. The RMS is over all axes,
+    so a 2D/3D classifier sees how the axes' steps compare."""
 
     def __init__(
         self, features: int, block: int, hidden_size: int, num_layers: int, dropout: float, axes: int = 1, **output
     ):
-        super().__init__(2 * hidden_size, dropout, **output)
+        super().__init__(2 * hidden_size, dropout, axes, **output)
         self.block = block
         self.conv1 = nn.Conv1d(axes, features, 3, padding=1)
         self.conv2 = nn.Conv1d(features, features, 3, padding=2, dilation=2)
@@ -146,7 +153,7 @@ class ConvLSTM(Estimator):
         self.lstm = nn.LSTM(features, hidden_size, num_layers, batch_first=True)
 
     def features(self, x):
-        x = x.unsqueeze(1) if x.dim() == 2 else x
+        x = channels(x)
         steps = x[..., 1:] - x[..., :-1]
         rms = torch.sqrt(torch.mean(steps**2, dim=(1, 2), keepdim=True)) + 1e-8
         h = F.gelu(self.conv1(F.pad(steps / rms, (self.block - 1, 0))))
@@ -232,8 +239,9 @@ def half_weights(model: nn.Module) -> nn.Module:
 
 
 def export_onnx(model: nn.Module, length: int, path) -> None:
-    """The model as an ONNX file that takes z-scored positions [batch, length] of any batch and
-    length and gives alpha [batch] (or log-probabilities [batch, classes]); written whole or not at
+    """The model as an ONNX file that takes z-scored positions [batch, length] ([batch, axes, length]
+    for a model of several axes) of any batch and length and gives alpha [batch] (or
+    log-probabilities [batch, classes]); written whole or not at
     all, the same bytes for the same model. Weight tensors of HALF_MIN_SIZE numbers or more are
     stored as float16 and cast to float32 in the graph (half the file; the model computes in float32
     with weights rounded to float16 precision, which half_weights gives PyTorch)."""
@@ -241,7 +249,7 @@ def export_onnx(model: nn.Module, length: int, path) -> None:
 
     import onnx
 
-    example = torch.zeros(2, length)
+    example = torch.zeros(2, length) if model.axes == 1 else torch.zeros(2, model.axes, length)
     output = "log_probabilities" if model.output == "classes" else "alpha"
     with warnings.catch_warnings(), io.BytesIO() as buffer:
         warnings.simplefilter("ignore")  # the exporter's notes on tracing and on LSTM batch sizes
@@ -252,7 +260,7 @@ def export_onnx(model: nn.Module, length: int, path) -> None:
             dynamo=False,
             input_names=["positions"],
             output_names=[output],
-            dynamic_axes={"positions": {0: "batch", 1: "length"}, output: {0: "batch"}},
+            dynamic_axes={"positions": {0: "batch", example.dim() - 1: "length"}, output: {0: "batch"}},
         )
         exported = onnx.load_from_string(buffer.getvalue())
     _store_half(exported)
@@ -280,9 +288,10 @@ def _store_half(exported) -> None:
 
 
 def predict_in_batches(model: nn.Module, x: torch.Tensor, batch_values: int, device=None) -> torch.Tensor:
-    """Model outputs for x [n, length], in batches of at most `batch_values` numbers (batch x length),
-    which bounds the memory cuDNN asks for at long lengths. Batches are moved to `device` if given."""
-    batch = max(1, batch_values // x.shape[-1])
+    """Model outputs for x [n, length] or [n, axes, length], in batches of at most `batch_values`
+    numbers, which bounds the memory cuDNN asks for at long lengths. Batches are moved to `device` if
+    given."""
+    batch = max(1, batch_values // x[0].numel())
     with torch.inference_mode():
         return torch.cat(
             [model(x[i : i + batch].to(device) if device else x[i : i + batch]) for i in range(0, len(x), batch)]

@@ -64,11 +64,11 @@ def alpha_grid(alphas: dict) -> np.ndarray:
 SHARED_MODEL_KEYS = ("hidden_size", "num_layers", "dropout")  # the LSTM every kind ends in, and the head
 
 
-def model_settings(config: dict, task: str = "alpha") -> dict:
+def model_settings(config: dict, task: str = "alpha", axes: int = 1) -> dict:
     """The settings a model is built from and saved with, from a complete configuration: its kind and
     output, the shared LSTM keys, its own kind's section (never another kind's keys), and for a
     distribution output the alpha grid it is over. The `model` task's output is `classes`, one per
-    diffusion model (tasks.MODELS)."""
+    diffusion model (tasks.MODELS); its 2D and 3D classifiers read `axes` channels."""
     section = config["model"]
     kind = section["kind"]
     output = "classes" if task == "model" else section["output"]
@@ -77,6 +77,8 @@ def model_settings(config: dict, task: str = "alpha") -> dict:
         settings["grid"] = alpha_grid(config["data"]["alphas"]).tolist()
     if output == "classes":
         settings["classes"] = list(MODELS)
+    if axes > 1:
+        settings["axes"] = axes
     return settings
 
 

@@ -1,9 +1,10 @@
 """The one HDF5 schema of training data; nothing else in andiflow touches h5py.
 
-A shard holds n trajectories of one length L: `positions` float32 [n, L], `alpha` float32 [n],
+A shard holds n trajectories of one length L and dimension d: `positions` float32 [n, L] in 1D
+(HNU's data) or [n, d, L] in 2D and 3D (the model task's), `alpha` float32 [n],
 `model` int8 [n] (index into tasks.MODELS), `sigma` float32 [n] (localisation noise), and
-attributes saying how it was made (length, seed, shard, generator version, recipe). Positions are
-z-scored per trajectory (normalize.zscore), as training reads them.
+attributes saying how it was made (length, dim, seed, shard, generator version, recipe). Positions
+are z-scored per trajectory and axis (normalize.zscore), as training reads them.
 """
 
 from pathlib import Path
@@ -23,11 +24,12 @@ def plan(n: int, size: int) -> list[int]:
 
 
 def write_shard(path, arrays: dict, attrs: dict) -> None:
-    n, length = arrays["positions"].shape
+    positions = arrays["positions"]
+    n, length, dim = len(positions), positions.shape[-1], 1 if positions.ndim == 2 else positions.shape[1]
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         for name in COLUMNS:
             f.create_dataset(name, data=arrays[name])
-        f.attrs.update({**attrs, "n": n, "length": length})
+        f.attrs.update({**attrs, "n": n, "length": length, "dim": dim})
 
 
 def read_shard(path) -> tuple[dict, dict]:
@@ -38,20 +40,25 @@ def read_shard(path) -> tuple[dict, dict]:
             attrs = dict(f.attrs)
     except (OSError, KeyError) as err:
         raise ShardError(f"{path}: not a readable shard ({err}). {_rebuild_hint(path)}") from None
-    n, length = int(attrs.get("n", -1)), int(attrs.get("length", -1))
-    if arrays["positions"].shape != (n, length) or any(len(arrays[c]) != n for c in COLUMNS):
-        raise ShardError(f"{path}: shapes do not match its attributes (n={n}, length={length}). {_rebuild_hint(path)}")
+    n, length, dim = (int(attrs.get(k, default)) for k, default in (("n", -1), ("length", -1), ("dim", 1)))
+    shape = (n, length) if dim == 1 else (n, dim, length)
+    if arrays["positions"].shape != shape or any(len(arrays[c]) != n for c in COLUMNS):
+        raise ShardError(
+            f"{path}: shapes do not match its attributes (n={n}, dim={dim}, length={length}). {_rebuild_hint(path)}"
+        )
     return arrays, attrs
 
 
 def open_length(paths) -> dict:
-    """All shards of one length, concatenated in the order given."""
-    parts, lengths = [], set()
+    """All shards of one length and dimension, concatenated in the order given."""
+    parts, kinds = [], set()
     for path in paths:
         arrays, attrs = read_shard(path)
-        lengths.add(int(attrs["length"]))
-        if len(lengths) > 1:
-            raise ShardError(f"{path}: holds length {attrs['length']}, unlike the shards before it")
+        kinds.add((int(attrs["length"]), int(attrs.get("dim", 1))))
+        if len(kinds) > 1:
+            raise ShardError(
+                f"{path}: holds length {attrs['length']} in {attrs.get('dim', 1)}D, unlike the shards before it"
+            )
         parts.append(arrays)
     return {c: np.concatenate([p[c] for p in parts]) for c in COLUMNS}
 

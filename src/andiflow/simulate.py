@@ -76,10 +76,12 @@ def simulate_challenge(n: int, min_length: int, max_length: int, dim: int, seed:
     return _simulate(n, max_length + 1, dim, seed, recipe, lengths)
 
 
-def training_shard(length: int, rows: int, seed: int, recipe: Recipe) -> dict:
-    """The arrays of one training shard: 1D positions z-scored per trajectory, as training reads them."""
-    t = simulate(rows, length, 1, seed, recipe)
-    return dict(positions=zscore(t.positions[:, 0]), alpha=t.alpha, model=t.model, sigma=t.sigma)
+def training_shard(length: int, rows: int, seed: int, recipe: Recipe, dim: int = 1) -> dict:
+    """The arrays of one training shard: positions z-scored per trajectory and axis, as training reads
+    them; [rows, length] in 1D (HNU's data), [rows, dim, length] in 2D and 3D."""
+    t = simulate(rows, length, dim, seed, recipe)
+    positions = t.positions[:, 0] if dim == 1 else t.positions
+    return dict(positions=zscore(positions), alpha=t.alpha, model=t.model, sigma=t.sigma)
 
 
 def challenge_set(

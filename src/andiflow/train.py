@@ -69,8 +69,9 @@ def train_fold(
     init=None,
     task: str = "alpha",
 ) -> tuple[dict, list[dict]]:
-    """Train on normalised positions [n, L] for `task`, whose targets (its shard column) are `target`;
-    return (checkpoint dict of the best epoch, epoch history).
+    """Train on normalised positions [n, L] (or [n, axes, L]: a model reading all axes) for `task`,
+    whose targets (its shard column) are `target`; return (checkpoint dict of the best epoch, epoch
+    history).
 
     With `init`, a model file of the same kind and settings (another length's, in practice), training
     starts from its weights instead of random ones: the warm start. With `resume_path`, the whole
@@ -78,7 +79,7 @@ def train_fold(
     length, fold, data size and settings) continues after its last finished epoch, ending with the
     weights an uninterrupted run would have.
     """
-    length = positions.shape[1]
+    length, axes = positions.shape[-1], positions.shape[1] if positions.ndim == 3 else 1
     tr = config["train"]
     train_rows, valid_rows = fold_rows(len(target), tr["n_folds"], fold, derive_seed(config["seed"], "folds", length))
     seed = derive_seed(config["seed"], "train", length, fold)
@@ -90,7 +91,7 @@ def train_fold(
     x_train, y_train = place(x[train_rows], device), place(y[train_rows], device)
     x_valid, y_valid = place(x[valid_rows], device), y[valid_rows].to(device)
 
-    model_settings = settings_mod.model_settings(config, task)
+    model_settings = settings_mod.model_settings(config, task, axes)
     model = build(model_settings)
     source = warm_start(model, init, model_settings)
     model.to(device)
@@ -278,9 +279,11 @@ def _resume(path, identity, fresh, model, optimizer, rule, shuffle, device, log)
     return state
 
 
-def save(best: dict, history: list[dict], config: dict, model_path, history_path, task: str = "alpha") -> None:
+def save(
+    best: dict, history: list[dict], config: dict, model_path, history_path, task: str = "alpha", axes: int = 1
+) -> None:
     """The epoch table and the model file of the best epoch, with the settings the model is built from."""
-    model_settings = settings_mod.model_settings(config, task)
+    model_settings = settings_mod.model_settings(config, task, axes)
     with atomic_path(history_path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=history_columns(task))
         writer.writeheader()

@@ -11,12 +11,14 @@ from andiflow.tasks import TASKS
 
 LENGTHS = dict(config["data"]["lengths"])
 FOLDS = config["train"]["folds_used"]
+DIMS = (1, 2, 3)  # the model task trains classifiers of each, reading all axes at once
 
 
 wildcard_constraints:
     length=r"\d+",
     shard=r"\d+",
     fold=r"\d+",
+    dim=r"[123]",
     name=r"[A-Za-z0-9_-]+",
 
 
@@ -28,21 +30,26 @@ def shard_plan(wildcards):
     return plan(n_trajectories(wildcards), config["data"]["shard_size"])
 
 
+SHARDS = "results/shards/{dim}D/L{length}/shard{shard}.h5"
+
+
 def shards_of_length(wildcards):
+    """The shards a training job reads: 1D (alpha, HNU's data), or its own dimension's (the model task)."""
     n_shards = len(shard_plan(wildcards))
-    return expand("results/shards/L{length}/shard{shard}.h5", length=wildcards.length, shard=range(n_shards))
+    return expand(SHARDS, dim=wildcards.get("dim", 1), length=wildcards.length, shard=range(n_shards))
 
 
 def shard_file():
     """Shards are kept unless data.keep_shards is false: then each is deleted once its models are
     trained, and trained models stay up to date without them (how committed models are continued)."""
-    path = "results/shards/L{length}/shard{shard}.h5"
-    return path if config["data"]["keep_shards"] else temp(path)
+    return SHARDS if config["data"]["keep_shards"] else temp(SHARDS)
 
 
-def models_folder(task="alpha"):
-    """Where a task's models live: results/models for alpha, results/models/model for the model task."""
-    return f"results/models/{TASKS[task].folder}".rstrip("/")
+def model_file(task, length, fold, dim=1, suffix="pt"):
+    """A trained model (.pt) or its epoch table (.csv): results/models/L<length>/fold<k> for alpha,
+    results/models/model/<dim>D/L<length>/fold<k> for the model task's classifiers of each dimension."""
+    folder = "results/models" if task == "alpha" else f"results/models/{TASKS[task].folder}/{dim}D"
+    return f"{folder}/L{length}/fold{fold}.{suffix}"
 
 
 def warm_start_model(task="alpha"):
@@ -58,7 +65,7 @@ def warm_start_model(task="alpha"):
             return []
         # ancient: retraining the source (or a fresh clone's file dates) does not retrain what started
         # from it; a different source does, through the params.
-        return ancient(f"{models_folder(task)}/L{source}/fold{wildcards.fold}.pt")
+        return ancient(model_file(task, source, wildcards.fold, wildcards.get("dim", 1)))
 
     return get
 
@@ -77,9 +84,14 @@ def init_option(wildcards, input):
 
 
 def trained(suffix, tasks=("alpha",)):
-    """Every trained model file (.pt) or epoch table (.csv) of the tasks, all lengths and folds used."""
+    """Every trained model file (.pt) or epoch table (.csv) of the tasks, all lengths, folds used and,
+    for the model task, dimensions."""
     return [
-        f"{models_folder(task)}/L{length}/fold{fold}.{suffix}" for task in tasks for length in LENGTHS for fold in FOLDS
+        model_file(task, length, fold, dim, suffix)
+        for task in tasks
+        for dim in ([1] if task == "alpha" else DIMS)
+        for length in LENGTHS
+        for fold in FOLDS
     ]
 
 
@@ -112,6 +124,7 @@ def shard_provenance(wildcards):
         seed=config["seed"],
         data=shard_settings(),
         length=int(wildcards.length),
+        dim=int(wildcards.dim),
         shard=int(wildcards.shard),
         rows=shard_rows(wildcards),
         generator_version=GENERATOR_VERSION,
@@ -288,12 +301,13 @@ def shard_rows(wildcards):
 
 
 def generate_runtime(wildcards):
-    seconds = shard_rows(wildcards) * (25 + 0.75 * int(wildcards.length)) * 1e-6
+    seconds = shard_rows(wildcards) * (25 + 0.75 * int(wildcards.dim) * int(wildcards.length)) * 1e-6
     return 10 + math.ceil(3 * seconds / 60)
 
 
 def shard_mem_mb(wildcards):
-    return 1000 + math.ceil(shard_rows(wildcards) * (int(wildcards.length) + 1) * 8 * 4 / 1e6)
+    values = shard_rows(wildcards) * int(wildcards.dim) * (int(wildcards.length) + 1)
+    return 1000 + math.ceil(values * 8 * 4 / 1e6)
 
 
 def train_runtime(wildcards):
@@ -307,4 +321,5 @@ def train_runtime(wildcards):
 
 
 def train_mem_mb(wildcards):
-    return 4000 + math.ceil(n_trajectories(wildcards) * int(wildcards.length) * 4 * 3 / 1e6)
+    values = n_trajectories(wildcards) * int(wildcards.get("dim", 1)) * int(wildcards.length)
+    return 4000 + math.ceil(values * 4 * 3 / 1e6)

@@ -1,4 +1,5 @@
-# One job per (length, shard): simulate, z-score, write. The shards are what training reads and
+# One job per (dimension, length, shard): simulate, z-score, write. Alpha trains on 1D shards (HNU's
+# data); the model task's 2D and 3D classifiers on their own. The shards are what training reads and
 # what is worth keeping, so they are eligible for Snakemake's between-workflow cache: with --cache and
 # SNAKEMAKE_OUTPUT_CACHE set, another workflow with the same data settings links them instead of
 # generating them. The cache key is the job's command and params: params.made_by names everything
@@ -7,7 +8,7 @@ rule generate:
     output:
         shard_file(),
     log:
-        "results/logs/generate/L{length}_shard{shard}.log",
+        "results/logs/generate/{dim}D_L{length}_shard{shard}.log",
     cache: "omit-software"
     conda:
         "../../envs/andiflow.yaml"
@@ -19,8 +20,8 @@ rule generate:
         made_by=shard_provenance,
         settings=settings_json(seed=config["seed"], data=shard_settings()),
     shell:
-        "andiflow generate --length {wildcards.length} --n {params.n} --shard {wildcards.shard}"
-        " -o results/shards/L{wildcards.length} --settings '{params.settings}' > {log} 2>&1"
+        "andiflow generate --length {wildcards.length} --dim {wildcards.dim} --n {params.n} --shard {wildcards.shard}"
+        " -o results/shards/{wildcards.dim}D/L{wildcards.length} --settings '{params.settings}' > {log} 2>&1"
 
 
 rule testset:

@@ -24,16 +24,18 @@ rule train:
         train_command()
 
 
-# The model task (Task 2, beyond HNU): the same encoder, lengths, folds and shards, a classifier head.
+# The model task (Task 2, beyond HNU): the same encoder, lengths and folds, a classifier head, one
+# classifier per dimension reading its own shards, all axes at once (a 2D Levy walk's x axis alone,
+# read by a classifier trained on 1D walks, is taken for fbm: benchmarks/classifier_axes.py).
 rule train_classifier:
     input:
         shards=shards_of_length,
         init=warm_start_model("model"),
     output:
-        model="results/models/model/L{length}/fold{fold}.pt",
-        history="results/models/model/L{length}/fold{fold}.csv",
+        model=model_file("model", "{length}", "{fold}", "{dim}"),
+        history=model_file("model", "{length}", "{fold}", "{dim}", "csv"),
     log:
-        "results/logs/train/model_L{length}_fold{fold}.log",
+        "results/logs/train/model_{dim}D_L{length}_fold{fold}.log",
     conda:
         "../../envs/andiflow.yaml"
     threads: config["threads"]
