@@ -9,7 +9,7 @@ the best validation MAE:
               them); samples/s is their sum
 samples/s counts training samples per second of epoch time (validation included). Reads the
 shards the workflow made, e.g. after `bash benchmarks/reproduce_l300.sh`:
-    python benchmarks/fast_mode.py results/shards/1D/L300/shard*.h5 --device cuda
+    python benchmarks/fast_mode.py results/shards/L300/shard*.h5 --device cuda
 """
 
 import argparse

@@ -9,7 +9,7 @@ mkdir -p "$out"
 target=results/models/L300/fold0.pt
 start=$(date +%s)
 # targets first: whatever follows --configfile is read as config files
-snakemake $(python3 -c "print(' '.join(f'results/shards/1D/L300/shard{k}.h5' for k in range(15)))") \
+snakemake $(python3 -c "print(' '.join(f'results/shards/L300/shard{k}.h5' for k in range(15)))") \
   --cores all --configfile benchmarks/l300.yaml
 generated=$(date +%s)
 snakemake "$target" --cores all --resources gpu=1 --configfile benchmarks/l300.yaml

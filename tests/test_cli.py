@@ -61,6 +61,18 @@ def test_generate_2d_shards_hold_both_axes_each_z_scored(tmp_path):
     assert not np.allclose(one_d["positions"], arrays["positions"][:, 0])
 
 
+def test_the_interval_set_gains_its_long_tracks(tmp_path):
+    section = {"n_per_dim": 4, "max_length": 30, "long_tracks": {"n_per_dim": 2, "max_length": 60}}
+    given = json.dumps({"intervals": section})
+    assert main(["testset", "--purpose", "intervals", "-o", str(tmp_path), "--settings", given]) == 0
+    trajectories = read_trajectories(tmp_path / "task1.txt")
+    lengths = np.array([t.shape[1] for t in trajectories])
+    assert len(trajectories) == 3 * (4 + 2) and len((tmp_path / "ref1.txt").read_text().splitlines()) == 18
+    assert (lengths > 30).sum() == 6 and lengths.max() <= 60 and lengths.min() >= 10
+    bad = json.dumps({"intervals": dict(section, long_tracks={"n_per_dim": 2, "max_length": 30})})
+    assert main(["testset", "--purpose", "intervals", "-o", str(tmp_path), "--settings", bad]) == 2
+
+
 @pytest.fixture
 def models(tmp_path):
     """A random 2-length, 2-fold ensemble with a scale and an interval table: enough to exercise predict

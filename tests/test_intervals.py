@@ -42,6 +42,9 @@ def test_exact_order_statistics_and_clipping():
     low, high = interval(table, [1.0, 1.9], [1, 1], [50, 50], [0, 0], 0.9, CLIP)
     assert low[0] == pytest.approx(1 + residuals[4], abs=1e-4) and high[0] == pytest.approx(1 + residuals[94], abs=1e-4)
     assert high[1] == 2.0
+    # a track longer than the last bucket (here 999 points) gets that bucket's interval, not [0.05, 2]
+    low, high = interval(table, [1.0], [1], [5000], [0], 0.9, CLIP)
+    assert low[0] == pytest.approx(1 + residuals[4], abs=1e-4) and high[0] == pytest.approx(1 + residuals[94], abs=1e-4)
 
 
 def test_a_group_too_small_for_the_level_or_unseen_gets_the_whole_range():

@@ -58,7 +58,8 @@ def generate(args) -> None:
             positions="z-scored",
         )
         shards.write_shard(Path(args.output) / f"shard{shard}.h5", arrays, attrs)
-        print(f"L={args.length} {args.dim}D shard {shard + 1}/{len(rows)}: {rows[shard]} trajectories", flush=True)
+        in_dim = f" {args.dim}D" if args.dim > 1 else ""
+        print(f"L={args.length}{in_dim} shard {shard + 1}/{len(rows)}: {rows[shard]} trajectories", flush=True)
 
 
 def train(args) -> None:
@@ -88,7 +89,8 @@ def train(args) -> None:
 
 
 def testset(args) -> None:
-    """A challenge-style set of trajectories (lengths uniform in a range) with its reference."""
+    """A challenge-style set of trajectories (lengths uniform in a range) with its reference; the
+    interval set also gets its long tracks (intervals.long_tracks)."""
     from andiflow import simulate
 
     cfg = args.config
@@ -96,18 +98,19 @@ def testset(args) -> None:
     dims = [1] if args.purpose == "calibrate" else [1, 2, 3] if args.purpose == "intervals" else section["dims"]
     n = section["n"] if args.purpose == "calibrate" else section["n_per_dim"]
     seed_stage = "calibration" if args.purpose == "calibrate" else args.purpose
-    trajectories, dims, alphas, models = simulate.challenge_set(
-        n,
-        dims,
-        section["min_length"],
-        section["max_length"],
-        cfg["seed"],
-        seed_stage,
-        simulate.Recipe.from_settings(cfg["data"]),
-    )
+    spans = [(n, section["min_length"], section["max_length"], seed_stage)]
+    if section.get("long_tracks"):
+        long = section["long_tracks"]
+        spans.append((long["n_per_dim"], section["max_length"] + 1, long["max_length"], f"{seed_stage}-long"))
+    recipe = simulate.Recipe.from_settings(cfg["data"])
+    columns = [[], [], [], []]  # trajectories, dimensions, alphas, models
+    for count, low, high, stage in spans:
+        for column, part in zip(columns, simulate.challenge_set(count, dims, low, high, cfg["seed"], stage, recipe)):
+            column += part
+    trajectories, ref_dims, alphas, models = columns
     out = Path(args.output)
     andi_io.write_trajectories(out / "task1.txt", trajectories)
-    andi_io.write_reference(out / "ref1.txt", dims, alphas, models)
+    andi_io.write_reference(out / "ref1.txt", ref_dims, alphas, models)
     print(f"{len(trajectories)} trajectories in {out}", flush=True)
 
 

@@ -7,7 +7,8 @@ within the dimension and length bucket). The central interval at level P of a ne
 group with n residuals is [alpha + r_(i), alpha + r_(j)], the order statistics i = floor((n+1)(1-P)/2)
 and j = ceil((n+1)(1+P)/2): each side misses at most (1-P)/2 of the time when the new trajectory is
 drawn like the held-out ones. Where a group has too few residuals for P, the interval is the whole
-clip range. Intervals are clipped to that range, which holds every true alpha.
+clip range; a track longer than the last length bucket is given that bucket's interval. Intervals
+are clipped to that range, which holds every true alpha.
 """
 
 import math
@@ -37,7 +38,10 @@ def interval(table: dict, pred, dims, lengths, spread, level: float, clip) -> tu
     """(low, high) of each prediction at level P, from its group's residuals."""
     pred, spread = np.asarray(pred, dtype=float), np.asarray(spread, dtype=float)
     low, high = np.full(len(pred), float(clip[0])), np.full(len(pred), float(clip[1]))
-    buckets = length_buckets(lengths, table["length_edges"])
+    # a track longer than the last bucket takes its residuals: more points, a smaller error, so the
+    # interval errs on the wide side instead of saying nothing ([clip])
+    edges = table["length_edges"]
+    buckets = length_buckets(np.minimum(lengths, edges[-1] - 1), edges)
     for i, (dim, bucket) in enumerate(zip(np.asarray(dims).tolist(), buckets.tolist())):
         edges = table["spread_edges"].get(f"{dim}|{bucket}")
         if edges is None:

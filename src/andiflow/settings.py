@@ -48,6 +48,9 @@ def check_config(config: dict) -> None:
             )
         if config[section]["min_length"] > config[section]["max_length"]:
             problems.append(f"{section}.min_length: above {section}.max_length")
+    long = config["intervals"]["long_tracks"]
+    if long and long["max_length"] <= config["intervals"]["max_length"]:
+        problems.append("intervals.long_tracks.max_length: not above intervals.max_length")
     if isinstance(train["warm_start"], int) and train["warm_start"] not in lengths:
         problems.append(f"train.warm_start: length {train['warm_start']} is not one of data.lengths")
     if len(set(lengths)) != len(lengths):
@@ -87,9 +90,11 @@ def parse(text: str | None) -> dict:
     if not text:
         return complete()
     try:
-        return complete(json.loads(text))
+        config = complete(json.loads(text))
     except json.JSONDecodeError as err:
         raise SettingsError(f"--settings is not valid JSON: {err}") from None
+    check_config(config)
+    return config
 
 
 def given(text: str | None) -> dict:

@@ -30,19 +30,29 @@ def shard_plan(wildcards):
     return plan(n_trajectories(wildcards), config["data"]["shard_size"])
 
 
-SHARDS = "results/shards/{dim}D/L{length}/shard{shard}.h5"
+def shard_path(dim_folder=""):
+    """1D shards (HNU's data: alpha's and the 1D classifiers') in results/shards/L<length>, where they
+    have always been; the model task's 2D and 3D ones in results/shards/<d>D/L<length>."""
+    return f"results/shards/{dim_folder}L{{length}}/shard{{shard}}.h5"
 
 
 def shards_of_length(wildcards):
     """The shards a training job reads: 1D (alpha, HNU's data), or its own dimension's (the model task)."""
     n_shards = len(shard_plan(wildcards))
-    return expand(SHARDS, dim=wildcards.get("dim", 1), length=wildcards.length, shard=range(n_shards))
+    dim = dim_of(wildcards)
+    return expand(shard_path("" if dim == 1 else f"{dim}D/"), length=wildcards.length, shard=range(n_shards))
 
 
-def shard_file():
+def shard_file(dim_folder=""):
     """Shards are kept unless data.keep_shards is false: then each is deleted once its models are
     trained, and trained models stay up to date without them (how committed models are continued)."""
-    return SHARDS if config["data"]["keep_shards"] else temp(SHARDS)
+    path = shard_path(dim_folder)
+    return path if config["data"]["keep_shards"] else temp(path)
+
+
+def dim_of(wildcards) -> int:
+    """The dimension a job works in: its `dim` wildcard; 1 for HNU's jobs, which have none."""
+    return int(wildcards.get("dim", 1))
 
 
 def model_file(task, length, fold, dim=1, suffix="pt"):
@@ -65,7 +75,7 @@ def warm_start_model(task="alpha"):
             return []
         # ancient: retraining the source (or a fresh clone's file dates) does not retrain what started
         # from it; a different source does, through the params.
-        return ancient(model_file(task, source, wildcards.fold, wildcards.get("dim", 1)))
+        return ancient(model_file(task, source, wildcards.fold, dim_of(wildcards)))
 
     return get
 
@@ -124,10 +134,10 @@ def shard_provenance(wildcards):
         seed=config["seed"],
         data=shard_settings(),
         length=int(wildcards.length),
-        dim=int(wildcards.dim),
         shard=int(wildcards.shard),
         rows=shard_rows(wildcards),
         generator_version=GENERATOR_VERSION,
+        **({"dim": dim_of(wildcards)} if dim_of(wildcards) > 1 else {}),  # 1D keys as before
     )
 
 
@@ -241,7 +251,8 @@ def external_set_settings(wildcards):
     """What a calibration or interval set is made of: its size and lengths (not the scale grid or the
     interval level, which do not change the trajectories)."""
     section = config[wildcards.purpose]
-    made_of = {k: section[k] for k in ("n", "n_per_dim", "min_length", "max_length") if k in section}
+    keys = ("n", "n_per_dim", "min_length", "max_length", "long_tracks")
+    made_of = {k: section[k] for k in keys if section.get(k) is not None}
     return settings_json(seed=config["seed"], data=recipe_settings(), **{wildcards.purpose: made_of})
 
 
@@ -301,12 +312,12 @@ def shard_rows(wildcards):
 
 
 def generate_runtime(wildcards):
-    seconds = shard_rows(wildcards) * (25 + 0.75 * int(wildcards.dim) * int(wildcards.length)) * 1e-6
+    seconds = shard_rows(wildcards) * (25 + 0.75 * dim_of(wildcards) * int(wildcards.length)) * 1e-6
     return 10 + math.ceil(3 * seconds / 60)
 
 
 def shard_mem_mb(wildcards):
-    values = shard_rows(wildcards) * int(wildcards.dim) * (int(wildcards.length) + 1)
+    values = shard_rows(wildcards) * dim_of(wildcards) * (int(wildcards.length) + 1)
     return 1000 + math.ceil(values * 8 * 4 / 1e6)
 
 
@@ -321,5 +332,5 @@ def train_runtime(wildcards):
 
 
 def train_mem_mb(wildcards):
-    values = n_trajectories(wildcards) * int(wildcards.get("dim", 1)) * int(wildcards.length)
+    values = n_trajectories(wildcards) * dim_of(wildcards) * int(wildcards.length)
     return 4000 + math.ceil(values * 4 * 3 / 1e6)
