@@ -9,13 +9,12 @@ axis whole; probabilities are averaged over the folds. MAE of the clipped raw es
 """
 
 import argparse
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from andiflow import settings
-from andiflow.model import load_checkpoint
+from andiflow.model import load_by_length
 from andiflow.normalize import zscore
 from andiflow.simulate import Recipe, challenge_set
 
@@ -45,10 +44,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000, help="trajectories per dimension")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    folder = Path(args.models)
-    members = {}
-    for path in sorted(folder.glob("L*/fold*.pt")):
-        members.setdefault(int(path.parent.name[1:]), []).append(load_checkpoint(path)[0])
+    members = load_by_length(args.models)
     lengths = sorted(members)
     grid = members[lengths[0]][0].grid.numpy()
     recipe = Recipe.from_settings(settings.complete()["data"])

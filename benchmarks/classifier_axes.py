@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from andiflow import settings
-from andiflow.model import load_checkpoint
+from andiflow.model import load_by_length
 from andiflow.normalize import zscore
 from andiflow.simulate import Recipe, challenge_set
 from andiflow.tasks import MODELS
@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=999)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    members = {d: load_members(Path(args.models) / f"{d}D") for d in (1, 2, 3)}
+    members = {d: load_by_length(Path(args.models) / f"{d}D") for d in (1, 2, 3)}
     lengths = sorted(set.intersection(*(set(m) for m in members.values())))
     recipe = Recipe.from_settings(settings.complete()["data"])
 
@@ -67,13 +67,6 @@ def main() -> None:
             rows = (true == k) & (dims > 1)
             taken = " ".join(f"{other} {np.mean(guess[rows] == j):.2f}" for j, other in enumerate(MODELS))
             print(f"    true {model}: {taken}")
-
-
-def load_members(folder: Path) -> dict:
-    members = {}
-    for path in sorted(folder.glob("L*/fold*.pt")):
-        members.setdefault(int(path.parent.name[1:]), []).append(load_checkpoint(path)[0])
-    return members
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """How an ensemble is read, measured on a validation set: how a trajectory between two trained lengths
 is read (`infer.windows`: HNU's head and tail windows of the nearest smaller trained length, or that
 length's model reading the whole trajectory), and whether more folds pay (all folds against the first
-alone). MAE of the raw ensemble mean (clipped, no scale) per dimension and length bucket.
+alone). MAE of the raw ensemble mean (clipped, no scale) per dimension and length bucket; then the
+coverage and width of the ensemble's calibrated intervals, if it has them.
 
     python benchmarks/inference_rules.py convlstm-cpu/results/models    # an ensemble or models folder
     python benchmarks/inference_rules.py hnu-lstm-cpu --min-length 1000 --max-length 5000   # long tracks
@@ -55,6 +56,16 @@ def main() -> None:
             groups += [err[models == m] for m in kinds]
             cells = [g.mean() for g in groups]
             print(f"{rule:<10} {folds:<6} " + " ".join(f"{c:9.4f}" for c in cells))
+    table = ens.manifest.get("intervals")
+    if table:
+        est = ens.estimate(trajectories, level=table["level"], with_model=False)
+        inside = (est["low"] <= alphas) & (alphas <= est["high"])
+        width = est["high"] - est["low"]
+        groups = [np.ones(len(alphas), bool), *(dims == d for d in (1, 2, 3)), *(buckets == b for b in names)]
+        groups += [models == m for m in kinds]
+        print(f"\n{table['level']:.0%} intervals of the ensemble as it is (its rule, folds, scale and interval table):")
+        print(f"{'coverage':<17} " + " ".join(f"{inside[g].mean():9.3f}" for g in groups))
+        print(f"{'mean width':<17} " + " ".join(f"{width[g].mean():9.3f}" for g in groups))
 
 
 if __name__ == "__main__":

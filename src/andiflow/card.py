@@ -114,10 +114,16 @@ def _calibration(manifest: dict) -> list[str]:
         f"{manifest['clip']}.",
     ]
     if table:
+        section = cfg["intervals"]
+        lengths = f"lengths {section['min_length']}-{section['max_length']}"
+        if section.get("long_tracks"):
+            long = section["long_tracks"]
+            lengths += f", {3 * long['n_per_dim']:,} of them {section['max_length'] + 1}-{long['max_length']}"
         lines.append(
             f"Intervals: split-conformal, level {table['level']}, fitted on {table['n']:,} held-out "
-            f"trajectories (1D, 2D, 3D), per dimension and length bucket, {table['spread_bins']} spread "
-            "bin(s)."
+            f"trajectories (1D, 2D, 3D; {lengths}), per dimension and length bucket "
+            f"({', '.join(map(str, table['length_edges']))}), {table['spread_bins']} spread bin(s); a "
+            "trajectory longer than the last bucket is given its interval."
         )
     return lines + [""]
 

@@ -201,6 +201,15 @@ def load_checkpoint(path) -> tuple[nn.Module, dict]:
     return model.eval(), {k: v for k, v in checkpoint.items() if k != "state_dict"}
 
 
+def load_by_length(folder) -> dict[int, list[nn.Module]]:
+    """The models of a folder of L<length>/fold<k>.pt (a workflow's results/models): length -> its
+    models in fold order."""
+    models = {}
+    for path in sorted(Path(folder).glob("L*/fold*.pt")):
+        models.setdefault(int(path.parent.name[1:]), []).append(load_checkpoint(path)[0])
+    return dict(sorted(models.items()))
+
+
 class TorchMember:
     """One member in PyTorch (on the CPU or a GPU): z-scored windows [n, Tn] -> raw alpha [n] (or
     log-probabilities [n, classes])."""
