@@ -1,10 +1,11 @@
 """The model task's network: its own (the workflow's choice) or a second head on the alpha network
 (one encoder, two outputs, the sum of both cross-entropies as the loss), at equal data and epochs.
 Prints, per length, the validation MAE of alpha and the validation error rate of the diffusion model
-of each, and the CPU seconds it took to train.
+of each, and the CPU seconds it took to train. With --dim 2 or 3, the two heads read all axes, which
+also tests an alpha network of the dimension against HNU's per-axis reading of a 1D one.
 
     python benchmarks/second_head.py                       # L = 100 and 300, ~15 min on one thread
-    python benchmarks/second_head.py --lengths 50 --n-train 50000
+    python benchmarks/second_head.py --dim 3 --lengths 100
 
 The encoder and recipe are config/convlstm-cpu.yaml's (convlstm, distribution output, batch 128, lr
 1e-3 falling along a cosine, bf16); the data are 1D trajectories of the 2020 recipe, fresh for each
@@ -55,7 +56,8 @@ class TwoHeads(nn.Module):
 
 
 class OneHead(nn.Module):
-    """A network of one task, with the loss and outputs of TwoHeads' interface."""
+    """A network of one task, with the loss and outputs of TwoHeads' interface. A 1D alpha network
+    reads a 2D/3D trajectory as HNU did: each axis alone, the estimates averaged."""
 
     def __init__(self, net, task: str):
         super().__init__()
@@ -65,8 +67,11 @@ class OneHead(nn.Module):
         return self.net.loss(x, targets[0] if self.task == "alpha" else targets[1])
 
     def forward(self, x):
-        out = self.net(x)
-        return (out, None) if self.task == "alpha" else (None, out)
+        if self.task == "alpha":
+            per_axis = x.dim() == 3 and self.net.axes == 1
+            out = self.net(x.flatten(0, 1)).view(x.shape[:2]).mean(dim=1) if per_axis else self.net(x)
+            return out, None
+        return None, self.net(x)
 
 
 def train(network, x, targets, epochs: int, seed: int) -> float:
@@ -108,30 +113,48 @@ def main() -> None:
     parser.add_argument("--n-train", type=int, default=100_000)
     parser.add_argument("--n-valid", type=int, default=5_000)
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument(
+        "--dim",
+        type=int,
+        default=1,
+        help="2 or 3: the model network and the two heads read all axes; alpha alone is "
+        "trained on as many 1D trajectories and reads each axis (HNU's reading)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     recipe = Recipe.from_settings(CONFIG["data"])
     print(f"# benchmarks/second_head.py: {args.n_train:,} training and {args.n_valid:,} validation trajectories,")
-    print(f"# {args.epochs} epochs, 1 thread, torch {torch.__version__}")
+    print(f"# {args.epochs} epochs, 1 thread, torch {torch.__version__}, {args.dim}D validation trajectories")
     print(f"{'length':>6} {'network':<28} {'valid MAE':>9} {'valid error':>11} {'CPU s':>7}")
+    train_rows, valid_rows = slice(args.n_valid, None), slice(None, args.n_valid)
     for length in args.lengths:
-        shard = training_shard(length, args.n_train + args.n_valid, 1000 + length, recipe)
-        x = torch.from_numpy(shard["positions"])
-        alpha = torch.from_numpy(shard["alpha"])
-        model = torch.from_numpy(shard["model"].astype(np.int64))
-        train_rows, valid_rows = slice(args.n_valid, None), slice(None, args.n_valid)
-        runs = {
-            "alpha alone": lambda: OneHead(build(settings.model_settings(CONFIG, "alpha")), "alpha"),
-            "model alone (the workflow's)": lambda: OneHead(build(settings.model_settings(CONFIG, "model")), "model"),
-            "two heads, one encoder": lambda: TwoHeads(build(settings.model_settings(CONFIG, "alpha"))),
+        data = {
+            d: tensors(training_shard(length, args.n_train + args.n_valid, 1000 * d + length, recipe, d))
+            for d in {1, args.dim}
         }
-        for name, make in runs.items():
+        axes = args.dim
+        runs = {
+            "alpha alone": (OneHead, "alpha", 1, "alpha"),
+            "model alone (the workflow's)": (OneHead, "model", axes, "model"),
+            "two heads, one encoder": (TwoHeads, "alpha", axes, None),
+        }
+        for name, (kind, task, reads, head) in runs.items():
             torch.manual_seed(length)
-            network = make()
-            targets = [alpha[train_rows], model[train_rows]]
-            seconds = train(network, x[train_rows], targets, args.epochs, seed=length)
+            net = build(settings.model_settings(CONFIG, task, reads))
+            network = kind(net, head) if head else kind(net)
+            x, alpha, model = data[reads]
+            seconds = train(network, x[train_rows], [alpha[train_rows], model[train_rows]], args.epochs, seed=length)
+            x, alpha, model = data[args.dim]
             mae, error = scores(network, x[valid_rows], alpha[valid_rows], model[valid_rows])
             print(f"{length:>6} {name:<28} {mae:9.4f} {error:11.4f} {seconds:7.0f}", flush=True)
+
+
+def tensors(shard: dict) -> tuple[torch.Tensor, ...]:
+    """(positions, alpha, model) of a shard's arrays."""
+    return tuple(
+        torch.from_numpy(shard[c].astype(np.int64) if c == "model" else shard[c])
+        for c in ("positions", "alpha", "model")
+    )
 
 
 if __name__ == "__main__":
