@@ -11,7 +11,7 @@ import pytest
 import andiflow
 from andiflow.cli import main
 from andiflow.errors import InputFileError, ModelFileError
-from andiflow.tracks import OUTPUT_COLUMNS
+from andiflow.tracks import MODEL_COLUMNS, OUTPUT_COLUMNS
 
 
 @pytest.fixture
@@ -27,12 +27,15 @@ def tracks(rng):
 def test_a_trackpy_dataframe_gives_the_table_of_the_command_line(tmp_path, tracks):
     with pytest.warns(UserWarning, match=r"skipped 1 of 3 particles \(fewer than 10 points\): 5"):
         result = andiflow.predict(tracks)
-    assert list(result.columns) == OUTPUT_COLUMNS and result["particle"].tolist() == [3, 5, 7]
+    assert list(result.columns) == OUTPUT_COLUMNS[:-1] + MODEL_COLUMNS + ["note"]  # the default classifies
+    assert result["particle"].tolist() == [3, 5, 7]
     assert result["alpha"].isna().tolist() == [False, True, False] and (result["dim"] == 2).all()
+    assert result["model"].isna().tolist() == [False, True, False]
     tracks.to_csv(tmp_path / "tracks.csv", index=False)
     assert main(["predict", str(tmp_path / "tracks.csv"), "-o", str(tmp_path / "out.csv")]) == 0
     from_cli = pd.read_csv(tmp_path / "out.csv")
     np.testing.assert_allclose(from_cli["alpha"], result["alpha"], atol=1e-4)
+    np.testing.assert_allclose(from_cli["p_fbm"], result["p_fbm"], atol=1e-4)
     kept = result.dropna(subset=["alpha"])
     assert (kept["alpha_low"] <= kept["alpha"]).all() and (kept["alpha"] <= kept["alpha_high"]).all()
 

@@ -49,9 +49,11 @@ def test_onnx_members_give_what_their_pytorch_models_give(name):
     for member in manifest["members"]:
         assert sha256(models / member["file"]) == member["sha256"], member["file"]
     trajectories = fixed_set()
-    by_onnx = load_ensemble(name).predict(trajectories)[0]
-    by_torch = Ensemble.load(models / "manifest.json", backend="torch").predict(trajectories)[0]
-    np.testing.assert_allclose(by_onnx, by_torch, atol=1e-5, rtol=0)
+    onnx, torch = load_ensemble(name), Ensemble.load(models / "manifest.json", backend="torch")
+    np.testing.assert_allclose(onnx.predict(trajectories)[0], torch.predict(trajectories)[0], atol=1e-5, rtol=0)
+    if onnx.classifiers_of:
+        by_onnx, by_torch = onnx.mean_log_probabilities(trajectories), torch.mean_log_probabilities(trajectories)
+        np.testing.assert_allclose(by_onnx, by_torch, atol=1e-5, rtol=0)  # before the ensemble's temperatures
 
 
 @pytest.mark.parametrize("name", shipped_ensembles())
@@ -59,7 +61,8 @@ def test_outputs_on_a_fixed_set_are_pinned(name):
     """Regenerate after an intended change: python tests/test_pretrained.py"""
     est = load_ensemble(name).estimate(fixed_set(), level=0.9)
     pinned = json.loads((PINNED / f"{name}.json").read_text())
-    for key in ("alpha", "std", "low", "high"):
+    assert set(pinned) == set(est) - {"model"}  # the model's probabilities too, where it classifies
+    for key in pinned:
         np.testing.assert_allclose(est[key], pinned[key], atol=2e-5, rtol=0, err_msg=key)
 
 
@@ -73,8 +76,14 @@ def test_card_is_what_the_manifest_and_the_test_set_evaluation_say(name):
 
 
 @pytest.mark.parametrize("name", shipped_ensembles())
-def test_each_shipped_ensemble_is_smaller_than_10_mb(name):
-    assert sum(f.stat().st_size for f in Path(str(SHIPPED / name)).rglob("*") if f.is_file()) < 10e6
+def test_each_shipped_ensemble_is_small(name):
+    """Its alpha members under 10 MB; one that also classifies adds a classifier per dimension, length
+    and fold (three times as many members), under 25 MB in all."""
+    folder = Path(str(SHIPPED / name))
+    files = [f for f in folder.rglob("*") if f.is_file()]
+    classifiers = [f for f in files if f.relative_to(folder).parts[0] == "model"]
+    assert sum(f.stat().st_size for f in files if f not in classifiers) < 10e6
+    assert sum(f.stat().st_size for f in files) < 25e6
 
 
 def test_the_wheel_carries_the_shipped_ensembles(tmp_path):
@@ -98,7 +107,8 @@ def test_the_wheel_carries_the_shipped_ensembles(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in shipped_ensembles():
         manifest, _ = read_manifest(SHIPPED / name)
-        expected = ["manifest.json", "MODEL_CARD.md", "evaluation.json"] + [m["onnx"] for m in manifest["members"]]
+        evaluations = [f.name for f in (SHIPPED / name).iterdir() if f.name.endswith("evaluation.json")]
+        expected = ["manifest.json", "MODEL_CARD.md", *evaluations] + [m["onnx"] for m in manifest["members"]]
         assert {f"andiflow/ensembles/{name}/{file}" for file in expected} <= names
 
 
@@ -118,6 +128,22 @@ if __name__ == "__main__":
     PINNED.mkdir(exist_ok=True)
     for name in shipped_ensembles():
         est = load_ensemble(name).estimate(fixed_set(), level=0.9)
-        pinned = {key: np.round(est[key], 6).tolist() for key in ("alpha", "std", "low", "high")}
+        pinned = {key: np.round(values, 6).tolist() for key, values in est.items() if key != "model"}
         (PINNED / f"{name}.json").write_text(json.dumps(pinned, indent=1) + "\n")
         print(f"pinned {name}: {PINNED / name}.json")
+
+
+def test_card_counts_gpu_trained_members_apart_from_thread_time():
+    manifest, folder = read_manifest(SHIPPED / "convlstm-cpu")
+    evaluation = json.loads((folder / "evaluation.json").read_text())
+    member = manifest["members"][0]
+    member["training"].update(trained_on="NVIDIA H200", seconds=25.0)
+    seconds = {"cpu": 0.0, "NVIDIA H200": 0.0}
+    for m in manifest["members"]:
+        seconds[m["training"].get("trained_on", "cpu")] += m["training"]["seconds"]
+    card = model_card(manifest, evaluation)
+    assert f"| alpha | {member['length']} | {member['fold']} |" in card and "| 25 (NVIDIA H200) |" in card
+    cpu, gpu = seconds["cpu"], seconds["NVIDIA H200"]
+    assert f"{cpu:,.0f} s of training x 1 thread(s) = {cpu / 3600:.2f} thread-hours; " in card
+    assert f"{gpu:,.0f} s of training on NVIDIA H200, summed over jobs = {gpu / 3600:.2f} GPU-job-hours" in card
+    assert "except the models whose seconds name NVIDIA H200, trained there" in card

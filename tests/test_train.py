@@ -118,7 +118,7 @@ def test_model_task_learns_the_diffusion_model_and_keeps_its_lowest_error(recipe
     assert error == pytest.approx(best["valid_error"], abs=1e-6)
     majority = np.bincount(t.model[valid]).max() / len(valid)
     assert error < 1 - majority - 0.05  # better than always answering the most frequent model
-    save(best, history, config, tmp_path / "m.pt", tmp_path / "m.csv", "model")
+    save(best, history, config, tmp_path / "m.pt", tmp_path / "m.csv")
     assert (tmp_path / "m.csv").read_text().splitlines()[0] == "epoch,lr,samples,valid_loss,valid_error,seconds"
 
 
@@ -126,7 +126,7 @@ def test_a_2d_classifier_reads_both_axes_and_is_saved_as_such(recipe, tmp_path):
     t = simulate(200, 30, 2, seed=4, recipe=recipe)
     config = settings.complete({"train": {"max_epochs": 1, "batch_size": 32}, "model": {"hidden_size": 8}})
     best, history = train_fold(zscore(t.positions), t.model, 0, config, log=lambda s: None, task="model")
-    save(best, history, config, tmp_path / "m.pt", tmp_path / "m.csv", "model", axes=2)
+    save(best, history, config, tmp_path / "m.pt", tmp_path / "m.csv")
     model, meta = load_checkpoint(tmp_path / "m.pt")
     assert meta["model"]["axes"] == 2 and meta["length"] == 30
     assert model(torch.from_numpy(zscore(t.positions[:3]))).shape == (3, len(MODELS))

@@ -64,15 +64,16 @@ def _training(cfg: dict, members: list) -> list[str]:
     rows = [
         f"| {_task(m)} | {m['length']} | {m['fold']} | {m['training']['n_train']:,} | "
         f"{m['training'].get('epochs', '')} | {m['training'].get('samples', 0):,} | "
-        f"{m['training'].get('seconds', 0):,.0f} | {_best(m['training'])} | {_warm(m['training']['warm_start'])} |"
+        f"{m['training'].get('seconds', 0):,.0f}{_gpu(m['training'])} | {_best(m['training'])} | "
+        f"{_warm(m['training']['warm_start'])} |"
         for m in members
     ]
-    seconds = sum(m["training"].get("seconds", 0) for m in members)
     samples = sum(m["training"].get("samples", 0) for m in members)
     return [
         "## Training",
         "",
-        f"Device: {cfg['device']}, {cfg['threads']} thread(s) per job. Model: {model_settings(cfg)}. Batch "
+        f"Device: {cfg['device']}, {cfg['threads']} thread(s) per job{_elsewhere(cfg, members)}. Model: "
+        f"{model_settings(cfg)}. Batch "
         f"{tr['batch_size']}, learning rate {tr['learning_rate']} ({SCHEDULES[tr['schedule']]}), at most "
         f"{tr['max_epochs']} epochs, precision {tr['precision']}, warm start: {tr['warm_start']}. Fold k of "
         f"{tr['n_folds']} validates on part k of the length's trajectories.",
@@ -82,18 +83,40 @@ def _training(cfg: dict, members: list) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|",
         *rows,
         "",
-        f"In all: {len(members)} models, {samples:,} samples seen, {_cost(cfg, seconds)} (data generation "
+        f"In all: {len(members)} models, {samples:,} samples seen, {_cost(cfg, members)} (data generation "
         "not counted).",
         "",
     ]
 
 
-def _cost(cfg: dict, seconds: float) -> str:
-    """Training time as what it used: GPU time on a GPU (jobs may share one), thread time on a CPU."""
-    if cfg["device"] == "cuda":
-        return f"{seconds:,.0f} s of training on a GPU, summed over jobs = {seconds / 3600:.2f} GPU-job-hours"
-    threads = cfg["threads"]
-    return f"{seconds:,.0f} s of training x {threads} thread(s) = {seconds * threads / 3600:.2f} thread-hours"
+def _trained_on(training: dict, cfg: dict) -> str:
+    """cpu or the GPU's name; models from before this was recorded were trained on the config's device."""
+    return training.get("trained_on", "cpu" if cfg["device"] == "cpu" else "a GPU")
+
+
+def _elsewhere(cfg: dict, members: list) -> str:
+    others = sorted({_trained_on(m["training"], cfg) for m in members} - {_trained_on({}, cfg)})
+    return f", except the models whose seconds name {' or '.join(others)}, trained there" if others else ""
+
+
+def _gpu(training: dict) -> str:
+    on = training.get("trained_on", "cpu")
+    return "" if on == "cpu" else f" ({on})"
+
+
+def _cost(cfg: dict, members: list) -> str:
+    """Training time as what it used: thread time on a CPU, GPU time on a GPU (jobs may share one)."""
+    seconds = {}
+    for m in members:
+        on = _trained_on(m["training"], cfg)
+        seconds[on] = seconds.get(on, 0) + m["training"].get("seconds", 0)
+    parts = [
+        f"{s:,.0f} s of training x {cfg['threads']} thread(s) = {s * cfg['threads'] / 3600:.2f} thread-hours"
+        if on == "cpu"
+        else f"{s:,.0f} s of training on {on}, summed over jobs = {s / 3600:.2f} GPU-job-hours"
+        for on, s in sorted(seconds.items(), key=lambda item: item[0] != "cpu")
+    ]
+    return "; ".join(parts)
 
 
 def _best(training: dict) -> str:

@@ -81,9 +81,9 @@ def train(args) -> None:
         task=task.name,
     )
     history_path = args.history or Path(args.output).with_suffix(".csv")
-    positions = data["positions"]
-    axes = positions.shape[1] if positions.ndim == 3 else 1
-    training.save(best, history, args.config, args.output, history_path, task.name, axes)
+    training.save(
+        dict(best, trained_on=training.device_name(args.device)), history, args.config, args.output, history_path
+    )
     resume_path.unlink(missing_ok=True)
     print(f"best epoch {best['epoch']}: {task.metric} {best[task.metric]:.4f}", flush=True)
 

@@ -343,13 +343,15 @@ def assemble(
 
 
 def _training_record(file: Path, meta: dict) -> dict:
-    """What the member's training saw: epochs, samples, seconds, best validation MAE, warm start."""
+    """What the member's training saw: epochs, samples, seconds, best validation MAE, warm start, and
+    what it was trained on (cpu or the GPU's name; recorded since the model task's GPU-trained members)."""
     metric = TASKS[meta.get("task", "alpha")].metric
     record = {
         "best_epoch": meta["epoch"],
         metric: round(meta[metric], 5),
         "n_train": meta["n_train"],
         "warm_start": meta.get("warm_start"),
+        **({"trained_on": meta["trained_on"]} if "trained_on" in meta else {}),
     }
     history = file.with_suffix(".csv")
     if history.is_file():

@@ -100,6 +100,7 @@ def train_fold(
     identity = dict(
         length=length,
         fold=fold,
+        axes=axes,
         n_train=len(train_rows),
         n_valid=len(valid_rows),
         warm_start=source,
@@ -229,6 +230,13 @@ def train_epoch(
         optimizer.step()
 
 
+def device_name(device: str) -> str:
+    """What a model was trained on, for its card: cpu, or the GPU's name."""
+    if torch.device(device).type != "cuda":
+        return "cpu"
+    return torch.cuda.get_device_name(torch.device(device))
+
+
 def place(t: torch.Tensor, device: str) -> torch.Tensor:
     """A length's data on the GPU when it fits in half its free memory, else in pinned host memory."""
     if torch.device(device).type != "cuda":
@@ -279,13 +287,11 @@ def _resume(path, identity, fresh, model, optimizer, rule, shuffle, device, log)
     return state
 
 
-def save(
-    best: dict, history: list[dict], config: dict, model_path, history_path, task: str = "alpha", axes: int = 1
-) -> None:
+def save(best: dict, history: list[dict], config: dict, model_path, history_path) -> None:
     """The epoch table and the model file of the best epoch, with the settings the model is built from."""
-    model_settings = settings_mod.model_settings(config, task, axes)
+    model_settings = settings_mod.model_settings(config, best["task"], best["axes"])
     with atomic_path(history_path) as tmp, open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=history_columns(task))
+        writer = csv.DictWriter(f, fieldnames=history_columns(best["task"]))
         writer.writeheader()
         writer.writerows(history)
     meta = {k: v for k, v in best.items() if k != "state_dict"}
