@@ -30,6 +30,17 @@ def test_whole_rule_reads_the_whole_series_with_the_nearest_smaller_length():
     np.testing.assert_array_equal(ens.predict([s[None] for s in series])[0], [10, 44, 45, 999])
 
 
+def test_networks_of_a_dimension_read_its_trajectories_all_axes_at_once(rng):
+    per_axis, all_axes = (lambda x: np.full(len(x), 1.0)), (lambda x: np.full(len(x), 10.0 * x.shape[1]))
+    ens = Ensemble({10: [per_axis], 20: [per_axis]}, alpha_of_dims={3: {10: [all_axes], 20: [all_axes]}})
+    trajectories = [rng.normal(size=(d, 25)) for d in (1, 2, 3, 3)]
+    alpha, spread = ens.predict(trajectories)
+    np.testing.assert_array_equal(alpha, [1, 1, 30, 30])  # 2D: axis by axis, as HNU; 3D: [n, 3, L] windows
+    np.testing.assert_array_equal(spread, 0)
+    with pytest.raises(ModelFileError, match="the 3D alpha networks' lengths \\[10\\] differ"):
+        Ensemble({10: [per_axis], 20: [per_axis]}, alpha_of_dims={3: {10: [all_axes]}})
+
+
 def test_head_and_tail_windows_of_the_whole_normalised_series(rng):
     ens = Ensemble({45: [FirstValue()]})
     s = rng.normal(size=49)
@@ -192,6 +203,29 @@ def test_model_task_members_give_probabilities_in_both_runtimes(tmp_path):
     est = Ensemble.load(tmp_path / "ens").estimate(trajectories)
     assert list(est)[4:] == ["model", "p_attm", "p_ctrw", "p_fbm", "p_lw", "p_sbm"]
     assert est["model"][1] == MODELS[int(np.argmax(expected))]
+
+
+def test_alpha_networks_of_2d_are_assembled_apart_and_agree_in_both_runtimes(tmp_path):
+    alpha = [_save(tmp_path / "trained" / f"L{L}" / "fold0.pt", L, 0) for L in (10, 20)]
+    settings = dict(SETTINGS, axes=2)
+    for L in (10, 20):
+        meta = dict(length=L, fold=0, epoch=0, valid_mae=0.5, n_train=1, warm_start=None, task="alpha")
+        path = tmp_path / "trained" / "2D" / f"L{L}" / "fold0.pt"
+        save_checkpoint(path, settings, build(settings).state_dict(), **meta)
+        alpha.append(path)
+    manifest = assemble(alpha, tmp_path / "ens", name="t", settings={}, command="none", scale=1.0)
+    assert [(e["task"], e.get("axes"), e["onnx"]) for e in manifest["members"]][1:3] == [
+        ("alpha", None, "L20/fold0.onnx"),
+        ("alpha", 2, "2D/L10/fold0.onnx"),
+    ]
+    trajectories = [np.cumsum(np.random.default_rng(n).normal(size=(d, n)), axis=1) for n, d in ((12, 1), (33, 2))]
+    by_onnx, by_torch = (Ensemble.load(tmp_path / "ens", backend=b).predict(trajectories)[0] for b in ("onnx", "torch"))
+    np.testing.assert_allclose(by_onnx, by_torch, atol=1e-5)
+    model = load_checkpoint(tmp_path / "ens" / "2D" / "L20" / "fold0.pt")[0]
+    z = zscore(trajectories[1])
+    with torch.inference_mode():
+        expected = model(torch.from_numpy(np.stack([z[:, :20], z[:, 13:]]).astype(np.float32))).mean().item()
+    assert by_onnx[1] == pytest.approx(expected, abs=1e-5)
 
 
 def test_an_alpha_only_ensemble_does_not_classify(tmp_path):

@@ -66,7 +66,7 @@ def test_whole_workflow_on_micro_config(finished):
             assert (results / f"models/L{length}/fold{fold}.csv").read_text().startswith("epoch,lr,samples,valid_loss")
             assert not (results / f"models/L{length}/fold{fold}.resume.pt").exists()
     assert len(list((results / "shards").glob("L*/shard*.h5"))) == 4  # 1D, for both tasks
-    for dim in (2, 3):  # for the model task's classifiers of each
+    for dim in (2, 3):  # for alpha's networks and the model task's classifiers of each
         assert len(list((results / f"shards/{dim}D").glob("L*/shard*.h5"))) == 4
     scale = json.loads((results / "calibrate/scale.json").read_text())
     curve = scale["curve"]
@@ -81,7 +81,7 @@ def test_whole_workflow_on_micro_config(finished):
     assert {"shipped", "constant", "tamsd", "intervals"} <= set(evaluation)
     manifest = json.loads((results / "ensemble/manifest.json").read_text())
     members = [(m["task"], m.get("axes"), m["length"], m["fold"]) for m in manifest["members"]]
-    tasks = [("alpha", None), ("model", 1), ("model", 2), ("model", 3)]
+    tasks = [("alpha", None), ("alpha", 2), ("alpha", 3), ("model", 1), ("model", 2), ("model", 3)]
     assert members == [(task, axes, L, k) for task, axes in tasks for L in (10, 20) for k in (0, 1)]
     assert manifest["scale"] == scale["scale"] and manifest["intervals"]["level"] == 0.9
     assert {m["training"]["trained_on"] for m in manifest["members"]} == {"cpu"}
@@ -94,7 +94,7 @@ def test_whole_workflow_on_micro_config(finished):
     assert classified["n"] == 30 and set(classified["by_dim"]) == {"1", "2", "3"} and "ece" in classified
     assert (results / "report/testset_confusion.png").stat().st_size > 0
     card = (results / "ensemble/MODEL_CARD.md").read_text()
-    assert "| alpha | 20 | 1 |" in card and "| model 3D | 20 | 1 |" in card
+    assert "| alpha | 20 | 1 |" in card and "| alpha 3D | 20 | 1 |" in card and "| model 3D | 20 | 1 |" in card
     assert f"micro-F1 {classified['f1_micro']:.4f}" in card and "## Diffusion model (Task 2)" in card
     log = (finished / "run.log").read_text()
     assert "MAE of results/predictions/testset.txt" in log and "micro-F1" in log
@@ -215,6 +215,7 @@ def test_workflow_predicts_a_table_of_tracks(finished):
     [
         ("chain", "L30", {"generate": 5, "train": 3}),  # L30 from L20 from L10
         (20, "L10", {"generate": 4, "train": 2}),  # the star: L10 from the base L20
+        ("chain", "3D/L30", {"generate_axes": 5, "train_axes": 3}),  # alpha's 3D networks: their own chain
     ],
 )
 def test_warm_start_puts_the_source_model_in_the_plan(tmp_path, mode, target, planned):
@@ -225,7 +226,8 @@ def test_warm_start_puts_the_source_model_in_the_plan(tmp_path, mode, target, pl
     run = snakemake(workdir, f"results/models/{target}/fold0.pt", "--configfile", "micro.yaml", "warm.yaml", "-n", "-p")
     assert run.returncode == 0, run.output[-2000:]
     assert planned_jobs(run) == planned
-    assert f"--init results/models/L20/fold0.pt --fold 0 -o results/models/{target}/fold0.pt" in run.output
+    source = f"results/models/{target.split('L')[0]}L20/fold0.pt"
+    assert f"--init {source} --fold 0 -o results/models/{target}/fold0.pt" in run.output
 
 
 @pytest.mark.parametrize(

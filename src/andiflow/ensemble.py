@@ -58,29 +58,33 @@ class OnnxMember:
 
 class Ensemble:
     """members: trained length -> its members (one per fold), each a callable from z-scored windows
-    [n, length] (float32) to raw alpha [n] (OnnxMember, model.TorchMember); classifiers, if any, the
-    same for the model task by dimension d (d -> length -> members), from windows [n, length] (1D) or
-    [n, d, length] to log-probabilities [n, 5]."""
+    [n, length] (float32) to raw alpha [n] (OnnxMember, model.TorchMember): HNU's 1D networks, which
+    read any trajectory axis by axis. alpha_of_dims, if any: alpha's networks of 2D or 3D (d -> length
+    -> members, from windows [n, d, length]), which read the trajectories of their dimension instead.
+    classifiers, if any, the same for the model task by dimension d (d -> length -> members), from
+    windows [n, length] (1D) or [n, d, length] to log-probabilities [n, 5]."""
 
-    def __init__(self, members: dict, manifest=None, windows: str = "head_tail", classifiers=None):
+    def __init__(self, members: dict, manifest=None, windows: str = "head_tail", classifiers=None, alpha_of_dims=None):
         self.members_of = dict(sorted(members.items()))
-        self.classifiers_of = {d: dict(sorted(of_dim.items())) for d, of_dim in sorted((classifiers or {}).items())}
+        self.alpha_of_dims = _by_dim(alpha_of_dims)
+        self.classifiers_of = _by_dim(classifiers)
         self.lengths = np.array(sorted(members))
         self.manifest = manifest or {}
         self.rule = self.manifest.get("windows", windows)
-        for d, of_dim in self.classifiers_of.items():
-            if sorted(of_dim) != sorted(members):
-                raise ModelFileError(
-                    f"{self.describe()}: the {d}D classifiers' lengths {sorted(of_dim)} differ from "
-                    f"alpha's {sorted(members)}"
-                )
+        for what, groups in (("alpha networks", self.alpha_of_dims), ("classifiers", self.classifiers_of)):
+            for d, of_dim in groups.items():
+                if sorted(of_dim) != sorted(members):
+                    raise ModelFileError(
+                        f"{self.describe()}: the {d}D {what}' lengths {sorted(of_dim)} differ from "
+                        f"alpha's {sorted(members)}"
+                    )
 
     @classmethod
     def load(cls, path, backend="onnx", device="cpu", threads=1, batch_values=BATCH_VALUES) -> "Ensemble":
         """The ensemble of a folder (or its manifest.json): exactly the members the manifest names,
         each checked against its checksum, run in ONNX Runtime (`onnx`) or PyTorch (`torch`)."""
         manifest, folder = read_manifest(path)
-        members, classifiers = {}, {}
+        members, alpha_of_dims, classifiers = {}, {}, {}
         for entry in manifest["members"]:
             key = "onnx" if backend == "onnx" else "file"
             if key not in entry:
@@ -102,9 +106,13 @@ class Ensemble:
                 from andiflow.model import TorchMember
 
                 member = TorchMember.load(file, entry, device, batch_values)
-            of = members if entry.get("task", "alpha") == "alpha" else classifiers.setdefault(entry.get("axes", 1), {})
+            d = entry.get("axes", 1)
+            if entry.get("task", "alpha") == "model":
+                of = classifiers.setdefault(d, {})
+            else:
+                of = members if d == 1 else alpha_of_dims.setdefault(d, {})
             of.setdefault(entry["length"], {})[entry["fold"]] = member
-        groups = [members, *classifiers.values()]
+        groups = [members, *alpha_of_dims.values(), *classifiers.values()]
         folds = {tuple(sorted(by_fold)) for of in groups for by_fold in of.values()}
         if len(folds) > 1:
             raise ModelFileError(
@@ -112,7 +120,13 @@ class Ensemble:
                 "must be averaged over the same members"
             )
         members, *of_dims = [{L: [by_fold[k] for k in sorted(by_fold)] for L, by_fold in of.items()} for of in groups]
-        return cls(members, manifest, classifiers=dict(zip(classifiers, of_dims)))
+        alpha_dims = dict(zip(alpha_of_dims, of_dims[: len(alpha_of_dims)]))
+        return cls(
+            members,
+            manifest,
+            classifiers=dict(zip(classifiers, of_dims[len(alpha_of_dims) :])),
+            alpha_of_dims=alpha_dims,
+        )
 
     @property
     def min_length(self) -> int:
@@ -159,12 +173,31 @@ class Ensemble:
         return np.concatenate(values).astype(np.float64), np.concatenate(owners)
 
     def trajectory_members(self, trajectories: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Every alpha member output (axis x window x fold) of each trajectory [dim, T], and the index
-        of its trajectory."""
-        axes = [axis for t in trajectories for axis in t]
-        axis_owner = np.repeat(np.arange(len(trajectories)), [len(t) for t in trajectories])
-        values, series = self.members(axes, self.members_of)
-        return values, axis_owner[series]
+        """Every alpha member output of each trajectory [dim, T], and the index of its trajectory: window
+        x fold of the networks of its dimension where the ensemble has them, else axis x window x fold
+        of the 1D networks (HNU)."""
+        dims = np.array([len(t) for t in trajectories])
+        values, owners = self.dimension_members(trajectories, self.alpha_of_dims, dims)
+        by_axis = np.flatnonzero(~np.isin(dims, list(self.alpha_of_dims)))
+        if len(by_axis):
+            out, series = self.members([axis for i in by_axis for axis in trajectories[i]], self.members_of)
+            values.append(out)
+            owners.append(np.repeat(by_axis, dims[by_axis])[series])
+        return np.concatenate(values), np.concatenate(owners)
+
+    def dimension_members(self, trajectories, groups: dict, dims: np.ndarray) -> tuple[list, list]:
+        """The outputs of the members of each dimension d (d -> length -> members), which read the
+        trajectories of dimension d all axes at once, and the index of each output's trajectory."""
+        values, owners = [], []
+        for d, members_of in groups.items():
+            index = np.flatnonzero(dims == d)
+            if len(index):
+                out, owner = self.members(
+                    [trajectories[i][0] if d == 1 else trajectories[i] for i in index], members_of
+                )
+                values.append(out)
+                owners.append(index[owner])
+        return values, owners
 
     def classifier_members(self, trajectories: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Every classifier output (window x fold, [m, 5]) of each trajectory [dim, T], read by the
@@ -173,14 +206,7 @@ class Ensemble:
         missing = sorted(set(dims.tolist()) - set(self.classifiers_of))
         if missing:
             raise ModelFileError(f"{self.describe()}: has no classifiers of {missing[0]}D trajectories")
-        values, owners = [], []
-        for d, classifiers in self.classifiers_of.items():
-            index = np.flatnonzero(dims == d)
-            if len(index):
-                series = [trajectories[i][0] if d == 1 else trajectories[i] for i in index]
-                out, owner = self.members(series, classifiers)
-                values.append(out)
-                owners.append(index[owner])
+        values, owners = self.dimension_members(trajectories, self.classifiers_of, dims)
         return np.concatenate(values), np.concatenate(owners)
 
     def mean_log_probabilities(self, trajectories: list[np.ndarray]) -> np.ndarray:
@@ -203,7 +229,8 @@ class Ensemble:
     def predict(self, trajectories: list[np.ndarray], where=str) -> tuple[np.ndarray, np.ndarray]:
         """(raw alpha, spread) of each trajectory [dim, T]. Alpha is HNU's estimate: the mean over
         windows and folds of each axis, then over axes (all axes have the same windows, so this is the
-        mean of all members); the spread is the standard deviation of those members. A trajectory
+        mean of all members), or the mean over windows and folds of the networks of its dimension where
+        the ensemble has them; the spread is the standard deviation of those members. A trajectory
         shorter than the shortest trained length is refused; `where(i)` names trajectory i."""
         for i, t in enumerate(trajectories):
             if t.shape[1] < self.min_length:
@@ -244,6 +271,11 @@ class Ensemble:
             result["model"] = np.array(MODELS)[p.argmax(axis=1)]
             result.update({f"p_{name}": p[:, k] for k, name in enumerate(MODELS)})
         return result
+
+
+def _by_dim(groups) -> dict:
+    """d -> length -> members, both sorted."""
+    return {d: dict(sorted(of_dim.items())) for d, of_dim in sorted((groups or {}).items())}
 
 
 def softmax(logits: np.ndarray, temperature) -> np.ndarray:
@@ -302,7 +334,8 @@ def assemble(
     for file in map(Path, model_files):
         model, meta = load_checkpoint(file)
         task = TASKS[meta.get("task", "alpha")]
-        axes = {"axes": meta["model"].get("axes", 1)} if task.name == "model" else {}
+        d = meta["model"].get("axes", 1)
+        axes = {"axes": d} if task.name == "model" or d > 1 else {}  # HNU's 1D alpha entries as before
         by_dim = f"{axes['axes']}D" if axes else ""
         target = folder / task.folder / by_dim / f"L{meta['length']}" / f"fold{meta['fold']}.pt"
         if file.resolve() != target.resolve():

@@ -12,6 +12,7 @@ from andiflow.tasks import TASKS
 LENGTHS = dict(config["data"]["lengths"])
 FOLDS = config["train"]["folds_used"]
 DIMS = (1, 2, 3)  # the model task trains classifiers of each, reading all axes at once
+ALPHA_DIMS = config["alpha_dims"]  # alpha's networks: 1D (HNU's), and of 2D and 3D where asked
 
 
 wildcard_constraints:
@@ -32,12 +33,12 @@ def shard_plan(wildcards):
 
 def shard_path(dim_folder=""):
     """1D shards (HNU's data: alpha's and the 1D classifiers') in results/shards/L<length>, where they
-    have always been; the model task's 2D and 3D ones in results/shards/<d>D/L<length>."""
+    have always been; the 2D and 3D ones (the model task's, alpha_dims') in results/shards/<d>D/L<length>."""
     return f"results/shards/{dim_folder}L{{length}}/shard{{shard}}.h5"
 
 
 def shards_of_length(wildcards):
-    """The shards a training job reads: 1D (alpha, HNU's data), or its own dimension's (the model task)."""
+    """The shards a training job reads: 1D (HNU's data), or its own dimension's (networks of 2D/3D)."""
     n_shards = len(shard_plan(wildcards))
     dim = dim_of(wildcards)
     return expand(shard_path("" if dim == 1 else f"{dim}D/"), length=wildcards.length, shard=range(n_shards))
@@ -56,9 +57,13 @@ def dim_of(wildcards) -> int:
 
 
 def model_file(task, length, fold, dim=1, suffix="pt"):
-    """A trained model (.pt) or its epoch table (.csv): results/models/L<length>/fold<k> for alpha,
+    """A trained model (.pt) or its epoch table (.csv): results/models/L<length>/fold<k> for HNU's 1D
+    alpha networks, results/models/<dim>D/L<length>/fold<k> for alpha's of 2D and 3D (alpha_dims),
     results/models/model/<dim>D/L<length>/fold<k> for the model task's classifiers of each dimension."""
-    folder = "results/models" if task == "alpha" else f"results/models/{TASKS[task].folder}/{dim}D"
+    if task == "alpha":
+        folder = "results/models" if dim == 1 else f"results/models/{dim}D"
+    else:
+        folder = f"results/models/{TASKS[task].folder}/{dim}D"
     return f"{folder}/L{length}/fold{fold}.{suffix}"
 
 
@@ -95,11 +100,11 @@ def init_option(wildcards, input):
 
 def trained(suffix, tasks=("alpha",)):
     """Every trained model file (.pt) or epoch table (.csv) of the tasks, all lengths, folds used and,
-    for the model task, dimensions."""
+    dimensions (alpha's: alpha_dims; the model task's: all three)."""
     return [
         model_file(task, length, fold, dim, suffix)
         for task in tasks
-        for dim in ([1] if task == "alpha" else DIMS)
+        for dim in (ALPHA_DIMS if task == "alpha" else DIMS)
         for length in LENGTHS
         for fold in FOLDS
     ]
