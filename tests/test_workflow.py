@@ -52,7 +52,9 @@ def planned_jobs(run) -> dict:
 def finished(tmp_path_factory):
     """A workflow copy on which the micro config has run to the end."""
     workdir = workflow_copy(tmp_path_factory.mktemp("micro"))
-    run = snakemake(workdir, "--cores", "2", "--configfile", "micro.yaml", timeout=900)  # ~2 min on 2 idle cores
+    run = snakemake(
+        workdir, "--cores", "2", "--configfile", "micro.yaml", timeout=900
+    )  # minutes; slow beside other jobs
     assert run.returncode == 0, run.output[-3000:]
     (workdir / "run.log").write_text(run.output)
     return workdir
