@@ -58,7 +58,7 @@ def predict(
     """alpha for each particle or trajectory, one row each: particle, dim, n_points, alpha, alpha_std,
     alpha_low, alpha_high, note (the columns of `andiflow predict`'s table); from an ensemble with the
     model task (the default's), also model (the most probable diffusion model) and p_attm, p_ctrw,
-    p_fbm, p_lw, p_sbm, before note, unless classify=False (alpha alone, in about half the time).
+    p_fbm, p_lw, p_sbm, before note, unless classify=False (alpha alone; the classifiers do not run).
 
     data: a DataFrame of tracks (one row per particle and frame; columns `particle`, `frame` and the
     `positions` present), a path to any file `andiflow predict` reads (a table of tracks, TrackMate's
