@@ -36,6 +36,9 @@ def test_a_trackpy_dataframe_gives_the_table_of_the_command_line(tmp_path, track
     from_cli = pd.read_csv(tmp_path / "out.csv")
     np.testing.assert_allclose(from_cli["alpha"], result["alpha"], atol=1e-4)
     np.testing.assert_allclose(from_cli["p_fbm"], result["p_fbm"], atol=1e-4)
+    alpha_only = andiflow.predict(tracks, classify=False, warn=print)
+    assert list(alpha_only.columns) == OUTPUT_COLUMNS
+    np.testing.assert_allclose(alpha_only["alpha"], result["alpha"])
     kept = result.dropna(subset=["alpha"])
     assert (kept["alpha_low"] <= kept["alpha"]).all() and (kept["alpha"] <= kept["alpha_high"]).all()
 

@@ -52,7 +52,9 @@ def planned_jobs(run) -> dict:
 def finished(tmp_path_factory):
     """A workflow copy on which the micro config has run to the end."""
     workdir = workflow_copy(tmp_path_factory.mktemp("micro"))
-    run = snakemake(workdir, "--cores", "2", "--configfile", "micro.yaml", timeout=900)  # ~2 min on 2 idle cores
+    run = snakemake(
+        workdir, "--cores", "2", "--configfile", "micro.yaml", timeout=900
+    )  # minutes; slow beside other jobs
     assert run.returncode == 0, run.output[-3000:]
     (workdir / "run.log").write_text(run.output)
     return workdir
@@ -283,7 +285,7 @@ def test_the_second_ensembles_settings_run_through_the_workflow(tmp_path):
         "train: {schedule: cosine, max_epochs: 2, warm_start: chain, folds_used: [0]}\n"
         "infer: {windows: whole}\nevaluate: {compare_shipped: false}\n"
     )
-    run = snakemake(workdir, "--cores", "2", "--configfile", "micro.yaml", "second.yaml")
+    run = snakemake(workdir, "--cores", "2", "--configfile", "micro.yaml", "second.yaml", timeout=900)
     assert run.returncode == 0, run.output[-3000:]
     manifest = json.loads((workdir / "results/ensemble/manifest.json").read_text())
     assert manifest["windows"] == "whole" and manifest["settings"]["model"]["kind"] == "convlstm"

@@ -53,11 +53,12 @@ def predict(
     scale=None,
     strict=False,
     warn=None,
+    classify=True,
 ) -> pd.DataFrame:
     """alpha for each particle or trajectory, one row each: particle, dim, n_points, alpha, alpha_std,
     alpha_low, alpha_high, note (the columns of `andiflow predict`'s table); from an ensemble with the
-    model task, also model (the most probable diffusion model) and p_attm, p_ctrw, p_fbm, p_lw, p_sbm,
-    before note.
+    model task (the default's), also model (the most probable diffusion model) and p_attm, p_ctrw,
+    p_fbm, p_lw, p_sbm, before note, unless classify=False (alpha alone; the classifiers do not run).
 
     data: a DataFrame of tracks (one row per particle and frame; columns `particle`, `frame` and the
     `positions` present), a path to any file `andiflow predict` reads (a table of tracks, TrackMate's
@@ -78,10 +79,10 @@ def predict(
         interval = None
     if isinstance(data, pd.DataFrame):
         found = tracks.from_table(data, particle, frame, positions, source="the DataFrame", strict=strict)
-        return _rows(found, ens, scale, interval, warn, "the DataFrame", strict)
+        return _rows(found, ens, scale, interval, warn, "the DataFrame", strict, classify)
     if isinstance(data, (str, Path)):
         columns = dict(particle=particle, frame=frame, positions=positions)
-        return predict_file(data, ens, scale, interval, warn, strict=strict, **columns)
+        return predict_file(data, ens, scale, interval, warn, strict=strict, classify=classify, **columns)
     found = tracks.Tracks([], [])
     for i, array in enumerate(data):
         t = np.asarray(array, dtype=np.float64)
@@ -91,22 +92,28 @@ def predict(
         t = np.moveaxis(t, time_axis, -1)
         problem = None if np.isfinite(t).all() else "holds a value that is not a finite number"
         found.add(i, t, len(t), tracks.AXES[: len(t)], problem)  # alpha_rows raises it when strict
-    return _rows(found, ens, scale, interval, warn, "the trajectories", strict)
+    return _rows(found, ens, scale, interval, warn, "the trajectories", strict, classify)
 
 
 def predict_file(
-    path, ens: Ensemble, scale=None, interval=None, warn=None, format="auto", strict=False, **columns
+    path, ens: Ensemble, scale=None, interval=None, warn=None, format="auto", strict=False, classify=True, **columns
 ) -> pd.DataFrame:
     """predict() of a file: one row per particle (for a task1.txt, per line: particle = line number)."""
     found = tracks.read_tracks(path, format, strict=strict, **columns)
-    return _rows(found, ens, scale, interval, warn or _python_warning, path, strict)
+    return _rows(found, ens, scale, interval, warn or _python_warning, path, strict, classify)
 
 
-def _rows(found: tracks.Tracks, ens: Ensemble, scale, interval, warn, source, strict) -> pd.DataFrame:
+def _rows(found: tracks.Tracks, ens: Ensemble, scale, interval, warn, source, strict, classify) -> pd.DataFrame:
+    classify = classify and bool(ens.classifiers_of)
     rows = tracks.alpha_rows(
-        found, lambda t: ens.estimate(t, scale, interval), ens.min_length, warn=warn, source=source, strict=strict
+        found,
+        lambda t: ens.estimate(t, scale, interval, with_model=classify),
+        ens.min_length,
+        warn=warn,
+        source=source,
+        strict=strict,
     )
-    columns = tracks.OUTPUT_COLUMNS[:-1] + (tracks.MODEL_COLUMNS if ens.classifiers_of else []) + ["note"]
+    columns = tracks.OUTPUT_COLUMNS[:-1] + (tracks.MODEL_COLUMNS if classify else []) + ["note"]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -203,7 +203,8 @@ def predict(args) -> None:
     columns = dict(particle=args.particle_column, frame=args.frame_column, positions=args.position_columns)
     if args.task == "model" and not ens.classifiers_of:
         raise ModelFileError(f"{ens.describe()}: has no members of the model task (--task model)")
-    table = api.predict_file(args.input, ens, scale, level, _warn, fmt, args.strict, **columns)
+    classify = fmt != "task1" or args.task == "model"  # task1's alpha lines need no classifiers
+    table = api.predict_file(args.input, ens, scale, level, _warn, fmt, args.strict, classify, **columns)
     if fmt != "task1":
         tracks.write_alphas(args.output, table)
     elif args.task == "model":
