@@ -87,6 +87,7 @@ def test_whole_workflow_on_micro_config(finished):
     assert members == [(task, axes, L, k) for task, axes in tasks for L in (10, 20) for k in (0, 1)]
     assert manifest["scale"] == scale["scale"] and manifest["intervals"]["level"] == 0.9
     assert {m["training"]["trained_on"] for m in manifest["members"]} == {"cpu"}
+    assert manifest["settings"]["tasks"] == ["alpha", "model"] and manifest["settings"]["alpha_dims"] == [1, 2, 3]
     temperature = json.loads((results / "calibrate/temperature.json").read_text())
     assert manifest["temperature"] == {d: temperature[d]["temperature"] for d in ("1", "2", "3")}
     assert all(t["nll_after"] <= t["nll_before"] for t in temperature.values())

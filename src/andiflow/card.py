@@ -49,20 +49,19 @@ def _method(cfg: dict) -> str:
     )
     return (
         f"The anomalous exponent alpha (AnDi 2020, Task 1) from one model per trajectory length: "
-        f"{ENCODERS[model['kind']]}, {output}; {RULES[cfg['infer']['windows']]}; mean over folds and "
+        f"{ENCODERS[model['kind']]}, {output}; {RULES[cfg['infer']['windows']]}; mean over folds"
         f"{_axes(cfg.get('alpha_dims', [1]))}, one scale factor, clip."
     )
 
 
 def _axes(alpha_dims: list) -> str:
     """How a 2D/3D trajectory is read: axis by axis (HNU), or by networks of its dimension."""
-    by_axis = [f"{d}D" for d in (2, 3) if d not in alpha_dims]
-    own = [f"{d}D" for d in (2, 3) if d in alpha_dims]
+    by_axis = "/".join(f"{d}D" for d in (2, 3) if d not in alpha_dims)
+    own = "/".join(f"{d}D" for d in (2, 3) if d in alpha_dims)
     if not own:
-        return "over the axes of a 2D/3D trajectory"
-    if not by_axis:
-        return "a 2D/3D trajectory read by networks of its dimension (all axes at once)"
-    return f"a {'/'.join(own)} trajectory read by networks of its dimension, over the axes of a {by_axis[0]} one"
+        return " and over the axes of a 2D/3D trajectory"
+    read = f"a {own} trajectory is read by networks of its dimension, all axes at once"
+    return f" and over the axes of a {by_axis} trajectory ({read})" if by_axis else f" ({read})"
 
 
 def _task(member: dict) -> str:

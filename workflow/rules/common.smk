@@ -275,6 +275,8 @@ def ensemble_settings():
         "device",
         "threads",
         "workdir",
+        "tasks",
+        "alpha_dims",
         "data",
         "model",
         "train",
