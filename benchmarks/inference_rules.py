@@ -50,7 +50,8 @@ def main() -> None:
     n_folds = len(next(iter(ens.members_of.values())))
     for rule in WINDOWS:
         for folds in sorted({1, n_folds}):
-            subset = Ensemble({L: members[:folds] for L, members in ens.members_of.items()}, windows=rule)
+            own = {d: _first(of, folds) for d, of in ens.alpha_of_dims.items()}  # alpha networks of 2D/3D
+            subset = Ensemble(_first(ens.members_of, folds), windows=rule, alpha_of_dims=own)
             err = np.abs(np.clip(subset.predict(trajectories)[0], 0.05, 2.0) - alphas)
             groups = [err, *(err[dims == d] for d in (1, 2, 3)), *(err[buckets == b] for b in names)]
             groups += [err[models == m] for m in kinds]
@@ -66,6 +67,11 @@ def main() -> None:
         print(f"\n{table['level']:.0%} intervals of the ensemble as it is (its rule, folds, scale and interval table):")
         print(f"{'coverage':<17} " + " ".join(f"{inside[g].mean():9.3f}" for g in groups))
         print(f"{'mean width':<17} " + " ".join(f"{width[g].mean():9.3f}" for g in groups))
+
+
+def _first(members_of: dict, folds: int) -> dict:
+    """The members of each length's first `folds` folds."""
+    return {L: members[:folds] for L, members in members_of.items()}
 
 
 if __name__ == "__main__":
