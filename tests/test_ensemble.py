@@ -10,6 +10,12 @@ from andiflow.normalize import zscore
 from andiflow.tasks import MODELS
 
 
+@pytest.fixture(autouse=True)
+def seeded_weights():
+    """Random weights the same on every run: the runtimes' agreement is checked on fixed models."""
+    torch.manual_seed(0)
+
+
 def WindowLength():
     return lambda x: np.full(len(x), float(x.shape[1]))
 

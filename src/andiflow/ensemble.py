@@ -119,13 +119,11 @@ class Ensemble:
                 f"{folder / MANIFEST}: lengths have different folds ({sorted(folds)}); every trajectory "
                 "must be averaged over the same members"
             )
-        members, *of_dims = [{L: [by_fold[k] for k in sorted(by_fold)] for L, by_fold in of.items()} for of in groups]
-        alpha_dims = dict(zip(alpha_of_dims, of_dims[: len(alpha_of_dims)]))
         return cls(
-            members,
+            _fold_order(members),
             manifest,
-            classifiers=dict(zip(classifiers, of_dims[len(alpha_of_dims) :])),
-            alpha_of_dims=alpha_dims,
+            classifiers={d: _fold_order(of) for d, of in classifiers.items()},
+            alpha_of_dims={d: _fold_order(of) for d, of in alpha_of_dims.items()},
         )
 
     @property
@@ -271,6 +269,11 @@ class Ensemble:
             result["model"] = np.array(MODELS)[p.argmax(axis=1)]
             result.update({f"p_{name}": p[:, k] for k, name in enumerate(MODELS)})
         return result
+
+
+def _fold_order(by_length: dict) -> dict:
+    """length -> {fold: member} as length -> members in fold order."""
+    return {L: [by_fold[k] for k in sorted(by_fold)] for L, by_fold in by_length.items()}
 
 
 def _by_dim(groups) -> dict:

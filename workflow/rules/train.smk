@@ -26,29 +26,12 @@ rule train:
 
 # Alpha's networks of 2D and 3D (alpha_dims, beyond HNU): the same recipe on shards of their own
 # dimension, all axes read at once; HNU reads such a trajectory axis by axis with the 1D networks.
-rule train_axes:
-    input:
-        shards=shards_of_length,
-        init=warm_start_model(),
+use rule train as train_axes with:
     output:
         model=model_file("alpha", "{length}", "{fold}", "{dim}"),
         history=model_file("alpha", "{length}", "{fold}", "{dim}", "csv"),
     log:
         "results/logs/train/{dim}D_L{length}_fold{fold}.log",
-    conda:
-        "../../envs/andiflow.yaml"
-    threads: config["threads"]
-    resources:
-        gpu=gpus(),
-        runtime=train_runtime,
-        mem_mb=train_mem_mb,
-    params:
-        settings=training_settings(),
-        trainer_version=TRAINER_VERSION,
-        init=init_option,
-        device=config["device"],
-    shell:
-        train_command()
 
 
 # The model task (Task 2, beyond HNU): the same encoder, lengths and folds, a classifier head, one
