@@ -5,7 +5,7 @@ from torch import nn
 
 from andiflow.ensemble import Ensemble, assemble, finish
 from andiflow.errors import InputFileError, ModelFileError
-from andiflow.model import AnDiLSTM, TorchMember, build, load_checkpoint, save_checkpoint
+from andiflow.model import AnDiLSTM, TorchMember, build, load_checkpoint, round_weights, save_checkpoint
 from andiflow.normalize import zscore
 from andiflow.tasks import MODELS
 
@@ -172,7 +172,8 @@ CLASSIFIER.update(features=4, block=4)
 
 
 def test_model_task_members_give_probabilities_in_both_runtimes(tmp_path):
-    alpha = [_save(tmp_path / "trained" / f"L{L}" / "fold0.pt", L, 0) for L in (10, 20)]
+    # alpha of two folds, the classifiers of one (model_folds): each group is averaged over its own
+    alpha = [_save(tmp_path / "trained" / f"L{L}" / f"fold{k}.pt", L, k) for L in (10, 20) for k in (0, 1)]
     classifiers = []
     for dim in (3, 1):
         settings = dict(CLASSIFIER, **({"axes": dim} if dim > 1 else {}))
@@ -184,14 +185,16 @@ def test_model_task_members_give_probabilities_in_both_runtimes(tmp_path):
     manifest = assemble(alpha + classifiers, tmp_path / "ens", name="t", settings={}, command="none", scale=1.0)
     assert [(e["task"], e.get("axes"), e["length"]) for e in manifest["members"]] == [
         ("alpha", None, 10),
+        ("alpha", None, 10),
+        ("alpha", None, 20),
         ("alpha", None, 20),
         ("model", 1, 10),
         ("model", 1, 20),
         ("model", 3, 10),
         ("model", 3, 20),
     ]
-    assert manifest["members"][2]["onnx"] == "model/1D/L10/fold0.onnx"
-    assert manifest["members"][2]["training"]["valid_error"] == 0.5
+    assert manifest["members"][4]["onnx"] == "model/1D/L10/fold0.onnx"
+    assert manifest["members"][4]["training"]["valid_error"] == 0.5
     trajectories = [np.cumsum(np.random.default_rng(n).normal(size=(d, n)), axis=1) for n, d in ((10, 1), (33, 3))]
     by_onnx = Ensemble.load(tmp_path / "ens").classify(trajectories)
     by_torch = Ensemble.load(tmp_path / "ens", backend="torch").classify(trajectories)
@@ -211,7 +214,7 @@ def test_model_task_members_give_probabilities_in_both_runtimes(tmp_path):
     assert est["model"][1] == MODELS[int(np.argmax(expected))]
 
 
-def test_alpha_networks_of_2d_are_assembled_apart_and_agree_in_both_runtimes(tmp_path):
+def test_alpha_networks_of_2d_are_assembled_apart_and_agree_in_both_runtimes_with_int8_weights(tmp_path):
     alpha = [_save(tmp_path / "trained" / f"L{L}" / "fold0.pt", L, 0) for L in (10, 20)]
     settings = dict(SETTINGS, axes=2)
     for L in (10, 20):
@@ -219,7 +222,8 @@ def test_alpha_networks_of_2d_are_assembled_apart_and_agree_in_both_runtimes(tmp
         path = tmp_path / "trained" / "2D" / f"L{L}" / "fold0.pt"
         save_checkpoint(path, settings, build(settings).state_dict(), **meta)
         alpha.append(path)
-    manifest = assemble(alpha, tmp_path / "ens", name="t", settings={}, command="none", scale=1.0)
+    manifest = assemble(alpha, tmp_path / "ens", name="t", settings={}, command="none", scale=1.0, onnx_weights="int8")
+    assert {e["onnx_weights"] for e in manifest["members"]} == {"int8"}
     assert [(e["task"], e.get("axes"), e["onnx"]) for e in manifest["members"]][1:3] == [
         ("alpha", None, "L20/fold0.onnx"),
         ("alpha", 2, "2D/L10/fold0.onnx"),
@@ -227,7 +231,7 @@ def test_alpha_networks_of_2d_are_assembled_apart_and_agree_in_both_runtimes(tmp
     trajectories = [np.cumsum(np.random.default_rng(n).normal(size=(d, n)), axis=1) for n, d in ((12, 1), (33, 2))]
     by_onnx, by_torch = (Ensemble.load(tmp_path / "ens", backend=b).predict(trajectories)[0] for b in ("onnx", "torch"))
     np.testing.assert_allclose(by_onnx, by_torch, atol=1e-5)
-    model = load_checkpoint(tmp_path / "ens" / "2D" / "L20" / "fold0.pt")[0]
+    model = round_weights(load_checkpoint(tmp_path / "ens" / "2D" / "L20" / "fold0.pt")[0], "int8")
     z = zscore(trajectories[1])
     with torch.inference_mode():
         expected = model(torch.from_numpy(np.stack([z[:, :20], z[:, 13:]]).astype(np.float32))).mean().item()

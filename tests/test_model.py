@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from andiflow import settings
-from andiflow.model import KINDS, GatedConv, build, export_onnx, half_weights, load_checkpoint, save_checkpoint
+from andiflow.model import KINDS, GatedConv, build, export_onnx, load_checkpoint, round_weights, save_checkpoint
 from andiflow.train import cosine_schedule
 
 GRID = settings.alpha_grid({"start": 0.05, "stop": 2.0, "step": 0.05})
@@ -33,17 +33,18 @@ def test_every_kind_builds_from_its_section_trains_and_reloads(tmp_path, kind, o
     torch.testing.assert_close(loaded(x), model.eval()(x))
 
 
+@pytest.mark.parametrize("storage", ["float16", "int8"])
 @pytest.mark.parametrize("kind", list(KINDS))
-def test_every_kind_reads_the_axes_of_a_3d_trajectory_at_once_and_exports_them(tmp_path, kind):
+def test_every_kind_reads_the_axes_of_a_3d_trajectory_at_once_and_exports_them(tmp_path, kind, storage):
     config = settings.complete({"model": dict(kind=kind, hidden_size=8, wavenet={"dilations": 2})})
     model = build(settings.model_settings(config, "model", axes=3)).eval()
     x = torch.randn(4, 3, 25)
     log_p = model(x)
     assert log_p.shape == (4, 5)
     assert not torch.allclose(model(x[:, [1, 0, 2]]), log_p)  # each axis has its own input weights
-    export_onnx(model, 20, tmp_path / "m.onnx")
+    export_onnx(model, 20, tmp_path / "m.onnx", storage)
     session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
-    expected = half_weights(model)(x).detach().numpy()
+    expected = round_weights(model, storage)(x).detach().numpy()
     np.testing.assert_allclose(session.run(None, {"positions": x.numpy()})[0], expected, atol=1e-4)
 
 

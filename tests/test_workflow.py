@@ -152,6 +152,17 @@ def test_paper_config_plans_the_full_method(tmp_path):
     assert planned_jobs(five)["train"] == 43 * 5, five.output[-2000:]
 
 
+def test_the_model_task_can_average_fewer_folds(tmp_path):
+    workdir = workflow_copy(tmp_path)
+    (workdir / "one.yaml").write_text("model_folds: [0]\n")
+    both = planned_jobs(snakemake(workdir, "--configfile", "micro.yaml", "-n"))
+    one = snakemake(workdir, "--configfile", "micro.yaml", "one.yaml", "-n")
+    assert one.returncode == 0, one.output[-2000:]
+    assert 2 * planned_jobs(one)["train_classifier"] == both["train_classifier"]
+    assert planned_jobs(one)["train"] == both["train"]
+    assert "fold1.pt" in one.stdout and "/model/1D/L10/fold1.pt" not in one.stdout
+
+
 def generated(workdir) -> int:
     """Shards the andiflow command itself wrote (it logs a line per shard; a cache hit logs nothing)."""
     return sum(1 for log in (workdir / "results/logs/generate").glob("*.log") if log.read_text().strip())
@@ -237,6 +248,7 @@ def test_warm_start_puts_the_source_model_in_the_plan(tmp_path, mode, target, pl
     "setting, message",
     [
         ("train: {folds_used: [0, 5]}", "train.folds_used: fold 5 is outside 0..4"),
+        ("model_folds: [5]", "model_folds: fold 5 is outside 0..4"),
         ("testset: {min_length: 5}", "testset.min_length: 5 is below the shortest trained length (10"),
         ("infer: {clip: [2.0, 0.05]}", "infer.clip: low 2.0 is not below high 0.05"),
         ("train: {warm_start: 15}", "train.warm_start: length 15 is not one of data.lengths"),

@@ -188,6 +188,7 @@ def ensemble(args) -> None:
         clip=args.config["infer"]["clip"],
         windows=args.config["infer"]["windows"],
         temperature=temperature,
+        onnx_weights=args.config["infer"]["onnx_weights"],
     )
     print(f"{len(manifest['members'])} models in {args.output}", flush=True)
 

@@ -112,13 +112,13 @@ class Ensemble:
             else:
                 of = members if d == 1 else alpha_of_dims.setdefault(d, {})
             of.setdefault(entry["length"], {})[entry["fold"]] = member
-        groups = [members, *alpha_of_dims.values(), *classifiers.values()]
-        folds = {tuple(sorted(by_fold)) for of in groups for by_fold in of.values()}
-        if len(folds) > 1:
-            raise ModelFileError(
-                f"{folder / MANIFEST}: lengths have different folds ({sorted(folds)}); every trajectory "
-                "must be averaged over the same members"
-            )
+        for of in [members, *alpha_of_dims.values(), *classifiers.values()]:
+            folds = {tuple(sorted(by_fold)) for by_fold in of.values()}
+            if len(folds) > 1:
+                raise ModelFileError(
+                    f"{folder / MANIFEST}: the lengths of one group of members have different folds "
+                    f"({sorted(folds)}); every trajectory must be averaged over the same members"
+                )
         return cls(
             _fold_order(members),
             manifest,
@@ -327,9 +327,11 @@ def assemble(
     clip=(0.05, 2.0),
     windows="head_tail",
     temperature=None,
+    onnx_weights="float16",
 ) -> dict:
     """Write an ensemble folder: the model files (copied into it unless they are already there) and
-    their ONNX exports, each with its checksum and training record, and the manifest."""
+    their ONNX exports (weights stored as `onnx_weights` says: model.round_weights), each with its
+    checksum and training record, and the manifest."""
     from andiflow.model import export_onnx, load_checkpoint
 
     folder = Path(folder)
@@ -345,7 +347,7 @@ def assemble(
             with atomic_path(target) as tmp:
                 tmp.write_bytes(file.read_bytes())
         onnx = target.with_suffix(".onnx")
-        export_onnx(model, meta["length"], onnx)
+        export_onnx(model, meta["length"], onnx, onnx_weights)
         members.append(
             dict(
                 file=target.relative_to(folder).as_posix(),
@@ -356,7 +358,7 @@ def assemble(
                 sha256=sha256(target),
                 onnx=onnx.relative_to(folder).as_posix(),
                 onnx_sha256=sha256(onnx),
-                onnx_weights="float16",
+                onnx_weights=onnx_weights,
                 training=_training_record(file, meta),
             )
         )

@@ -34,8 +34,9 @@ def check_config(config: dict) -> None:
     lengths = sorted(length for length, _ in config["data"]["lengths"])
     train, low, high = config["train"], *config["infer"]["clip"]
     problems = [
-        f"train.folds_used: fold {k} is outside 0..{train['n_folds'] - 1} (train.n_folds)"
-        for k in train["folds_used"]
+        f"{key}: fold {k} is outside 0..{train['n_folds'] - 1} (train.n_folds)"
+        for key, folds in (("train.folds_used", train["folds_used"]), ("model_folds", config["model_folds"] or []))
+        for k in folds
         if k >= train["n_folds"]
     ]
     if low >= high:

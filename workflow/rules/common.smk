@@ -11,6 +11,7 @@ from andiflow.tasks import TASKS
 
 LENGTHS = dict(config["data"]["lengths"])
 FOLDS = config["train"]["folds_used"]
+FOLDS_OF = {"alpha": FOLDS, "model": config["model_folds"] or FOLDS}  # each task's folds
 DIMS = (1, 2, 3)  # the model task trains classifiers of each, reading all axes at once
 ALPHA_DIMS = config["alpha_dims"]  # alpha's networks: 1D (HNU's), and of 2D and 3D where asked
 
@@ -99,14 +100,14 @@ def init_option(wildcards, input):
 
 
 def trained(suffix, tasks=("alpha",)):
-    """Every trained model file (.pt) or epoch table (.csv) of the tasks, all lengths, folds used and,
-    dimensions (alpha's: alpha_dims; the model task's: all three)."""
+    """Every trained model file (.pt) or epoch table (.csv) of the tasks, all lengths, the task's folds
+    and dimensions (alpha's: alpha_dims; the model task's: all three)."""
     return [
         model_file(task, length, fold, dim, suffix)
         for task in tasks
         for dim in (ALPHA_DIMS if task == "alpha" else DIMS)
         for length in LENGTHS
-        for fold in FOLDS
+        for fold in FOLDS_OF[task]
     ]
 
 
@@ -264,7 +265,8 @@ def external_set_settings(wildcards):
 def models_settings():
     """What made the models, and how they are combined: the settings the models' manifest records."""
     keys = ("name", "seed", "device", "threads", "workdir", "data", "model", "train")
-    return settings_json(**{k: config[k] for k in keys}, infer={"windows": config["infer"]["windows"]})
+    infer = {k: config["infer"][k] for k in ("windows", "onnx_weights")}
+    return settings_json(**{k: config[k] for k in keys}, infer=infer)
 
 
 def ensemble_settings():
@@ -277,6 +279,7 @@ def ensemble_settings():
         "workdir",
         "tasks",
         "alpha_dims",
+        "model_folds",
         "data",
         "model",
         "train",
@@ -284,7 +287,7 @@ def ensemble_settings():
         "intervals",
         "testset",
     )
-    return settings_json(**{k: config[k] for k in keys}, infer={k: config["infer"][k] for k in ("clip", "windows")})
+    return settings_json(**{k: config[k] for k in keys}, infer={k: config["infer"][k] for k in ("clip", "windows", "onnx_weights")})
 
 
 def rebuild_command():
