@@ -94,9 +94,18 @@ def _training(cfg: dict, members: list) -> list[str]:
         *rows,
         "",
         f"In all: {len(members)} models, {samples:,} samples seen, {_cost(cfg, members)} (data generation "
-        "not counted).",
+        f"not counted). {_storage(members)}",
         "",
     ]
+
+
+def _storage(members: list) -> str:
+    storage = sorted({m.get("onnx_weights") or "float32" for m in members})
+    how = {"int8": "int8 weight matrices, one step each, and float16 vectors", "float16": "float16 weights"}
+    return (
+        f"The ONNX files hold {', '.join(how.get(s, s + ' weights') for s in storage)}; both runtimes compute in "
+        "float32 with those values."
+    )
 
 
 def _trained_on(training: dict, cfg: dict) -> str:
