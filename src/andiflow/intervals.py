@@ -47,12 +47,38 @@ def interval(table: dict, pred, dims, lengths, spread, level: float, clip) -> tu
         if edges is None:
             continue
         residuals = table["residuals"][_key(dim, bucket, int(np.searchsorted(edges, spread[i], side="right")))]
-        n = len(residuals)
-        # rounded first: (1 - 0.9) / 2 is 0.04999... in floating point
-        lo, hi = math.floor(round((n + 1) * (1 - level) / 2, 9)), math.ceil(round((n + 1) * (1 + level) / 2, 9))
-        if lo >= 1 and hi <= n:
-            low[i], high[i] = pred[i] + residuals[lo - 1], pred[i] + residuals[hi - 1]
-    return np.clip(low, *clip), np.clip(high, *clip)
+        ranks = order_statistics(residuals, level)
+        if ranks:
+            low[i], high[i] = pred[i] + residuals[ranks[0] - 1], pred[i] + residuals[ranks[1] - 1]
+    # rounded as the residuals are: an end on a residual of the held-out set holds that value exactly
+    return np.clip(low.round(4), *clip), np.clip(high.round(4), *clip)
+
+
+def order_statistics(residuals: list, level: float) -> tuple[int, int] | None:
+    """The ranks (1-based) of the interval's ends among n sorted residuals, None if n is too small for
+    the level. Split-conformal ranks i = floor((n+1)(1-P)/2) and j = ceil((n+1)(1+P)/2). But alpha's
+    grid makes residuals discrete, and an end on a run of equal residuals holds the whole run, which on
+    long tracks (few distinct errors) covered 93-94% at P = 0.9. So an end in a run may move just past
+    it: of the (at most four) choices, the one whose left-out share of the held-out set is nearest 1-P,
+    the conformal ranks where that is a tie."""
+    n = len(residuals)
+    # rounded first: (1 - 0.9) / 2 is 0.04999... in floating point
+    i, j = math.floor(round((n + 1) * (1 - level) / 2, 9)), math.ceil(round((n + 1) * (1 + level) / 2, 9))
+    if i < 1 or j > n:
+        return None
+    below, above = _run(residuals, i), _run(residuals, j)  # (first, last) rank of each end's run
+    # (rank, residuals left out on its side): the conformal end holds the run, the other leaves it out
+    lows = [(i, below[0] - 1)] + ([(below[1] + 1, below[1])] if below[1] > below[0] else [])
+    highs = [(j, n - above[1])] + ([(above[0] - 1, n - above[0] + 1)] if above[1] > above[0] else [])
+    pairs = [(lo, hi) for lo in lows for hi in highs if lo[0] <= hi[0]]
+    lo, hi = min(pairs, key=lambda pair: abs(pair[0][1] + pair[1][1] - n * (1 - level)))
+    return lo[0], hi[0]
+
+
+def _run(residuals: list, rank: int) -> tuple[int, int]:
+    """First and last rank (1-based) of the residuals equal to the one at `rank`."""
+    value = residuals[rank - 1]
+    return int(np.searchsorted(residuals, value, "left")) + 1, int(np.searchsorted(residuals, value, "right"))
 
 
 def coverage(low, high, true, dims, lengths, length_edges) -> dict:
