@@ -287,7 +287,9 @@ def ensemble_settings():
         "intervals",
         "testset",
     )
-    return settings_json(**{k: config[k] for k in keys}, infer={k: config["infer"][k] for k in ("clip", "windows", "onnx_weights")})
+    return settings_json(
+        **{k: config[k] for k in keys}, infer={k: config["infer"][k] for k in ("clip", "windows", "onnx_weights")}
+    )
 
 
 def rebuild_command():
