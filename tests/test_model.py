@@ -92,3 +92,15 @@ def test_cosine_schedule_falls_from_the_rate_to_zero_and_needs_max_epochs():
     assert lr(0, 0) == pytest.approx(1e-3) and lr(1, 0) == pytest.approx(5e-4) and lr(1, 9) < 3e-5
     with pytest.raises(Exception, match="needs train.max_epochs"):
         cosine_schedule(dict(train, max_epochs=None), 100)
+
+
+def test_int8_storage_keeps_an_all_zero_matrix_and_both_runtimes_agree(tmp_path):
+    config = settings.complete({"model": dict(kind="lstm", hidden_size=8)})
+    model = build(settings.model_settings(config, "alpha")).eval()
+    torch.nn.init.zeros_(model.lstm.weight_hh_l0)
+    export_onnx(model, 20, tmp_path / "m.onnx", "int8")
+    rounded = round_weights(model, "int8")
+    assert not any(torch.isnan(p).any() for p in rounded.parameters()) and not rounded.lstm.weight_hh_l0.any()
+    x = torch.randn(3, 20)
+    session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(session.run(None, {"positions": x.numpy()})[0], rounded(x).detach().numpy(), atol=1e-5)

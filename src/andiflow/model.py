@@ -253,7 +253,8 @@ def round_weights(model: nn.Module, storage: str | None) -> nn.Module:
                 continue
             if storage == "int8" and p.dim() > 1:
                 step = p.abs().max() / 127
-                p.copy_(torch.round(p / step) * step)
+                if step > 0:  # an all-zero matrix is stored as it is
+                    p.copy_(torch.round(p / step) * step)
             else:
                 p.copy_(p.half().float())
     return model
