@@ -39,6 +39,10 @@ def test_members_match_their_checksums_and_load(name):
         assert sha256(folder / member["onnx"]) == member["onnx_sha256"], member["onnx"]
     lengths = [length for length, _ in manifest["settings"]["data"]["lengths"]]
     assert sorted(load_ensemble(name).lengths.tolist()) == lengths
+    # nothing else ships: a rebuild's copy leaves no stale member (e.g. a fold no longer used)
+    named = {m["onnx"] for m in manifest["members"]} | {"manifest.json", "MODEL_CARD.md", "evaluation.json"}
+    files = {f.relative_to(folder).as_posix() for f in Path(str(folder)).rglob("*") if f.is_file()}
+    assert files - named <= {"model_evaluation.json"}, sorted(files - named)[:5]
 
 
 @pytest.mark.parametrize("name", shipped_ensembles())
