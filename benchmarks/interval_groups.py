@@ -2,12 +2,16 @@
 set's seed stage, other seeds: validation data, not the test set). The workflow's interval set is
 predicted and an interval table fitted on it for each reading, as `andiflow intervals` does:
 
-- as shipped: groups of dimension and length bucket; alpha is the mean of the members' grid medians;
+- grid medians: groups of dimension and length bucket; alpha is the mean of the members' grid medians
+  (as shipped until infer.median: interpolated);
 - groups of dimension, length bucket and the diffusion model the ensemble's classifiers predict;
 - each member's grid median replaced by its interpolated median (the grouped-data median of its
-  distribution over the grid: continuous, so the residuals have no ties), groups as shipped.
+  distribution over the grid, `infer.median: interpolated`: continuous, so the residuals have no
+  ties), groups of dimension and length bucket;
+- both: interpolated medians, groups by predicted model.
 
-Prints MAE, and the 90% intervals' coverage and mean width, overall and per dimension on each set.
+Prints MAE, and the 90% intervals' coverage, overall, per dimension and per true diffusion model (how
+much the coverage of a set hangs on its mix of models), and their mean width, on each set.
 
     python benchmarks/interval_groups.py convlstm-cpu/results/models --sets 300:2020 1000:11 1000:12
 
@@ -21,40 +25,24 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
 from andiflow import andi_io, settings
 from andiflow.ensemble import Ensemble, finish
 from andiflow.intervals import fit, interval
-from andiflow.model import TorchMember
 from andiflow.simulate import Recipe, challenge_set
+from andiflow.tasks import MODELS
 
 LEVEL, CLIP = 0.9, (0.05, 2.0)
 
 
-class InterpolatedMedian(nn.Module):
-    """A distribution member read out by the grouped-data median: each grid value a bin of one grid
-    step, the probability spread evenly over it."""
-
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.model = model
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        p = torch.softmax(self.model.logits(x), dim=-1)
-        below = torch.cumsum(p, dim=-1) - p  # probability of the bins below each grid value
-        k = (below + p < 0.5).sum(dim=-1).clamp(max=p.shape[-1] - 1)[:, None]
-        grid = self.model.grid
-        step = grid[1] - grid[0]
-        return (grid[k] - step / 2 + step * (0.5 - below.gather(-1, k)) / p.gather(-1, k).clamp(min=1e-12))[:, 0]
-
-
-def interpolated(ens: Ensemble) -> Ensemble:
-    def wrap(of: dict) -> dict:
-        return {L: [TorchMember(InterpolatedMedian(m.model)) for m in members] for L, members in of.items()}
-
-    alpha_of_dims = {d: wrap(of) for d, of in ens.alpha_of_dims.items()}
-    return Ensemble(wrap(ens.members_of), windows=ens.rule, alpha_of_dims=alpha_of_dims)
+def read_by(median: str, manifest) -> Ensemble:
+    """The ensemble with each alpha member read out by its `median` (model.MEDIANS)."""
+    ens = Ensemble.load(manifest, backend="torch")
+    for of in [ens.members_of, *ens.alpha_of_dims.values()]:
+        for members in of.values():
+            for member in members:
+                member.model.median = median
+    return ens
 
 
 def read(ens: Ensemble, trajectories, scale: float) -> tuple[np.ndarray, np.ndarray]:
@@ -71,7 +59,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     results = Path(args.models).parent
-    ens = Ensemble.load(Path(args.models) / "manifest.json", backend="torch")
+    manifest = Path(args.models) / "manifest.json"
+    ens = Ensemble.load(manifest, backend="torch")
     scale = json.loads((results / "calibrate" / "scale.json").read_text())["scale"]
     edges = json.loads((results / "intervals" / "intervals.json").read_text())["length_edges"]
     held_out = andi_io.read_trajectories(results / "intervals" / "set" / "task1.txt")
@@ -80,31 +69,37 @@ def main() -> None:
     sets = []
     for spec in args.sets:
         n, seed = map(int, spec.split(":"))
-        trajectories, d, a, _ = challenge_set(
+        trajectories, d, a, m = challenge_set(
             n, [1, 2, 3], args.min_length, args.max_length, seed, "calibration", recipe
         )
-        sets.append((spec, trajectories, np.array(d), np.array(a), _predicted(ens, trajectories)))
+        sets.append((spec, trajectories, np.array(d), np.array(a), np.array(m), _predicted(ens, trajectories)))
     print(
         f"# benchmarks/interval_groups.py {args.models}: interval set {len(held_out)} trajectories; sets "
         + " ".join(args.sets)
     )
     columns = " ".join(f"{c:>6}" for c in ("MAE", "1D", "2D", "3D")) + " | "
-    columns += " ".join(f"{c:>6}" for c in ("cover", "1D", "2D", "3D")) + " | width"
+    columns += " ".join(f"{c:>6}" for c in ("cover", "1D", "2D", "3D", *MODELS)) + " | width"
     print(f"{'reading':<24} {'set':<9} {columns}")
     held_model = _predicted(ens, held_out)
-    for name, reader, by_model in (
-        ("as shipped", ens, False),
-        ("by predicted model", ens, True),
-        ("interpolated median", interpolated(ens), False),
+    readings = {median: read_by(median, manifest) for median in ("grid", "interpolated")}  # each read once
+    reads = {
+        median: [read(reader, held_out, scale)] + [read(reader, s[1], scale) for s in sets]
+        for median, reader in readings.items()
+    }
+    for name, median, by_model in (
+        ("grid medians", "grid", False),
+        ("by predicted model", "grid", True),
+        ("interpolated median", "interpolated", False),
+        ("interpolated, by model", "interpolated", True),
     ):
-        alpha, spread = read(reader, held_out, scale)
+        (alpha, spread), *on_sets = reads[median]
         table = fit(alpha, true, _groups(dims, held_model, by_model), _lengths(held_out), spread, edges)
-        for spec, trajectories, d, a, model in sets:
-            pred, sp = read(reader, trajectories, scale)
+        for (spec, trajectories, d, a, true_model, model), (pred, sp) in zip(sets, on_sets):
             low, high = interval(table, pred, _groups(d, model, by_model), _lengths(trajectories), sp, LEVEL, CLIP)
             err, inside = np.abs(pred - a), (low <= a) & (a <= high)
             cells = [err.mean(), *(err[d == k].mean() for k in (1, 2, 3))]
             cover = [inside.mean(), *(inside[d == k].mean() for k in (1, 2, 3))]
+            cover += [inside[true_model == name].mean() for name in MODELS]
             print(
                 f"{name:<24} {spec:<9} "
                 + " ".join(f"{c:6.4f}" for c in cells)

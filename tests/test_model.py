@@ -70,6 +70,28 @@ def test_distribution_reads_out_the_median_of_the_grid():
     np.testing.assert_allclose(model(torch.zeros(2, 10)).numpy(), [GRID[10], GRID[6]], atol=1e-6)
 
 
+def test_interpolated_median_spreads_each_grid_value_over_its_bin_and_exports(tmp_path):
+    model = build(_settings("convlstm", output="distribution", hidden_size=8)).eval()
+    model.median = "interpolated"
+    logits = torch.full((3, len(GRID)), -1e4)
+    logits[0, 10] = 0.0  # all on one value: its bin's middle, the value itself
+    logits[1, [5, 6]] = 0.0  # halves: the edge between the two bins
+    logits[2, [5, 6]] = torch.tensor([0.0, math.log(3)])  # 1/4, 3/4: a third into the second bin
+    real = model.logits
+    model.logits = lambda x: logits
+    step = GRID[1] - GRID[0]
+    expected = [GRID[10], GRID[5] + step / 2, GRID[6] - step / 2 + step / 3]
+    np.testing.assert_allclose(model(torch.zeros(3, 10)).numpy(), expected, atol=1e-6)
+    model.logits = real
+    export_onnx(model, 20, tmp_path / "m.onnx")
+    session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    x = torch.randn(4, 30)
+    out = session.run(None, {"positions": x.numpy()})[0]
+    np.testing.assert_allclose(out, round_weights(model, "float16")(x).detach().numpy(), atol=1e-5)
+    model.median = "grid"  # within half a step of the grid median
+    assert np.abs(out - model(x).detach().numpy()).max() <= step / 2 + 1e-6
+
+
 def test_convlstm_reads_any_length_and_ignores_scale_and_offset():
     model = build(_settings("convlstm")).eval()
     for length in (3, 10, 11, 999):

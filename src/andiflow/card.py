@@ -42,8 +42,9 @@ RULES = {
 
 def _method(cfg: dict) -> str:
     model = cfg["model"]
+    median = "interpolated (grouped-data) median" if cfg["infer"].get("median") == "interpolated" else "median"
     output = (
-        "alpha as a distribution over its grid, read out by its median"
+        f"alpha as a distribution over its grid, read out by its {median}"
         if model["output"] == "distribution"
         else "alpha by regression"
     )

@@ -189,6 +189,7 @@ def ensemble(args) -> None:
         windows=args.config["infer"]["windows"],
         temperature=temperature,
         onnx_weights=args.config["infer"]["onnx_weights"],
+        median=args.config["infer"]["median"],
     )
     print(f"{len(manifest['members'])} models in {args.output}", flush=True)
 

@@ -328,10 +328,12 @@ def assemble(
     windows="head_tail",
     temperature=None,
     onnx_weights="float16",
+    median="grid",
 ) -> dict:
     """Write an ensemble folder: the model files (copied into it unless they are already there) and
-    their ONNX exports (weights stored as `onnx_weights` says: model.round_weights), each with its
-    checksum and training record, and the manifest."""
+    their ONNX exports (weights stored as `onnx_weights` says: model.round_weights; a distribution
+    over the alpha grid read out by its `median`, model.MEDIANS), each with its checksum and training
+    record, and the manifest."""
     from andiflow.model import export_onnx, load_checkpoint
 
     folder = Path(folder)
@@ -347,6 +349,8 @@ def assemble(
             with atomic_path(target) as tmp:
                 tmp.write_bytes(file.read_bytes())
         onnx = target.with_suffix(".onnx")
+        model.median = median  # read by a distribution output only
+        readout = {"median": median} if model.output == "distribution" else {}
         export_onnx(model, meta["length"], onnx, onnx_weights)
         members.append(
             dict(
@@ -359,6 +363,7 @@ def assemble(
                 onnx=onnx.relative_to(folder).as_posix(),
                 onnx_sha256=sha256(onnx),
                 onnx_weights=onnx_weights,
+                **readout,
                 training=_training_record(file, meta),
             )
         )

@@ -14,9 +14,10 @@ and 3D classifiers do. `model.kind` picks one, with its own section of keys:
 
 `model.output` says what the head gives: `regression` (HNU: one number, MSE loss) or `distribution`
 (beyond HNU, after AnDi-J: a probability over the alpha grid, cross-entropy loss, read out as its
-median, which minimises the absolute error). The `model` task (tasks.py) gives `classes`: a
-probability per diffusion model, cross-entropy loss. Adding an encoder means a class here, its name
-in KINDS, and its section in the schema.
+median, which minimises the absolute error: the grid value where the cumulative probability reaches
+one half, or with `infer.median: interpolated` the grouped-data median, continuous). The `model`
+task (tasks.py) gives `classes`: a probability per diffusion model, cross-entropy loss. Adding an
+encoder means a class here, its name in KINDS, and its section in the schema.
 """
 
 import io
@@ -38,6 +39,7 @@ class Estimator(nn.Module):
     def __init__(self, features: int, dropout: float, axes: int, output: str = "regression", grid=None, classes=None):
         super().__init__()
         self.axes, self.output = axes, output
+        self.median = "grid"  # how a distribution is read out (MEDIANS); not saved: inference sets it
         size = {"regression": 1, "distribution": len(grid or ()), "classes": len(classes or ())}[output]
         self.fc = nn.Sequential(nn.Dropout(p=dropout), nn.Linear(features, size))
         if output == "distribution":
@@ -56,8 +58,16 @@ class Estimator(nn.Module):
             return out.squeeze(-1)
         if self.output == "classes":
             return torch.log_softmax(out, dim=-1)
-        below_half = torch.cumsum(torch.softmax(out, dim=-1), dim=-1) < 0.5
-        return self.grid[below_half.sum(dim=-1).clamp(max=len(self.grid) - 1)]
+        p = torch.softmax(out, dim=-1)
+        cumulative = torch.cumsum(p, dim=-1)
+        k = (cumulative < 0.5).sum(dim=-1).clamp(max=len(self.grid) - 1)
+        if self.median == "grid":
+            return self.grid[k]
+        # each grid value the middle of a bin one grid step wide (the grid is uniform), its probability
+        # spread evenly over the bin: the median is where the bin of k reaches one half
+        step = self.grid[1] - self.grid[0]
+        p_k, up_to_k = p.gather(-1, k[:, None])[:, 0], cumulative.gather(-1, k[:, None])[:, 0]
+        return self.grid[k] + step * ((0.5 - up_to_k) / p_k.clamp(min=1e-12) + 0.5)
 
     def loss(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """The training loss: MSE of the estimate, cross-entropy against the grid value of alpha, or
@@ -227,12 +237,16 @@ class TorchMember:
                 f"the manifest says length {entry['length']} fold {entry['fold']}"
             )
         round_weights(model, entry.get("onnx_weights"))  # the values its ONNX export holds: both runtimes agree
+        model.median = entry.get("median", "grid")
+        if model.median not in MEDIANS:
+            raise ModelFileError(f"{path}: its manifest names an unknown median {model.median!r}, not one of {MEDIANS}")
         return cls(model, device, batch_values)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return predict_in_batches(self.model, torch.from_numpy(x), self.batch_values, self.device).cpu().numpy()
 
 
+MEDIANS = ("grid", "interpolated")  # how a distribution member is read out (infer.median)
 WEIGHT_STORAGES = ("float16", "int8")  # how an ONNX export stores its weight tensors (infer.onnx_weights)
 COMPACT_MIN_SIZE = 64  # tensors of fewer numbers are stored as float32
 

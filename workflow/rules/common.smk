@@ -265,7 +265,7 @@ def external_set_settings(wildcards):
 def models_settings():
     """What made the models, and how they are combined: the settings the models' manifest records."""
     keys = ("name", "seed", "device", "threads", "workdir", "data", "model", "train")
-    infer = {k: config["infer"][k] for k in ("windows", "onnx_weights")}
+    infer = {k: config["infer"][k] for k in ("windows", "onnx_weights", "median")}
     return settings_json(**{k: config[k] for k in keys}, infer=infer)
 
 
@@ -288,7 +288,7 @@ def ensemble_settings():
         "testset",
     )
     return settings_json(
-        **{k: config[k] for k in keys}, infer={k: config["infer"][k] for k in ("clip", "windows", "onnx_weights")}
+        **{k: config[k] for k in keys}, infer={k: config["infer"][k] for k in ("clip", "windows", "onnx_weights", "median")}
     )
 
 
