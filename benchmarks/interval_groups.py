@@ -99,7 +99,7 @@ def main() -> None:
             err, inside = np.abs(pred - a), (low <= a) & (a <= high)
             cells = [err.mean(), *(err[d == k].mean() for k in (1, 2, 3))]
             cover = [inside.mean(), *(inside[d == k].mean() for k in (1, 2, 3))]
-            cover += [inside[true_model == name].mean() for name in MODELS]
+            cover += [inside[true_model == kind].mean() for kind in MODELS]
             print(
                 f"{name:<24} {spec:<9} "
                 + " ".join(f"{c:6.4f}" for c in cells)
