@@ -243,3 +243,29 @@ def test_an_alpha_only_ensemble_does_not_classify(tmp_path):
     assert "model" not in ens.estimate([np.cumsum(np.ones((1, 12)), axis=1) + np.arange(12) ** 1.5])
     with pytest.raises(ModelFileError, match="has no members of the model task"):
         ens.classify([np.zeros((1, 12))])
+
+
+def test_distribution_members_are_read_by_the_median_the_ensemble_names_in_both_runtimes(tmp_path):
+    settings = dict(kind="convlstm", output="distribution", grid=[0.05 * k for k in range(1, 41)], hidden_size=8)
+    settings.update(num_layers=1, dropout=0.0, features=4, block=4)
+    files = []
+    for L in (10, 20):
+        meta = dict(length=L, fold=0, epoch=0, valid_mae=0.5, n_train=1, warm_start=None, task="alpha")
+        files.append(tmp_path / "trained" / f"L{L}" / "fold0.pt")
+        save_checkpoint(files[-1], settings, build(settings).state_dict(), **meta)
+    trajectories = [np.cumsum(np.random.default_rng(n).normal(size=(1, n)), axis=1) for n in (12, 33, 40)]
+    alpha = {}
+    for median in ("grid", "interpolated"):
+        manifest = assemble(files, tmp_path / median, name="t", settings={}, command="none", scale=1.0, median=median)
+        assert {e["median"] for e in manifest["members"]} == {median}
+        by_onnx, by_torch = (
+            Ensemble.load(tmp_path / median, backend=b).predict(trajectories)[0] for b in ("onnx", "torch")
+        )
+        np.testing.assert_allclose(by_onnx, by_torch, atol=1e-5)
+        alpha[median] = by_onnx
+    assert not np.allclose(alpha["grid"], alpha["interpolated"])
+    assert np.abs(alpha["grid"] - alpha["interpolated"]).max() <= 0.025 + 1e-6  # within half a grid step
+    manifest_file = tmp_path / "grid" / "manifest.json"
+    manifest_file.write_text(manifest_file.read_text().replace('"median": "grid"', '"median": "mean"'))
+    with pytest.raises(ModelFileError, match="names an unknown median 'mean'"):
+        Ensemble.load(tmp_path / "grid", backend="torch")
