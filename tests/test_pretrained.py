@@ -54,6 +54,7 @@ def test_onnx_members_give_what_their_pytorch_models_give(name):
         assert sha256(models / member["file"]) == member["sha256"], member["file"]
     trajectories = fixed_set()
     onnx, torch = load_ensemble(name), Ensemble.load(models / "manifest.json", backend="torch")
+    Ensemble.load(models / "manifest.json")  # the workflow's rebuild runs this manifest in ONNX Runtime
     np.testing.assert_allclose(onnx.predict(trajectories)[0], torch.predict(trajectories)[0], atol=1e-5, rtol=0)
     if onnx.classifiers_of:
         by_onnx, by_torch = onnx.mean_log_probabilities(trajectories), torch.mean_log_probabilities(trajectories)
@@ -82,7 +83,7 @@ def test_card_is_what_the_manifest_and_the_test_set_evaluation_say(name):
 @pytest.mark.parametrize("name", shipped_ensembles())
 def test_each_shipped_ensemble_is_small(name):
     """At most 10 MB (the accuracy issue's limit): the default's 34 1D and 34 3D alpha networks and 51
-    classifiers, with int8 weight matrices, weigh 9.3 MB."""
+    classifiers, with int8 weight matrices, weigh 9.4 MB."""
     assert sum(f.stat().st_size for f in Path(str(SHIPPED / name)).rglob("*") if f.is_file()) <= 10e6
 
 
