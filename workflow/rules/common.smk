@@ -262,11 +262,14 @@ def external_set_settings(wildcards):
     return settings_json(seed=config["seed"], data=recipe_settings(), **{wildcards.purpose: made_of})
 
 
+# the inference keys that `andiflow ensemble` reads: how members are exported and combined
+ASSEMBLY_KEYS = ("windows", "onnx_weights", "median")
+
+
 def models_settings():
     """What made the models, and how they are combined: the settings the models' manifest records."""
     keys = ("name", "seed", "device", "threads", "workdir", "data", "model", "train")
-    infer = {k: config["infer"][k] for k in ("windows", "onnx_weights", "median")}
-    return settings_json(**{k: config[k] for k in keys}, infer=infer)
+    return settings_json(**{k: config[k] for k in keys}, infer={k: config["infer"][k] for k in ASSEMBLY_KEYS})
 
 
 def ensemble_settings():
@@ -287,9 +290,8 @@ def ensemble_settings():
         "intervals",
         "testset",
     )
-    return settings_json(
-        **{k: config[k] for k in keys}, infer={k: config["infer"][k] for k in ("clip", "windows", "onnx_weights", "median")}
-    )
+    infer = {k: config["infer"][k] for k in ("clip", *ASSEMBLY_KEYS)}
+    return settings_json(**{k: config[k] for k in keys}, infer=infer)
 
 
 def rebuild_command():
