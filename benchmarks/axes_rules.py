@@ -6,17 +6,33 @@ median (or, for one rule, the mean). The model of the nearest smaller trained le
 axis whole; probabilities are averaged over the folds. MAE of the clipped raw estimate (no scale).
 
     python benchmarks/axes_rules.py convlstm-cpu/results/models --n 2000    # trajectories per dimension
+
+`models` is a workflow's results/models: alpha's 1D networks, alpha/1D/L<length>/fold<k>.pt.
 """
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from andiflow import settings
-from andiflow.model import load_by_length
+from andiflow.manifest import member_path
+from andiflow.model import load_checkpoint
 from andiflow.normalize import zscore
 from andiflow.simulate import Recipe, challenge_set
+
+
+def load_by_length(folder, task: str = "alpha", dim: int = 1) -> dict:
+    """The networks of one task and dimension in a workflow's results/models
+    (<task>/<dim>D/L<length>/fold<k>.pt): length -> its networks in fold order."""
+    found = {}
+    for path in Path(folder).glob(member_path(task, dim, "*", "*", "pt")):
+        if not path.stem.removeprefix("fold").isdigit():  # fold<k>.resume.pt: training's snapshot
+            continue
+        model, meta = load_checkpoint(path)
+        found.setdefault(meta["length"], {})[meta["fold"]] = model
+    return {length: [of[k] for k in sorted(of)] for length, of in sorted(found.items())}
 
 
 def median(p, grid):
@@ -40,14 +56,16 @@ RULES = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("models", help="a models folder: L<length>/fold<k>.pt of a distribution output")
+    parser.add_argument(
+        "models", help="a workflow's results/models (alpha/1D/L<length>/fold<k>.pt, distribution output)"
+    )
     parser.add_argument("--n", type=int, default=2000, help="trajectories per dimension")
     args = parser.parse_args()
     torch.set_num_threads(1)
     members = load_by_length(args.models)
     lengths = sorted(members)
     grid = members[lengths[0]][0].grid.numpy()
-    recipe = Recipe.from_settings(settings.complete()["data"])
+    recipe = Recipe.from_settings(settings.resolve()["data"])
     trajectories, dims, alphas, _ = challenge_set(args.n, [1, 2, 3], 10, 999, 2020, "calibration", recipe)
     dims, alphas = np.array(dims), np.array(alphas)
 

@@ -1,4 +1,4 @@
-"""How the model task's classifiers are best read, measured on a validation set (the interval set's
+"""How the diffusion_model task's classifiers are best read, measured on a validation set (the interval set's
 seed, not the test set's):
 
 - axis by axis with the 1D classifiers (the mean member log-probability over folds and axes);
@@ -13,9 +13,9 @@ each reading, then what each true 2D/3D model is taken for.
 
     python benchmarks/classifier_readings.py convlstm-cpu/results/models --max-length 649
 
-`models` holds alpha's L<length>/fold<k>.pt (distribution output) and the model task's model/<d>D/;
-the lengths trained for all of them are used, and the model of the nearest smaller one reads each
-trajectory whole.
+`models` is a workflow's results/models: alpha's 1D networks alpha/1D/L<length>/fold<k>.pt (distribution
+output) and the diffusion_model task's classifiers diffusion_model/<d>D/L<length>/fold<k>.pt; the lengths
+trained for all of them are used, and the network of the nearest smaller one reads each trajectory whole.
 """
 
 import argparse
@@ -25,7 +25,8 @@ import numpy as np
 import torch
 
 from andiflow import settings
-from andiflow.model import load_by_length
+from andiflow.manifest import member_path
+from andiflow.model import load_checkpoint
 from andiflow.normalize import zscore
 from andiflow.simulate import Recipe, challenge_set
 from andiflow.tasks import MODELS
@@ -33,16 +34,28 @@ from andiflow.tasks import MODELS
 EDGES = (10, 50, 100, 200, 500, 1000)
 
 
+def load_by_length(folder, task: str, dim: int) -> dict:
+    """The networks of one task and dimension in a workflow's results/models
+    (<task>/<dim>D/L<length>/fold<k>.pt): length -> its networks in fold order."""
+    found = {}
+    for path in Path(folder).glob(member_path(task, dim, "*", "*", "pt")):
+        if not path.stem.removeprefix("fold").isdigit():  # fold<k>.resume.pt: training's snapshot
+            continue
+        model, meta = load_checkpoint(path)
+        found.setdefault(meta["length"], {})[meta["fold"]] = model
+    return {length: [of[k] for k in sorted(of)] for length, of in sorted(found.items())}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("models", help="a models folder: alpha's L<length>/ and the model task's model/<d>D/")
+    parser.add_argument("models", help="a workflow's results/models: alpha/1D/ and diffusion_model/<d>D/")
     parser.add_argument("--n", type=int, default=600, help="trajectories per dimension")
     parser.add_argument("--max-length", type=int, default=999)
     args = parser.parse_args()
     torch.set_num_threads(1)
     folder = Path(args.models)
-    alpha = load_by_length(folder)
-    classifiers = {d: load_by_length(folder / "model" / f"{d}D") for d in (1, 2, 3)}
+    alpha = load_by_length(folder, "alpha", 1)
+    classifiers = {d: load_by_length(folder, "diffusion_model", d) for d in (1, 2, 3)}
     lengths = sorted(set(alpha).intersection(*(set(c) for c in classifiers.values())))
     grid = alpha[lengths[0]][0].grid.numpy()
 
@@ -66,7 +79,7 @@ def main() -> None:
         p = np.mean([out.numpy() for out in run(alpha, t)], axis=(0, 1))  # over folds and axes
         return p[grid <= 1].sum()
 
-    recipe = Recipe.from_settings(settings.complete()["data"])
+    recipe = Recipe.from_settings(settings.resolve()["data"])
     trajectories, dims, _, models = challenge_set(args.n, (1, 2, 3), 10, args.max_length, 2020, "intervals", recipe)
     dims, true = np.array(dims), np.array([MODELS.index(m) for m in models])
     size = np.array([t.shape[1] for t in trajectories])

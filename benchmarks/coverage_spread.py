@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--band", type=float, nargs=2, default=[0.87, 0.93])
     args = parser.parse_args()
     seeds = args.seeds + list(range(args.first_seed, args.first_seed + args.sets))
-    recipe = Recipe.from_settings(settings.complete()["data"])
+    recipe = Recipe.from_settings(settings.resolve()["data"])
     ens = load_ensemble(args.models)
     level = ens.manifest["intervals"]["level"]
     span = f"{args.min_length}-{args.max_length} points"
@@ -45,7 +45,7 @@ def main() -> None:
             args.n, [1, 2, 3], args.min_length, args.max_length, seed, "calibration", recipe
         )
         dims, alphas, models = np.array(dims), np.array(alphas), np.array(models)
-        est = ens.estimate(trajectories, level=level, with_model=False)
+        est = ens.estimate(trajectories, level=level, classify=False)
         inside = (est["low"] <= alphas) & (alphas <= est["high"])
         for d in cover:
             cover[d].append(inside[dims == d].mean())

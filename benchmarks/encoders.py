@@ -31,11 +31,12 @@ import torch
 
 from andiflow import settings
 from andiflow.ensemble import Ensemble
+from andiflow.members import TorchMember
 from andiflow.model import build
 from andiflow.seeds import derive_seed
 from andiflow.simulate import Recipe, simulate, simulate_challenge
 
-CONFIG = settings.complete()
+CONFIG = settings.resolve()
 RECIPE = Recipe.from_settings(CONFIG["data"])
 CACHE = Path("/tmp/andiflow-bench-encoders")
 MAX_T = 999
@@ -89,7 +90,7 @@ def zscore(x: torch.Tensor) -> torch.Tensor:
 
 
 def model_for(encoder: str, channels: int = 1):
-    model_settings = settings.model_settings(settings.complete({"model": ENCODERS[encoder]}))
+    model_settings = settings.model_settings(settings.resolve({"model": ENCODERS[encoder]}))
     return build(dict(model_settings, axes=channels) if channels > 1 else model_settings)
 
 
@@ -113,12 +114,15 @@ def validate(model, data, per_axis: bool = False) -> float:
 
 
 def ensemble_mae(models: dict, data) -> float:
-    """HNU's rule over per-length models on a challenge-style set."""
+    """HNU's rule over per-length models on a challenge-style set: an ensemble of one 1D alpha network
+    per length, head and tail windows."""
     for m in models.values():
         m.eval()
-    ens = Ensemble({L: [m] for L, m in models.items()})
+    batch_values = CONFIG["infer"]["batch_values"]
+    members = {L: [TorchMember(m, "cpu", batch_values)] for L, m in models.items()}
+    ens = Ensemble({("alpha", 1): members}, windows="head_tail")
     trajectories = [p[:, :T] for p, T in zip(data["vx"], data["vlen"])]
-    raw, _ = ens.predict(trajectories)
+    raw = ens.raw_alpha(trajectories)["alpha"]
     for m in models.values():
         m.train()
     return float(np.mean(np.abs(np.clip(raw, 0.05, 2.0) - data["vy"])))

@@ -9,7 +9,9 @@ the best validation MAE:
               them); samples/s is their sum
 samples/s counts training samples per second of epoch time (validation included). Reads the
 shards the workflow made, e.g. after `bash benchmarks/reproduce_l300.sh`:
-    python benchmarks/fast_mode.py results/shards/L300/shard*.h5 --device cuda
+    python benchmarks/fast_mode.py results/shards/1D/L300/shard*.h5 --device cuda
+Each fold trains as the workflow's train step does (`andiflow-step train --task alpha`), with HNU's
+settings (the schema's defaults) but for the variant's.
 """
 
 import argparse
@@ -21,6 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from andiflow import settings
+
 VARIANTS = {
     "hnu": {},
     "bf16": {"precision": "bf16"},
@@ -29,22 +33,33 @@ VARIANTS = {
 }
 
 
+def step_settings(train_settings: dict) -> str:
+    """The --settings of the train step: every key training reads, HNU's values but for `train_settings`."""
+    config = settings.resolve({"train": train_settings})
+    sections = dict(seed=config["seed"], data={"alphas": config["data"]["alphas"]}, model=config["model"])
+    return json.dumps(dict(sections, train=config["train"]))
+
+
 def train(shards, fold, train_settings, device, folder: Path) -> subprocess.Popen:
     output = folder / f"fold{fold}.pt"
     command = [
         sys.executable,
         "-m",
-        "andiflow.cli",
+        "andiflow.steps",
         "train",
         *map(str, shards),
+        "--task",
+        "alpha",
         "--fold",
         str(fold),
         "-o",
         str(output),
+        "--history",
+        str(output.with_suffix(".csv")),
         "--device",
         device,
         "--settings",
-        json.dumps({"train": train_settings}),
+        step_settings(train_settings),
     ]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL)
 
@@ -73,8 +88,8 @@ def main() -> None:
         for name in args.variants:
             folder = Path(tmp) / name
             folds = range(4) if name == "shared-4" else [0]
-            settings = {**VARIANTS.get(name, {}), "max_epochs": args.max_epochs}
-            processes = [train(args.shards, f, settings, args.device, folder) for f in folds]
+            train_settings = {**VARIANTS.get(name, {}), "max_epochs": args.max_epochs}
+            processes = [train(args.shards, f, train_settings, args.device, folder) for f in folds]
             if any(p.wait() for p in processes):
                 sys.exit(f"{name}: a training process failed")
             histories = [pd.read_csv(folder / f"fold{f}.csv") for f in folds]

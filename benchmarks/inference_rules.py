@@ -19,7 +19,7 @@ import numpy as np
 from andiflow import settings
 from andiflow.api import load_ensemble
 from andiflow.buckets import bucket_names, length_buckets
-from andiflow.ensemble import WINDOWS, Ensemble
+from andiflow.ensemble import WINDOWS
 from andiflow.simulate import Recipe, challenge_set
 
 
@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=999)
     parser.add_argument("--seed", type=int, default=2020)
     args = parser.parse_args()
-    config = settings.complete()
+    config = settings.resolve()
     edges = [10, 50, 100, 200, 500, 1000, 2000, 3000, 4000]
     edges = [args.min_length] + [e for e in edges if args.min_length < e <= args.max_length] + [args.max_length + 1]
     recipe = Recipe.from_settings(config["data"])
@@ -47,19 +47,18 @@ def main() -> None:
     kinds = sorted(set(models))
     columns = ["all", "1D", "2D", "3D", *names, *kinds]
     print(f"{'windows':<10} {'folds':<6} " + " ".join(f"{c:>9}" for c in columns))
-    n_folds = len(next(iter(ens.members_of.values())))
+    n_folds = len(next(iter(ens.groups[("alpha", 1)].values())))
     for rule in WINDOWS:
         for folds in sorted({1, n_folds}):
-            own = {d: _first(of, folds) for d, of in ens.alpha_of_dims.items()}  # alpha networks of 2D/3D
-            subset = Ensemble(_first(ens.members_of, folds), windows=rule, alpha_of_dims=own)
-            err = np.abs(np.clip(subset.predict(trajectories)[0], 0.05, 2.0) - alphas)
+            subset = ens.subset(folds=range(folds), windows=rule)  # each group's first `folds` folds
+            err = np.abs(np.clip(subset.raw_alpha(trajectories)["alpha"], 0.05, 2.0) - alphas)
             groups = [err, *(err[dims == d] for d in (1, 2, 3)), *(err[buckets == b] for b in names)]
             groups += [err[models == m] for m in kinds]
             cells = [g.mean() for g in groups]
             print(f"{rule:<10} {folds:<6} " + " ".join(f"{c:9.4f}" for c in cells))
     table = ens.manifest.get("intervals")
     if table:
-        est = ens.estimate(trajectories, level=table["level"], with_model=False)
+        est = ens.estimate(trajectories, level=table["level"], classify=False)
         inside = (est["low"] <= alphas) & (alphas <= est["high"])
         width = est["high"] - est["low"]
         groups = [np.ones(len(alphas), bool), *(dims == d for d in (1, 2, 3)), *(buckets == b for b in names)]
@@ -67,11 +66,6 @@ def main() -> None:
         print(f"\n{table['level']:.0%} intervals of the ensemble as it is (its rule, folds, scale and interval table):")
         print(f"{'coverage':<17} " + " ".join(f"{inside[g].mean():9.3f}" for g in groups))
         print(f"{'mean width':<17} " + " ".join(f"{width[g].mean():9.3f}" for g in groups))
-
-
-def _first(members_of: dict, folds: int) -> dict:
-    """The members of each length's first `folds` folds."""
-    return {L: members[:folds] for L, members in members_of.items()}
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 """What moves the coverage of long-track intervals, measured on fresh long-track sets (the calibration
 set's seed stage, other seeds: validation data, not the test set). The workflow's interval set is
-predicted and an interval table fitted on it for each reading, as `andiflow intervals` does:
+predicted and an interval table fitted on it for each reading, as `andiflow-step intervals` does:
 
 - grid medians: groups of dimension and length bucket; alpha is the mean of the members' grid medians
   (as shipped until infer.median: interpolated);
-- groups of dimension, length bucket and the diffusion model the ensemble's classifiers predict;
+- groups of dimension, length bucket and the diffusion model the ensemble's classifiers (the
+  diffusion_model task's) predict;
 - each member's grid median replaced by its interpolated median (the grouped-data median of its
   distribution over the grid, `infer.median: interpolated`: continuous, so the residuals have no
   ties), groups of dimension and length bucket;
@@ -15,8 +16,8 @@ much the coverage of a set hangs on its mix of models), and their mean width, on
 
     python benchmarks/interval_groups.py convlstm-cpu/results/models --sets 300:2020 1000:11 1000:12
 
-`models` is a workflow's results/models (its manifest.json); the interval set, its interval table's
-length edges and the scale are read from the same results folder. One thread, PyTorch.
+`models` is a workflow's results/models (its manifest.json, alpha/ and diffusion_model/); the interval set,
+its interval table's length edges and the scale are read from the same results folder. One thread, PyTorch.
 """
 
 import argparse
@@ -36,18 +37,13 @@ LEVEL, CLIP = 0.9, (0.05, 2.0)
 
 
 def read_by(median: str, manifest) -> Ensemble:
-    """The ensemble with each alpha member read out by its `median` (model.MEDIANS)."""
-    ens = Ensemble.load(manifest, backend="torch")
-    for of in [ens.members_of, *ens.alpha_of_dims.values()]:
-        for members in of.values():
-            for member in members:
-                member.model.median = median
-    return ens
+    """The ensemble with each distribution member read out by its `median` (heads.MEDIANS), in PyTorch."""
+    return Ensemble.load(manifest, backend="torch", median=median)
 
 
 def read(ens: Ensemble, trajectories, scale: float) -> tuple[np.ndarray, np.ndarray]:
-    raw, spread = ens.predict(trajectories)
-    return finish(raw, scale, CLIP), spread * scale
+    raw = ens.raw_alpha(trajectories)
+    return finish(raw["alpha"], scale, CLIP), raw["spread"] * scale
 
 
 def main() -> None:
@@ -65,7 +61,7 @@ def main() -> None:
     edges = json.loads((results / "intervals" / "intervals.json").read_text())["length_edges"]
     held_out = andi_io.read_trajectories(results / "intervals" / "set" / "task1.txt")
     dims, true, _ = andi_io.read_reference(results / "intervals" / "set" / "ref1.txt")
-    recipe = Recipe.from_settings(settings.complete()["data"])
+    recipe = Recipe.from_settings(settings.resolve()["data"])
     sets = []
     for spec in args.sets:
         n, seed = map(int, spec.split(":"))
@@ -111,7 +107,7 @@ def main() -> None:
 
 
 def _predicted(ens: Ensemble, trajectories) -> np.ndarray:
-    return ens.classify(trajectories).argmax(axis=1)
+    return ens.predict_proba(trajectories).argmax(axis=1)
 
 
 def _groups(dims, models, by_model: bool) -> np.ndarray:

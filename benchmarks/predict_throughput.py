@@ -19,14 +19,15 @@ import torch
 from andiflow import andi_io, settings
 from andiflow.api import SHIPPED, shipped_ensembles
 from andiflow.cli import main as andiflow
-from andiflow.ensemble import Ensemble, read_manifest
+from andiflow.ensemble import Ensemble
+from andiflow.manifest import read_manifest
 from andiflow.simulate import Recipe, simulate_challenge
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def write_trajectories(path: Path, n: int) -> list:
-    recipe = Recipe.from_settings(settings.complete()["data"])
+    recipe = Recipe.from_settings(settings.resolve()["data"])
     trajectories = []
     for dim, count in zip((1, 2, 3), np.diff(np.linspace(0, n, 4).astype(int))):
         t, lengths = simulate_challenge(count, 10, 999, dim, seed=100 + dim, recipe=recipe)
@@ -42,15 +43,17 @@ def torch_folder(name: str) -> Path:
 
 
 def members_alone(ens: Ensemble, trajectories) -> tuple[float, int, np.ndarray]:
-    """Seconds of the member evaluations alone, the time steps they read, and the raw estimates."""
+    """Seconds of the evaluations of the 1D alpha members alone on every axis, the time steps they read,
+    and the raw estimates (the members' mean, before scale and clip)."""
+    alpha_1d = ens.groups[("alpha", 1)]
     windows = ens.windows([axis for t in trajectories for axis in t])
     start = time.perf_counter()
     for (Tn, _), (_, x) in windows.items():
-        for member in ens.members_of[Tn]:
+        for member in alpha_1d[Tn]:
             member(x)
     seconds = time.perf_counter() - start
-    steps = sum(x.size * len(ens.members_of[Tn]) for (Tn, _), (_, x) in windows.items())
-    return seconds, steps, ens.predict(trajectories)[0]
+    steps = sum(x.size * len(alpha_1d[Tn]) for (Tn, _), (_, x) in windows.items())
+    return seconds, steps, ens.raw_alpha(trajectories)["alpha"]
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ reads them) in a seeded random order, with HNU's loss, optimiser and learning ra
 train.train_epoch; the validation MAE (per sample, `--n-valid` trajectories of the same length) is
 taken at 0 and after every `--eval-every` samples. Only training is timed. Both runs of a length see
 the same data in the same order. The warm start comes by default from the nearest shorter length in
-pretrained/results/models/L<k>/fold0.pt.
+pretrained/results/models/alpha/1D/L<k>/fold0.pt.
 """
 
 import argparse
@@ -25,12 +25,13 @@ import torch
 
 from andiflow import settings
 from andiflow.atomic import atomic_path
+from andiflow.manifest import member_path
 from andiflow.model import build, predict_in_batches
 from andiflow.seeds import derive_seed
 from andiflow.simulate import Recipe, training_shard
 from andiflow.train import train_epoch, warm_start
 
-CONFIG = settings.complete()
+CONFIG = settings.resolve()
 PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained" / "results" / "models"
 
 
@@ -129,9 +130,11 @@ def precision_report(length: int, curves: dict[str, list[dict]]) -> list[str]:
 
 
 def default_source(length: int) -> Path | None:
-    """The fold-0 model of the nearest shorter length that pretrained/results/models holds."""
-    shorter = [int(p.parent.name[1:]) for p in PRETRAINED.glob("L*/fold0.pt") if int(p.parent.name[1:]) < length]
-    return PRETRAINED / f"L{max(shorter)}" / "fold0.pt" if shorter else None
+    """The fold-0 1D alpha network of the nearest shorter length that pretrained/results/models holds
+    (alpha/1D/L<k>/fold0.pt)."""
+    trained = [int(p.parent.name[1:]) for p in PRETRAINED.glob(member_path("alpha", 1, "*", 0, "pt"))]
+    shorter = [k for k in trained if k < length]
+    return PRETRAINED / member_path("alpha", 1, max(shorter), 0, "pt") if shorter else None
 
 
 def processor() -> str:

@@ -1,5 +1,5 @@
-"""The model task's network: its own (the workflow's choice) or a second head on the alpha network
-(one encoder, two outputs, the sum of both cross-entropies as the loss), at equal data and epochs.
+"""The diffusion_model task's network: its own (the workflow's choice) or a second head on the alpha
+network (one encoder, two outputs, the sum of both cross-entropies as the loss), at equal data and epochs.
 Prints, per length, the validation MAE of alpha and the validation error rate of the diffusion model
 of each, and the CPU seconds it took to train. With --dim 2 or 3, the two heads read all axes, which
 also tests an alpha network of the dimension against HNU's per-axis reading of a 1D one.
@@ -19,23 +19,24 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 import yaml
 from torch import nn
 
 from andiflow import settings
+from andiflow.heads import HEADS
 from andiflow.model import build
 from andiflow.simulate import Recipe, training_shard
 from andiflow.tasks import MODELS
 from andiflow.train import cosine_schedule
 
-CONFIG = settings.complete(
+CONFIG = settings.resolve(
     yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "convlstm-cpu.yaml").read_text())
 )
 
 
 class TwoHeads(nn.Module):
-    """The alpha network with a second head on its features: the model's log-probabilities."""
+    """The alpha network with a second head on its pooled features: the diffusion model's
+    log-probabilities (heads.HEADS["classes"])."""
 
     def __init__(self, alpha_net):
         super().__init__()
@@ -43,16 +44,18 @@ class TwoHeads(nn.Module):
         features = alpha_net.fc[1].in_features
         self.classes = nn.Sequential(nn.Dropout(p=alpha_net.fc[0].p), nn.Linear(features, len(MODELS)))
 
+    def features(self, x):
+        return self.net.pool(self.net.steps(x))
+
     def loss(self, x, targets):
         alpha, model = targets
-        features = self.net.features(x)
-        grid_index = torch.argmin(torch.abs(alpha[:, None] - self.net.grid[None, :]), dim=-1)
-        return F.cross_entropy(self.net.fc(features).float(), grid_index) + F.cross_entropy(
-            self.classes(features).float(), model
+        features = self.features(x)
+        return self.net.head.loss(self.net, self.net.fc(features).float(), alpha) + HEADS["classes"].loss(
+            None, self.classes(features).float(), model
         )
 
     def forward(self, x):
-        return self.net(x), torch.log_softmax(self.classes(self.net.features(x)).float(), dim=-1)
+        return self.net(x), HEADS["classes"].forward(None, self.classes(self.features(x)).float())
 
 
 class OneHead(nn.Module):
@@ -117,7 +120,7 @@ def main() -> None:
         "--dim",
         type=int,
         default=1,
-        help="2 or 3: the model network and the two heads read all axes; alpha alone is "
+        help="2 or 3: the diffusion_model network and the two heads read all axes; alpha alone is "
         "trained on as many 1D trajectories and reads each axis (HNU's reading)",
     )
     args = parser.parse_args()
@@ -135,7 +138,7 @@ def main() -> None:
         axes = args.dim
         runs = {
             "alpha alone": (OneHead, "alpha", 1, "alpha"),
-            "model alone (the workflow's)": (OneHead, "model", axes, "model"),
+            "model alone (the workflow's)": (OneHead, "diffusion_model", axes, "diffusion_model"),
             "two heads, one encoder": (TwoHeads, "alpha", axes, None),
         }
         for name, (kind, task, reads, head) in runs.items():

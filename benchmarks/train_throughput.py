@@ -1,6 +1,7 @@
 """Training throughput: (a) the bare model's training step on random tensors already on the device,
 against (b) the project's own training loop (train.train_epoch over data placed by train.place) on
-real shards, at L = 10, 100, 300, 950, batch 512, fp32. Prints samples/s and the ratio b/a.
+real shards (one made by the workflow's generate step, `andiflow-step generate`), at L = 10, 100, 300,
+950, batch 512, fp32. Prints samples/s and the ratio b/a.
 
     python benchmarks/train_throughput.py                       # CPU, a few batches per length
     python benchmarks/train_throughput.py --device cuda --batches 200
@@ -9,6 +10,7 @@ real shards, at L = 10, 100, 300, 950, batch 512, fp32. Prints samples/s and the
 import argparse
 import contextlib
 import io
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -16,8 +18,8 @@ from pathlib import Path
 import torch
 
 from andiflow import settings, shards
-from andiflow.cli import main as andiflow
 from andiflow.model import build
+from andiflow.steps import main as andiflow_step
 from andiflow.train import place, train_epoch
 
 
@@ -32,7 +34,7 @@ def timed(device, step) -> float:
 
 
 def bare(length, n, batch, device) -> float:
-    model = build(settings.model_settings(settings.complete())).to(device)
+    model = build(settings.model_settings(settings.resolve())).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     x, y = torch.randn(batch, length, device=device), torch.rand(batch, device=device)
 
@@ -48,23 +50,20 @@ def bare(length, n, batch, device) -> float:
 
 
 def project(length, n, batch, device, folder) -> float:
+    shard = folder / f"L{length}" / "shard0.h5"
+    config = settings.resolve()
+    data_settings = {k: config["data"][k] for k in ("alphas", "noise_sigmas")}
+    step_settings = json.dumps({"seed": config["seed"], "data": dict(data_settings, shard_size=n)})
     with contextlib.redirect_stdout(io.StringIO()):
-        andiflow(
-            [
-                "generate",
-                "--length",
-                str(length),
-                "--n",
-                str(n),
-                "-o",
-                str(folder / f"L{length}"),
-                "--settings",
-                f'{{"data": {{"shard_size": {n}}}}}',
-            ]
+        status = andiflow_step(
+            ["generate", "--length", str(length), "--n", str(n), "--shard", "0", "-o", str(shard)]
+            + ["--settings", step_settings]
         )
-    data = shards.open_length(sorted((folder / f"L{length}").glob("shard*.h5")))
+    if status:
+        raise SystemExit(f"andiflow-step generate failed for L={length}")
+    data = shards.open_length([shard])
     x, y = place(torch.from_numpy(data["positions"]), device), place(torch.from_numpy(data["alpha"]), device)
-    model = build(settings.model_settings(settings.complete())).to(device)
+    model = build(settings.model_settings(settings.resolve())).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     shuffle = torch.Generator().manual_seed(0)
     warm = slice(0, 3 * batch)
@@ -77,7 +76,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--lengths", type=int, nargs="+", default=[10, 100, 300, 950])
     parser.add_argument("--batches", type=int, default=4, help="timed batches per length and method")
-    parser.add_argument("--batch-size", type=int, default=settings.complete()["train"]["batch_size"])
+    parser.add_argument("--batch-size", type=int, default=settings.default("train", "batch_size"))
     parser.add_argument("--threads", type=int, help="PyTorch CPU threads")
     args = parser.parse_args()
     if args.threads:

@@ -1,7 +1,15 @@
 import numpy as np
 import pytest
 
-from andiflow.andi_io import InputFileError, read_predictions, read_reference, read_trajectories, write_trajectories
+from andiflow.andi_io import (
+    SAMPLE_BYTES,
+    InputFileError,
+    read_predictions,
+    read_reference,
+    read_trajectories,
+    text_encoding,
+    write_trajectories,
+)
 
 
 def test_reads_mixed_dimensions_crlf_and_integer_dims(tmp_path):
@@ -93,3 +101,19 @@ def test_cp1252_and_utf16_are_read_and_a_non_utf8_file_is_named_in_a_warning(tmp
     (tmp_path / "windows.txt").write_bytes(b"1;0.50;fbm\x85\n")  # an ellipsis in cp1252, not UTF-8
     with pytest.warns(UserWarning, match=r"windows.txt: not UTF-8; read as cp1252"):
         assert read_reference(tmp_path / "windows.txt")[2] == ["fbm\u2026"]
+
+
+def test_the_encoding_is_decided_from_the_beginning_of_a_big_file(tmp_path, recwarn):
+    path = tmp_path / "ref1.txt"
+    path.write_bytes(b"1;0.50;fbm\n" * 7000 + b"1;0.50;fbm\x85\n")  # 77 kB of ASCII, then a cp1252 ellipsis
+    assert text_encoding(path) == "utf-8-sig" and not recwarn.list  # the tail was not read to decide
+    with pytest.warns(UserWarning, match=r"ref1.txt: not UTF-8; read as cp1252"):
+        assert read_reference(path)[2][-2:] == ["fbm", "fbm\u2026"]  # reading it all finds out
+
+
+def test_a_character_cut_by_the_end_of_the_sample_is_not_evidence_against_utf8(tmp_path, recwarn):
+    for cut in range(1, 4):  # the sample ends after 1, 2 or 3 of a 4-byte character's bytes
+        path = tmp_path / f"t{cut}.txt"
+        path.write_bytes(b"1;0.50;" + b"a" * (SAMPLE_BYTES - 7 - cut) + "\U0001f600\n".encode())
+        assert text_encoding(path) == "utf-8-sig"
+    assert not recwarn.list

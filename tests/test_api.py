@@ -93,3 +93,21 @@ def test_an_array_with_nan_is_skipped_or_named_when_strict(rng):
     assert result["alpha"].isna().tolist() == [False, True]
     with pytest.raises(InputFileError, match="the trajectories: particle 1: holds a value that is not a finite"):
         andiflow.predict(walks, strict=True)
+
+
+def test_an_array_of_more_than_three_axes_is_named_with_the_time_axis(rng):
+    walk = rng.normal(size=(4, 30)).cumsum(axis=1)  # [dim, T] given as if time were first
+    with pytest.raises(InputFileError, match=r"trajectory 0: 30 axes; expected 1 to 3 .*time_axis=-1"):
+        andiflow.predict([walk])
+    assert andiflow.predict([walk[:3]], time_axis=-1, interval=None)["alpha"].notna().all()
+
+
+def test_an_ensembles_face_gives_finished_alpha_intervals_and_probabilities(rng):
+    ens = andiflow.load_ensemble()
+    walks = [rng.normal(size=(d, 40)).cumsum(axis=1) for d in (1, 2, 3)]
+    est = ens.estimate(walks, level=0.9)
+    np.testing.assert_allclose(ens.predict(walks), est["alpha"])
+    low, high = ens.predict_interval(walks, 0.9)
+    np.testing.assert_allclose(low, est["low"]) and np.testing.assert_allclose(high, est["high"])
+    p = ens.predict_proba(walks)
+    np.testing.assert_allclose(p.sum(axis=1), 1) and np.testing.assert_allclose(p[:, 2], est["p_fbm"])

@@ -1,76 +1,17 @@
-import hashlib
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import assemble, network
 
 from andiflow.andi_io import read_trajectories
 from andiflow.cli import main
-from andiflow.ensemble import Ensemble, assemble
+from andiflow.ensemble import Ensemble
 from andiflow.errors import ModelFileError
-from andiflow.model import build, save_checkpoint
-from andiflow.shards import read_shard
+from andiflow.manifest import read_manifest
 from andiflow.tasks import MODELS
-
-SMALL = json.dumps({"data": {"shard_size": 40}})
-
-
-def _digest(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def test_generate_is_bit_identical_whatever_the_split_into_jobs(tmp_path):
-    assert main(["generate", "--length", "10", "--n", "100", "-o", str(tmp_path / "all"), "--settings", SMALL]) == 0
-    for shard in (2, 0, 1):
-        assert (
-            main(
-                [
-                    "generate",
-                    "--length",
-                    "10",
-                    "--n",
-                    "100",
-                    "--shard",
-                    str(shard),
-                    "-o",
-                    str(tmp_path / "one"),
-                    "--settings",
-                    SMALL,
-                ]
-            )
-            == 0
-        )
-    for shard in range(3):
-        name = f"shard{shard}.h5"
-        assert _digest(tmp_path / "all" / name) == _digest(tmp_path / "one" / name)
-    assert _digest(tmp_path / "all" / "shard0.h5") != _digest(tmp_path / "all" / "shard1.h5")
-
-
-def test_generate_2d_shards_hold_both_axes_each_z_scored(tmp_path):
-    for dim in (1, 2):
-        out = tmp_path / f"{dim}D"
-        args = ["generate", "--length", "10", "--dim", str(dim), "--n", "40", "-o", str(out)]
-        assert main([*args, "--settings", SMALL]) == 0
-    arrays, attrs = read_shard(tmp_path / "2D" / "shard0.h5")
-    assert arrays["positions"].shape == (40, 2, 10) and attrs["dim"] == 2
-    np.testing.assert_allclose(arrays["positions"].std(axis=-1), 1, atol=1e-5)
-    one_d, one_d_attrs = read_shard(tmp_path / "1D" / "shard0.h5")
-    assert attrs["seed"] != one_d_attrs["seed"]
-    assert not np.allclose(one_d["positions"], arrays["positions"][:, 0])
-
-
-def test_the_interval_set_gains_its_long_tracks(tmp_path):
-    section = {"n_per_dim": 4, "max_length": 30, "long_tracks": {"n_per_dim": 2, "max_length": 60}}
-    given = json.dumps({"intervals": section})
-    assert main(["testset", "--purpose", "intervals", "-o", str(tmp_path), "--settings", given]) == 0
-    trajectories = read_trajectories(tmp_path / "task1.txt")
-    lengths = np.array([t.shape[1] for t in trajectories])
-    assert len(trajectories) == 3 * (4 + 2) and len((tmp_path / "ref1.txt").read_text().splitlines()) == 18
-    assert (lengths > 30).sum() == 6 and lengths.max() <= 60 and lengths.min() >= 10
-    bad = json.dumps({"intervals": dict(section, long_tracks={"n_per_dim": 2, "max_length": 30})})
-    assert main(["testset", "--purpose", "intervals", "-o", str(tmp_path), "--settings", bad]) == 2
 
 
 @pytest.fixture
@@ -78,20 +19,10 @@ def models(tmp_path):
     """A random 2-length, 2-fold ensemble with a scale and an interval table: enough to exercise predict
     end to end."""
     settings = {"kind": "lstm", "hidden_size": 8, "num_layers": 3, "dropout": 0.2}
-    files = []
+    folder = tmp_path / "models"
     for length in (10, 20):
         for fold in (0, 1):
-            files.append(tmp_path / "trained" / f"L{length}" / f"fold{fold}.pt")
-            save_checkpoint(
-                files[-1],
-                settings,
-                build(settings).state_dict(),
-                length=length,
-                fold=fold,
-                epoch=0,
-                valid_mae=0.5,
-                n_train=1,
-            )
+            network(folder, "alpha", 1, length, fold, settings)
     residuals = list(np.linspace(-0.5, 0.5, 99))
     table = {
         "length_edges": [10, 1000],
@@ -100,8 +31,8 @@ def models(tmp_path):
         "spread_edges": {f"{d}|10-999": [] for d in (1, 2, 3)},
         "residuals": {f"{d}|10-999|0": residuals for d in (1, 2, 3)},
     }
-    assemble(files, tmp_path / "models", name="random", settings={}, command="none", scale=1.0, intervals=table)
-    return tmp_path / "models"
+    assemble(folder, name="random", intervals=table)
+    return folder
 
 
 def test_predict_writes_one_line_per_trajectory(tmp_path, models, rng):
@@ -238,19 +169,6 @@ def test_evaluate_ranks_errors_by_spread(tmp_path, capsys):
     assert "Spearman" in capsys.readouterr().out
 
 
-def test_calibrate_with_a_fixed_scale_needs_no_set(tmp_path):
-    out = tmp_path / "scale.json"
-    assert main(["calibrate", "-o", str(out), "--settings", '{"calibrate": {"scale": 1.011}}']) == 0
-    assert json.loads(out.read_text()) == {"scale": 1.011, "source": "config (calibrate.scale)"}
-
-
-def test_train_refuses_a_fold_outside_the_split(tmp_path, capsys):
-    assert main(["generate", "--length", "10", "--n", "50", "-o", str(tmp_path), "--settings", SMALL]) == 0
-    assert main(["train", str(tmp_path / "shard0.h5"), "--fold", "5", "-o", str(tmp_path / "m.pt")]) == 2
-    assert "fold 5 is outside 0..4" in capsys.readouterr().err
-    assert not (tmp_path / "m.pt").exists()
-
-
 def test_predict_with_intervals(tmp_path, models, rng):
     task = tmp_path / "task1.txt"
     task.write_text("".join("2;" + ";".join(map(str, rng.normal(size=2 * 30))) + "\n" for _ in range(3)))
@@ -275,14 +193,14 @@ def test_a_particle_that_never_moves_gets_no_alpha_and_the_reason(tmp_path, mode
     assert "skipped 1 of 2 particles (positions never move): 1" in capsys.readouterr().err
 
 
-def test_the_settings_device_and_threads_are_honoured(tmp_path, models, rng, capsys):
+def test_the_device_and_threads_are_honoured(tmp_path, models, rng, capsys):
     task = tmp_path / "task1.txt"
     task.write_text("1;" + ";".join(map(str, rng.normal(size=30).cumsum())) + "\n")
     torch_run = ["predict", str(task), "--models", str(models), "--backend", "torch"]
-    assert main([*torch_run, "--settings", '{"threads": 1}']) == 0
+    assert main([*torch_run, "--threads", "1"]) == 0
     assert torch.get_num_threads() == 1
     if not torch.cuda.is_available():
-        assert main([*torch_run, "--settings", '{"device": "cuda"}']) == 2
+        assert main([*torch_run, "--device", "cuda"]) == 2
         assert "device cuda was asked for" in capsys.readouterr().err
 
 
@@ -317,30 +235,26 @@ def test_evaluate_scores_task2_predictions(tmp_path, capsys):
 
 @pytest.fixture
 def classifying(tmp_path, models):
-    """The random ensemble of `models` with members of the model task beside its alpha members: 1D,
-    2D and 3D classifiers."""
-    files = sorted((tmp_path / "trained").glob("L*/fold*.pt"))
+    """The random ensemble of `models` with members of the diffusion_model task beside its alpha members:
+    1D, 2D and 3D classifiers."""
     for dim in (1, 2, 3):
         settings = {"kind": "convlstm", "features": 4, "block": 2, "hidden_size": 8, "num_layers": 1, "dropout": 0.0}
         settings.update(output="classes", classes=list(MODELS), **({"axes": dim} if dim > 1 else {}))
         for length in (10, 20):
             for fold in (0, 1):
-                files.append(tmp_path / "trained" / "model" / f"{dim}D" / f"L{length}" / f"fold{fold}.pt")
-                meta = dict(length=length, fold=fold, epoch=0, valid_error=0.5, n_train=1, task="model")
-                save_checkpoint(files[-1], settings, build(settings).state_dict(), **meta)
-    table = Ensemble.load(models).manifest["intervals"]
-    assemble(files, tmp_path / "both", name="both", settings={}, command="none", scale=1.0, intervals=table)
-    return tmp_path / "both"
+                network(models, "diffusion_model", dim, length, fold, settings)
+    assemble(models, name="both", intervals=read_manifest(models)[0]["intervals"])
+    return models
 
 
-def test_predict_task_model_writes_task2_lines_and_tables_get_model_columns(tmp_path, models, classifying, rng):
+def test_predict_task_diffusion_model_writes_task2_lines_and_tables_get_model_columns(tmp_path, classifying, rng):
     task = tmp_path / "task1.txt"
     x = rng.normal(size=15)
     task.write_text("1;" + ";".join(map(str, x)) + "\n2;1;2\n")
     out = tmp_path / "task2.txt"
-    assert main(["predict", str(task), "--task", "model", "-o", str(out), "--models", str(classifying)]) == 0
+    assert main(["predict", str(task), "--task", "diffusion_model", "-o", str(out), "--models", str(classifying)]) == 0
     first, second = out.read_text().splitlines()
-    expected = Ensemble.load(classifying).classify([x[None]])[0]
+    expected = Ensemble.load(classifying).predict_proba([x[None]])[0]
     assert first.split(";")[0] == "1"
     np.testing.assert_allclose([float(v) for v in first.split(";")[1:]], expected, atol=5e-5)
     assert second == "2;;;;;"  # too short: empty fields, as a task1 line without alpha
@@ -352,13 +266,53 @@ def test_predict_task_model_writes_task2_lines_and_tables_get_model_columns(tmp_
     assert main(["predict", str(table), "-o", str(out), "--models", str(classifying)]) == 0
     columns = pd.read_csv(out).columns.tolist()
     assert columns[-7:] == ["model", "p_attm", "p_ctrw", "p_fbm", "p_lw", "p_sbm", "note"]
-    assert main(["predict", str(task), "--task", "model", "--models", str(models)]) != 0
+
+
+def test_an_ensemble_without_the_task_is_refused(tmp_path, models, rng, capsys):
+    task = tmp_path / "task1.txt"
+    task.write_text("1;" + ";".join(map(str, rng.normal(size=15))) + "\n")
+    assert main(["predict", str(task), "--task", "diffusion_model", "--models", str(models)]) == 2
+    assert "has no networks of the diffusion_model task" in capsys.readouterr().err
 
 
 def test_a_dimension_without_classifiers_is_refused_by_name(tmp_path, classifying, rng):
     manifest = json.loads((classifying / "manifest.json").read_text())
-    manifest["members"] = [e for e in manifest["members"] if e.get("axes") != 3]
+    manifest["members"] = [e for e in manifest["members"] if (e["task"], e["dim"]) != ("diffusion_model", 3)]
     (classifying / "manifest.json").write_text(json.dumps(manifest))
     ens = Ensemble.load(classifying)
-    with pytest.raises(ModelFileError, match="has no classifiers of 3D trajectories"):
-        ens.classify([rng.normal(size=(2, 20)), rng.normal(size=(3, 20))])
+    with pytest.raises(ModelFileError, match="has no diffusion_model networks of 3D trajectories"):
+        ens.predict_proba([rng.normal(size=(2, 20)), rng.normal(size=(3, 20))])
+
+
+def test_a_scale_other_than_the_calibrated_one_is_said_to_break_the_intervals(tmp_path, models, rng, capsys):
+    task = tmp_path / "task1.txt"
+    task.write_text("1;" + ";".join(map(str, rng.normal(size=30).cumsum())) + "\n")
+    assert main(["predict", str(task), "--models", str(models), "--interval", "0.9"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert main(["predict", str(task), "--models", str(models), "--interval", "0.9", "--scale", "1.011"]) == 0
+    assert "calibrated at its scale 1.0; at scale 1.011 they no longer hold their level 0.9" in capsys.readouterr().err
+
+
+def test_a_task1_line_read_as_one_dimension_less_is_said(tmp_path, models, rng, capsys):
+    x = ";".join(map(str, rng.normal(size=30).cumsum()))
+    task = tmp_path / "task1.txt"
+    task.write_text(f"2;{x};" + ";".join(["3.5"] * 30) + "\n")
+    assert main(["predict", str(task), "--models", str(models)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("2;")  # the line's own dimension
+    assert "1 particles predicted as their note says (1: still on y: predicted from x): 1" in captured.err
+
+
+def test_evaluate_reads_what_predict_wrote_from_a_file_with_bad_and_still_lines(tmp_path, models, rng, capsys):
+    walk = ";".join(map(str, rng.normal(size=24).cumsum()))
+    lines = [f"1;{walk}", "1;0;1;x;3;4;5;6;7;8;9;10", f"2;{walk};" + ";".join(["3.5"] * 24), f"1;{walk}"]
+    task = tmp_path / "task1.txt"
+    task.write_text("\n".join(lines) + "\n")
+    (tmp_path / "ref1.txt").write_text("1;0.5\n1;1.0\n2;0.7\n1;0.9\n")
+    out, report = tmp_path / "pred.txt", tmp_path / "ev.json"
+    assert main(["predict", str(task), "-o", str(out), "--models", str(models)]) == 0
+    args = ["evaluate", str(out), str(tmp_path / "ref1.txt"), "--trajectories", str(task), "-o", str(report)]
+    assert main(args) == 0, capsys.readouterr().err
+    result = json.loads(report.read_text())
+    assert result["unpredicted"] == {"n": 1, "lines": [2]} and result["model"]["n"] == 3
+    assert set(result["model"]["by_dim"]) == {"1", "2"} and "tamsd" in result

@@ -7,14 +7,17 @@ import torch
 import torch.nn.functional as F
 
 from andiflow import settings
-from andiflow.model import KINDS, GatedConv, build, export_onnx, load_checkpoint, round_weights, save_checkpoint
+from andiflow.export import export_onnx, round_weights
+from andiflow.heads import HEADS
+from andiflow.model import KINDS, GatedConv, build, load_checkpoint, save_checkpoint
+from andiflow.tasks.alpha import alpha_grid
 from andiflow.train import cosine_schedule
 
-GRID = settings.alpha_grid({"start": 0.05, "stop": 2.0, "step": 0.05})
+GRID = alpha_grid({"start": 0.05, "stop": 2.0, "step": 0.05})
 
 
 def _settings(kind, **model):
-    return settings.model_settings(settings.complete({"model": dict(kind=kind, **model)}))
+    return settings.model_settings(settings.resolve({"model": dict(kind=kind, **model)}))
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
@@ -36,8 +39,8 @@ def test_every_kind_builds_from_its_section_trains_and_reloads(tmp_path, kind, o
 @pytest.mark.parametrize("storage", ["float16", "int8"])
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_every_kind_reads_the_axes_of_a_3d_trajectory_at_once_and_exports_them(tmp_path, kind, storage):
-    config = settings.complete({"model": dict(kind=kind, hidden_size=8, wavenet={"dilations": 2})})
-    model = build(settings.model_settings(config, "model", axes=3)).eval()
+    config = settings.resolve({"model": dict(kind=kind, hidden_size=8, wavenet={"dilations": 2})})
+    model = build(settings.model_settings(config, "diffusion_model", axes=3)).eval()
     x = torch.randn(4, 3, 25)
     log_p = model(x)
     assert log_p.shape == (4, 5)
@@ -66,7 +69,9 @@ def test_distribution_reads_out_the_median_of_the_grid():
     logits = torch.full((2, len(GRID)), -1e4)
     logits[0, [3, 10, 30]] = 0.0  # three equal bins: the median is the middle one
     logits[1, [5, 6]] = torch.tensor([0.0, math.log(3)])  # 1/4, 3/4: the second
-    model.logits = lambda x: logits
+    assert model.head is HEADS["distribution"]
+    np.testing.assert_allclose(model.head.forward(model, logits).numpy(), [GRID[10], GRID[6]], atol=1e-6)
+    model.logits = lambda x: logits  # and the network's forward reads its logits out so
     np.testing.assert_allclose(model(torch.zeros(2, 10)).numpy(), [GRID[10], GRID[6]], atol=1e-6)
 
 
@@ -77,12 +82,9 @@ def test_interpolated_median_spreads_each_grid_value_over_its_bin_and_exports(tm
     logits[0, 10] = 0.0  # all on one value: its bin's middle, the value itself
     logits[1, [5, 6]] = 0.0  # halves: the edge between the two bins
     logits[2, [5, 6]] = torch.tensor([0.0, math.log(3)])  # 1/4, 3/4: a third into the second bin
-    real = model.logits
-    model.logits = lambda x: logits
     step = GRID[1] - GRID[0]
     expected = [GRID[10], GRID[5] + step / 2, GRID[6] - step / 2 + step / 3]
-    np.testing.assert_allclose(model(torch.zeros(3, 10)).numpy(), expected, atol=1e-6)
-    model.logits = real
+    np.testing.assert_allclose(HEADS["distribution"].forward(model, logits).numpy(), expected, atol=1e-6)
     export_onnx(model, 20, tmp_path / "m.onnx")
     session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
     x = torch.randn(4, 30)
@@ -109,7 +111,7 @@ def test_a_gated_layer_whose_dilation_passes_the_series_equals_the_zero_padded_c
 
 
 def test_cosine_schedule_falls_from_the_rate_to_zero_and_needs_max_epochs():
-    train = dict(settings.complete()["train"], max_epochs=2, batch_size=10, schedule="cosine")
+    train = dict(settings.resolve()["train"], max_epochs=2, batch_size=10, schedule="cosine")
     lr = cosine_schedule(train, 100)  # 10 batches an epoch
     assert lr(0, 0) == pytest.approx(1e-3) and lr(1, 0) == pytest.approx(5e-4) and lr(1, 9) < 3e-5
     with pytest.raises(Exception, match="needs train.max_epochs"):
@@ -117,7 +119,7 @@ def test_cosine_schedule_falls_from_the_rate_to_zero_and_needs_max_epochs():
 
 
 def test_int8_storage_keeps_an_all_zero_matrix_and_both_runtimes_agree(tmp_path):
-    config = settings.complete({"model": dict(kind="lstm", hidden_size=8)})
+    config = settings.resolve({"model": dict(kind="lstm", hidden_size=8)})
     model = build(settings.model_settings(config, "alpha")).eval()
     torch.nn.init.zeros_(model.lstm.weight_hh_l0)
     export_onnx(model, 20, tmp_path / "m.onnx", "int8")
@@ -126,3 +128,19 @@ def test_int8_storage_keeps_an_all_zero_matrix_and_both_runtimes_agree(tmp_path)
     x = torch.randn(3, 20)
     session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
     np.testing.assert_allclose(session.run(None, {"positions": x.numpy()})[0], rounded(x).detach().numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("axes", [1, 3])
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_kind_gives_per_step_features_that_its_pool_and_fc_read(kind, axes):
+    torch.manual_seed(0)
+    config = settings.resolve({"model": dict(kind=kind, hidden_size=8, wavenet={"dilations": 2})})
+    model = build(settings.model_settings(config, "alpha", axes=axes)).eval()
+    x = torch.randn(4, 30) if axes == 1 else torch.randn(4, axes, 30)
+    steps = model.steps(x)
+    # lstm and wavenet: one LSTM step per position; convlstm: one per block of 4 of the 29 displacements
+    assert steps.shape == (4, {"lstm": 30, "wavenet": 30, "convlstm": 8}[kind], 8)
+    pooled = model.pool(steps)
+    assert pooled.shape == (4, model.fc[-1].in_features)
+    torch.testing.assert_close(model.logits(x), model.fc(pooled))
+    torch.testing.assert_close(model(x), model.head.forward(model, model.fc(pooled)))

@@ -8,7 +8,7 @@ from andiflow.normalize import zscore
 from andiflow.seeds import derive_seed
 from andiflow.simulate import simulate
 from andiflow.tasks import MODELS
-from andiflow.train import PlateauRule, fold_rows, save, train_fold
+from andiflow.train import VALID_BATCH_VALUES, PlateauRule, fold_rows, save, train_fold, valid_batch_values
 
 # HNU's published log (L=300, fold 0), losses to 5 digits where its 4-digit print ties:
 # epoch 15 was a new best, epochs 21 and 22 were not.
@@ -68,7 +68,7 @@ def test_folds_partition_the_rows():
 
 def test_training_is_deterministic_and_logs_like_the_seed(recipe):
     t = simulate(400, 12, 1, seed=1, recipe=recipe)
-    config = settings.complete({"train": {"max_epochs": 2, "batch_size": 64}, "model": {"hidden_size": 8}})
+    config = settings.resolve({"train": {"max_epochs": 2, "batch_size": 64}, "model": {"hidden_size": 8}})
     lines = []
     a, history = train_fold(zscore(t.positions[:, 0]), t.alpha, 0, config, log=lines.append)
     b, _ = train_fold(zscore(t.positions[:, 0]), t.alpha, 0, config, log=lambda s: None)
@@ -82,7 +82,7 @@ def test_training_is_deterministic_and_logs_like_the_seed(recipe):
 
 def test_cosine_schedule_runs_every_epoch_with_a_falling_rate(recipe):
     t = simulate(200, 12, 1, seed=2, recipe=recipe)
-    config = settings.complete(
+    config = settings.resolve(
         {
             "train": {"max_epochs": 3, "batch_size": 64, "schedule": "cosine"},
             "model": {"kind": "convlstm", "hidden_size": 8, "output": "distribution"},
@@ -93,21 +93,21 @@ def test_cosine_schedule_runs_every_epoch_with_a_falling_rate(recipe):
     assert best["valid_mae"] == min(h["valid_mae"] for h in history)
 
 
-def test_model_task_learns_the_diffusion_model_and_keeps_its_lowest_error(recipe, tmp_path):
+def test_diffusion_model_task_learns_the_diffusion_model_and_keeps_its_lowest_error(recipe, tmp_path):
     t = simulate(1000, 50, 1, seed=3, recipe=recipe)
-    config = settings.complete(
+    config = settings.resolve(
         {
             "train": {"max_epochs": 4, "batch_size": 32, "learning_rate": 0.005},
             "model": {"kind": "convlstm", "hidden_size": 16},
         }
     )
     lines = []
-    best, history = train_fold(zscore(t.positions[:, 0]), t.model, 0, config, log=lines.append, task="model")
+    best, history = train_fold(zscore(t.positions[:, 0]), t.model, 0, config, log=lines.append, task="diffusion_model")
     assert " Valid Error: " in lines[0] and all("valid_mae" not in h for h in history)
     assert best["valid_error"] == min(h["valid_error"] for h in history)
-    assert best["task"] == "model"
+    assert best["task"] == "diffusion_model"
     # the error rate is that of the model's most probable class on the validation rows
-    model = build(settings.model_settings(config, "model"))
+    model = build(settings.model_settings(config, "diffusion_model"))
     model.load_state_dict(best["state_dict"])
     _, valid = fold_rows(1000, 5, 0, derive_seed(config["seed"], "folds", 50))
     with torch.inference_mode():
@@ -124,9 +124,15 @@ def test_model_task_learns_the_diffusion_model_and_keeps_its_lowest_error(recipe
 
 def test_a_2d_classifier_reads_both_axes_and_is_saved_as_such(recipe, tmp_path):
     t = simulate(200, 30, 2, seed=4, recipe=recipe)
-    config = settings.complete({"train": {"max_epochs": 1, "batch_size": 32}, "model": {"hidden_size": 8}})
-    best, history = train_fold(zscore(t.positions), t.model, 0, config, log=lambda s: None, task="model")
+    config = settings.resolve({"train": {"max_epochs": 1, "batch_size": 32}, "model": {"hidden_size": 8}})
+    best, history = train_fold(zscore(t.positions), t.model, 0, config, log=lambda s: None, task="diffusion_model")
     save(best, history, config, tmp_path / "m.pt", tmp_path / "m.csv")
     model, meta = load_checkpoint(tmp_path / "m.pt")
-    assert meta["model"]["axes"] == 2 and meta["length"] == 30
+    assert meta["model"]["axes"] == 2 and meta["length"] == 30 and meta["task"] == "diffusion_model"
     assert model(torch.from_numpy(zscore(t.positions[:3]))).shape == (3, len(MODELS))
+
+
+def test_validation_on_the_cpu_runs_in_batches_of_a_fixed_size_whatever_the_inference_setting():
+    for batch_values in (100, 10**6):
+        config = settings.resolve({"infer": {"batch_values": batch_values}})
+        assert valid_batch_values(config, 999, "cpu") == VALID_BATCH_VALUES

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -64,11 +65,11 @@ def test_whole_workflow_on_micro_config(finished):
     results = finished / "results"
     for length in (10, 20):
         for fold in (0, 1):
-            assert (results / f"models/L{length}/fold{fold}.pt").is_file()
-            assert (results / f"models/L{length}/fold{fold}.csv").read_text().startswith("epoch,lr,samples,valid_loss")
-            assert not (results / f"models/L{length}/fold{fold}.resume.pt").exists()
-    assert len(list((results / "shards").glob("L*/shard*.h5"))) == 4  # 1D, for both tasks
-    for dim in (2, 3):  # for alpha's networks and the model task's classifiers of each
+            network = results / f"models/alpha/1D/L{length}/fold{fold}"
+            assert network.with_suffix(".pt").is_file() and network.with_suffix(".onnx").is_file()
+            assert network.with_suffix(".csv").read_text().startswith("epoch,lr,samples,valid_loss")
+            assert not network.with_suffix(".resume.pt").exists()
+    for dim in (1, 2, 3):  # for alpha's networks and the diffusion_model task's classifiers of each
         assert len(list((results / f"shards/{dim}D").glob("L*/shard*.h5"))) == 4
     scale = json.loads((results / "calibrate/scale.json").read_text())
     curve = scale["curve"]
@@ -82,22 +83,29 @@ def test_whole_workflow_on_micro_config(finished):
     assert set(evaluation["model"]["by_dim"]) == {"1", "2", "3"}
     assert {"shipped", "constant", "tamsd", "intervals"} <= set(evaluation)
     manifest = json.loads((results / "ensemble/manifest.json").read_text())
-    members = [(m["task"], m.get("axes"), m["length"], m["fold"]) for m in manifest["members"]]
-    tasks = [("alpha", None), ("alpha", 2), ("alpha", 3), ("model", 1), ("model", 2), ("model", 3)]
-    assert members == [(task, axes, L, k) for task, axes in tasks for L in (10, 20) for k in (0, 1)]
+    members = [(m["task"], m["dim"], m["length"], m["fold"]) for m in manifest["members"]]
+    tasks = [(task, dim) for task in ("alpha", "diffusion_model") for dim in (1, 2, 3)]
+    assert members == [(task, dim, L, k) for task, dim in tasks for L in (10, 20) for k in (0, 1)]
+    assert all((results / "ensemble" / m[key]).is_file() for m in manifest["members"] for key in ("file", "onnx"))
     assert manifest["scale"] == scale["scale"] and manifest["intervals"]["level"] == 0.9
     assert {m["training"]["trained_on"] for m in manifest["members"]} == {"cpu"}
-    assert manifest["settings"]["tasks"] == ["alpha", "model"] and manifest["settings"]["alpha_dims"] == [1, 2, 3]
+    micro = {"dims": [1, 2, 3], "folds": [0, 1]}
+    assert manifest["settings"]["tasks"] == {"alpha": micro, "diffusion_model": micro}
+    assert manifest["command"] == "snakemake --cores all --configfile micro.yaml"
     temperature = json.loads((results / "calibrate/temperature.json").read_text())
     assert manifest["temperature"] == {d: temperature[d]["temperature"] for d in ("1", "2", "3")}
     assert all(t["nll_after"] <= t["nll_before"] for t in temperature.values())
-    task2 = (results / "predictions/testset.task2.txt").read_text().splitlines()
+    task2 = (results / "predictions/testset.diffusion_model.txt").read_text().splitlines()
     assert len(task2) == 30 and all(len(line.split(";")) == 6 for line in task2)
-    classified = json.loads((results / "evaluation/testset.model.json").read_text())
+    classified = json.loads((results / "evaluation/testset.diffusion_model.json").read_text())
     assert classified["n"] == 30 and set(classified["by_dim"]) == {"1", "2", "3"} and "ece" in classified
     assert (results / "report/testset_confusion.png").stat().st_size > 0
-    card = (results / "ensemble/MODEL_CARD.md").read_text()
-    assert "| alpha | 20 | 1 |" in card and "| alpha 3D | 20 | 1 |" in card and "| model 3D | 20 | 1 |" in card
+    card = (results / "card/MODEL_CARD.md").read_text()
+    assert (
+        "| alpha 1D | 20 | 1 |" in card
+        and "| alpha 3D | 20 | 1 |" in card
+        and "| diffusion_model 3D | 20 | 1 |" in card
+    )
     assert f"micro-F1 {classified['f1_micro']:.4f}" in card and "## Diffusion model (Task 2)" in card
     log = (finished / "run.log").read_text()
     assert "MAE of results/predictions/testset.txt" in log and "micro-F1" in log
@@ -117,8 +125,8 @@ def test_editing_rule_code_does_not_retrain(finished):
 def test_retrain_one_length_alone(finished):
     run = snakemake(
         finished,
-        "results/models/L20/fold0.pt",
-        "results/models/L20/fold1.pt",
+        "results/models/alpha/1D/L20/fold0.pt",
+        "results/models/alpha/1D/L20/fold1.pt",
         "--forcerun",
         "train",
         "--configfile",
@@ -131,7 +139,7 @@ def test_retrain_one_length_alone(finished):
 
 def test_one_model_builds_only_its_length(tmp_path):
     workdir = workflow_copy(tmp_path)
-    run = snakemake(workdir, "results/models/L20/fold0.pt", "--configfile", "micro.yaml", "-n")
+    run = snakemake(workdir, "results/models/alpha/1D/L20/fold0.pt", "--configfile", "micro.yaml", "-n")
     assert run.returncode == 0, run.output[-2000:]
     assert planned_jobs(run) == {"generate": 2, "train": 1}
     assert "L10" not in run.stdout
@@ -144,23 +152,23 @@ def test_paper_config_plans_the_full_method(tmp_path):
     counts = planned_jobs(run)
     assert counts["train"] == 43 * 3
     assert counts["generate"] == 1115
-    assert counts["calibrate"] == counts["external_set"] == counts["predict"] == counts["ensemble"] == 1
+    assert counts["export"] == 43 * 3
+    assert counts["calibrate"] == counts["held_out_set"] == counts["predict"] == counts["ensemble"] == 1
     assert "intervals" not in counts and "predict_shipped" not in counts  # beyond HNU: off in the paper config
     assert "--init" not in run.output
-    (workdir / "five.yaml").write_text("train: {folds_used: [0, 1, 2, 3, 4]}\n")
+    (workdir / "five.yaml").write_text("tasks: {alpha: {folds: [0, 1, 2, 3, 4]}}\n")
     five = snakemake(workdir, "-n", "--configfile", "config/paper.yaml", "five.yaml")
     assert planned_jobs(five)["train"] == 43 * 5, five.output[-2000:]
 
 
-def test_the_model_task_can_average_fewer_folds(tmp_path):
+def test_the_diffusion_model_task_can_average_fewer_folds(tmp_path):
     workdir = workflow_copy(tmp_path)
-    (workdir / "one.yaml").write_text("model_folds: [0]\n")
+    (workdir / "one.yaml").write_text("tasks: {diffusion_model: {folds: [0]}}\n")
     both = planned_jobs(snakemake(workdir, "--configfile", "micro.yaml", "-n"))
     one = snakemake(workdir, "--configfile", "micro.yaml", "one.yaml", "-n")
     assert one.returncode == 0, one.output[-2000:]
-    assert 2 * planned_jobs(one)["train_classifier"] == both["train_classifier"]
-    assert planned_jobs(one)["train"] == both["train"]
-    assert "fold1.pt" in one.stdout and "/model/1D/L10/fold1.pt" not in one.stdout
+    assert both["train"] == 24 and planned_jobs(one)["train"] == 18  # alpha's 12, and 6 classifiers of 12
+    assert "alpha/1D/L10/fold1.pt" in one.stdout and "diffusion_model/1D/L10/fold1.pt" not in one.stdout
 
 
 def generated(workdir) -> int:
@@ -171,7 +179,7 @@ def generated(workdir) -> int:
 def test_shards_are_reused_between_workflows(tmp_path):
     cache = {"SNAKEMAKE_OUTPUT_CACHE": str(tmp_path / "cache")}
     (tmp_path / "cache").mkdir()
-    targets = ["results/shards/L10/shard0.h5", "results/shards/L10/shard1.h5"]
+    targets = ["results/shards/1D/L10/shard0.h5", "results/shards/1D/L10/shard1.h5"]
     first = workflow_copy(tmp_path / "first")
     run = snakemake(first, *targets, "--cache", "--cores", "2", "--configfile", "micro.yaml", env=cache)
     assert run.returncode == 0, run.output[-3000:]
@@ -213,8 +221,8 @@ def test_workflow_predicts_a_table_of_tracks(finished):
     rows = ["particle,frame,x,y"] + [
         f"{p},{f},{0.1 * f * (p + 1)},{(-1) ** f * 0.3}" for p in range(3) for f in range(25)
     ]
-    (finished / "tracks.csv").write_text("\n".join(rows) + "\n")
-    (finished / "tracks.yaml").write_text("infer: {inputs: {mine: {trajectories: tracks.csv}}}\n")
+    (finished / "it's my tracks.csv").write_text("\n".join(rows) + "\n")  # quoted into the shell as it is
+    (finished / "tracks.yaml").write_text('infer: {inputs: {mine: {trajectories: "it\'s my tracks.csv"}}}\n')
     run = snakemake(
         finished, "results/predictions/mine.csv", "--cores", "1", "--configfile", "micro.yaml", "tracks.yaml"
     )
@@ -227,9 +235,10 @@ def test_workflow_predicts_a_table_of_tracks(finished):
 @pytest.mark.parametrize(
     "mode, target, planned",
     [
-        ("chain", "L30", {"generate": 5, "train": 3}),  # L30 from L20 from L10
-        (20, "L10", {"generate": 4, "train": 2}),  # the star: L10 from the base L20
-        ("chain", "3D/L30", {"generate_axes": 5, "train_axes": 3}),  # alpha's 3D networks: their own chain
+        ("chain", "alpha/1D/L30", {"generate": 5, "train": 3}),  # L30 from L20 from L10
+        (20, "alpha/1D/L10", {"generate": 4, "train": 2}),  # the star: L10 from the base L20
+        ("chain", "alpha/3D/L30", {"generate": 5, "train": 3}),  # alpha's 3D networks: their own chain
+        ("chain", "diffusion_model/2D/L30", {"generate": 5, "train": 3}),  # each task its own
     ],
 )
 def test_warm_start_puts_the_source_model_in_the_plan(tmp_path, mode, target, planned):
@@ -241,17 +250,22 @@ def test_warm_start_puts_the_source_model_in_the_plan(tmp_path, mode, target, pl
     assert run.returncode == 0, run.output[-2000:]
     assert planned_jobs(run) == planned
     source = f"results/models/{target.split('L')[0]}L20/fold0.pt"
-    assert f"--init {source} --fold 0 -o results/models/{target}/fold0.pt" in run.output
+    task = target.split("/")[0]
+    assert f"--init {source} --task {task} --fold 0 -o results/models/{target}/fold0.pt" in run.output
 
 
 @pytest.mark.parametrize(
     "setting, message",
     [
-        ("train: {folds_used: [0, 5]}", "train.folds_used: fold 5 is outside 0..4"),
-        ("model_folds: [5]", "model_folds: fold 5 is outside 0..4"),
+        ("tasks: {alpha: {folds: [0, 5]}}", "tasks.alpha.folds: fold 5 is outside 0..4"),
+        ("tasks: {diffusion_model: {folds: [5]}}", "tasks.diffusion_model.folds: fold 5 is outside 0..4"),
         ("testset: {min_length: 5}", "testset.min_length: 5 is below the shortest trained length (10"),
         ("infer: {clip: [2.0, 0.05]}", "infer.clip: low 2.0 is not below high 0.05"),
         ("train: {warm_start: 15}", "train.warm_start: length 15 is not one of data.lengths"),
+        ("intervals: {long_tracks: {n_per_dim: 2, max_length: 999}}", "intervals.long_tracks.max_length: not above"),
+        ("model_folds: [0]", "model_folds: this key has moved to tasks.diffusion_model.folds"),
+        ("alpha_dims: [1, 3]", "alpha_dims: this key has moved to tasks.alpha.dims"),
+        ("train: {folds_used: [0]}", "train.folds_used: this key has moved to tasks.alpha.folds"),
     ],
 )
 def test_impossible_configs_fail_when_parsed(tmp_path, setting, message):
@@ -261,21 +275,33 @@ def test_impossible_configs_fail_when_parsed(tmp_path, setting, message):
     assert run.returncode != 0 and message in run.output, run.output[-2000:]
 
 
-def test_memory_knobs_and_code_versions_rerun_what_they_should(finished):
+def test_memory_knobs_rerun_what_they_should(finished):
     knobs = finished / "knobs.yaml"
     knobs.write_text("infer: {batch_values: 1000}\ndata: {shard_size: 50}\n")
     run = snakemake(finished, "--configfile", "micro.yaml", "knobs.yaml", "-n")
-    assert "testset" not in planned_jobs(run) and "external_set" not in planned_jobs(run), run.output[-2000:]
-    assert planned_jobs(run)["train"] == 4  # the shards changed; not because of batch_values
+    assert "testset" not in planned_jobs(run) and "held_out_set" not in planned_jobs(run), run.output[-2000:]
+    assert planned_jobs(run)["train"] == 24  # every shard changed, and every network trains on them
     knobs.write_text("infer: {batch_values: 1000}\n")
     assert "train" not in planned_jobs(snakemake(finished, "--configfile", "micro.yaml", "knobs.yaml", "-n"))
-    common = finished / "workflow/rules/train.smk"
-    original = common.read_text()
-    common.write_text(original.replace("trainer_version=TRAINER_VERSION", "trainer_version=TRAINER_VERSION + 1"))
-    try:
-        assert planned_jobs(snakemake(finished, "--configfile", "micro.yaml", "-n"))["train"] == 4
-    finally:
-        common.write_text(original)
+
+
+@pytest.mark.parametrize(
+    "version, reruns, keeps",
+    [
+        ("TRAINER_VERSION", {"train": 24}, set()),
+        ("EXPORT_VERSION", {"export": 24, "calibrate": 1}, {"train", "generate"}),
+        ("INFERENCE_VERSION", {"calibrate": 1, "intervals": 1, "temperature": 1, "predict": 1}, {"export", "train"}),
+        ("CALIBRATION_VERSION", {"calibrate": 1, "intervals": 1, "temperature": 1}, {"export", "train", "testset"}),
+    ],
+)
+def test_a_new_version_of_the_code_reruns_what_it_alters_and_nothing_else(finished, tmp_path, version, reruns, keeps):
+    """As if andiflow's code of that stage had changed: its version is among the params of the rules whose
+    outputs it makes."""
+    (tmp_path / "sitecustomize.py").write_text(f"import andiflow\nandiflow.{version} += 1\n")
+    run = snakemake(finished, "--configfile", "micro.yaml", "-n", env={"PYTHONPATH": str(tmp_path)})
+    planned = planned_jobs(run)
+    assert all(planned.get(rule) == n for rule, n in reruns.items()), planned
+    assert keeps.isdisjoint(planned), planned
 
 
 def test_interval_level_scale_grid_and_other_kinds_rerun_no_set_and_no_training(finished):
@@ -285,25 +311,55 @@ def test_interval_level_scale_grid_and_other_kinds_rerun_no_set_and_no_training(
         "model: {convlstm: {block: 8}}\n"
     )
     planned = planned_jobs(snakemake(finished, "--configfile", "micro.yaml", "edits.yaml", "-n"))
-    assert {"external_set", "testset", "train", "generate"}.isdisjoint(planned), planned
+    assert {"held_out_set", "testset", "train", "generate", "export"}.isdisjoint(planned), planned
     assert planned["calibrate"] == planned["intervals"] == 1
 
 
-def test_the_second_ensembles_settings_run_through_the_workflow(tmp_path):
-    """convlstm with the distribution output, the cosine schedule, chain warm start, the whole-trajectory
-    rule: trained, exported to ONNX, calibrated and used to predict, on the micro config."""
+def test_a_config_of_ones_own_runs_end_to_end_and_records_its_true_settings(tmp_path):
+    """Two folds of two, lengths 12 and 24 with a warm start from 12, clip [0.1, 1.9], and the second
+    ensemble's settings (convlstm, distribution output, cosine schedule, the whole-trajectory rule):
+    trained, exported, calibrated, used to predict, and recorded as they were."""
     workdir = workflow_copy(tmp_path)
-    (workdir / "second.yaml").write_text(
+    own = (
+        "tasks: {alpha: {dims: [1], folds: [0, 1]}, diffusion_model: {dims: [1, 2, 3], folds: [1]}}\n"
+        "data: {lengths: [[12, 200], [24, 150]]}\n"
         "model: {kind: convlstm, output: distribution, hidden_size: 8, num_layers: 2, convlstm: {features: 8}}\n"
-        "train: {schedule: cosine, max_epochs: 2, warm_start: chain, folds_used: [0]}\n"
-        "infer: {windows: whole}\nevaluate: {compare_shipped: false}\n"
+        "train: {n_folds: 2, schedule: cosine, max_epochs: 2, warm_start: 12}\n"
+        "infer: {windows: whole, clip: [0.1, 1.9]}\nevaluate: {compare_shipped: false}\n"
+        "calibrate: {min_length: 12}\nintervals: {min_length: 12}\ntestset: {min_length: 12}\n"
     )
-    run = snakemake(workdir, "--cores", "2", "--configfile", "micro.yaml", "second.yaml", timeout=900)
+    (workdir / "own.yaml").write_text(own)
+    run = snakemake(workdir, "--cores", "2", "--configfile", "micro.yaml", "own.yaml", timeout=900)
     assert run.returncode == 0, run.output[-3000:]
+    from snakemake.utils import update_config
+
+    from andiflow.settings import resolve
+
+    expected = yaml.safe_load((workdir / "micro.yaml").read_text())
+    update_config(expected, yaml.safe_load(own))
+    expected = resolve(expected)
+    models = json.loads((workdir / "results/models/manifest.json").read_text())
     manifest = json.loads((workdir / "results/ensemble/manifest.json").read_text())
-    assert manifest["windows"] == "whole" and manifest["settings"]["model"]["kind"] == "convlstm"
-    assert [m["training"]["warm_start"] for m in manifest["members"]][1]["length"] == 10
-    assert all((workdir / "results/ensemble" / m["onnx"]).is_file() for m in manifest["members"])
-    history = (workdir / "results/models/L20/fold0.csv").read_text().splitlines()
+    for recorded in (models, manifest):
+        assert recorded["clip"] == [0.1, 1.9] and recorded["windows"] == "whole"
+        for key in ("tasks", "data", "model", "train"):
+            assert recorded["settings"][key] == expected[key], key
+        assert recorded["command"] == "snakemake --cores all --configfile micro.yaml own.yaml"
+    for key in ("calibrate", "intervals", "testset"):
+        assert manifest["settings"][key] == expected[key], key
+    members = [(m["task"], m["dim"], m["length"], m["fold"]) for m in manifest["members"]]
+    assert members == [("alpha", 1, L, k) for L in (12, 24) for k in (0, 1)] + [
+        ("diffusion_model", d, L, 1) for d in (1, 2, 3) for L in (12, 24)
+    ]
+    warm = {(m["task"], m["dim"], m["length"], m["fold"]): m["training"]["warm_start"] for m in manifest["members"]}
+    assert warm[("alpha", 1, 24, 1)]["length"] == 12 and warm[("alpha", 1, 12, 1)] is None
+    source = warm[("diffusion_model", 3, 24, 1)]
+    assert (source["length"], source["fold"]) == (12, 1)
+    history = (workdir / "results/models/alpha/1D/L24/fold0.csv").read_text().splitlines()
     assert [row.split(",")[1] for row in history[1:]] == ["0.001", "0.0005"]  # cosine: 1e-3, then half
-    assert len((workdir / "results/predictions/testset.txt").read_text().splitlines()) == 30
+    alphas = [
+        float(line.split(";")[1]) for line in (workdir / "results/predictions/testset.txt").read_text().splitlines()
+    ]
+    assert len(alphas) == 30 and 0.1 <= min(alphas) and max(alphas) <= 1.9
+    table = json.loads((workdir / "results/intervals/intervals.json").read_text())
+    assert table["level"] == 0.9

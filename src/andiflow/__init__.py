@@ -13,6 +13,13 @@ GENERATOR_VERSION = 1
 # Bumped whenever a change to training changes the model it makes from the same data and settings;
 # it is among the training jobs' params, so the workflow retrains.
 TRAINER_VERSION = 2
+# Likewise for the code that turns a network into its ONNX file (export.py: weight storage, readout),
+# that runs an ensemble (ensemble.py, members.py, tasks/: windows, combining, scale and clip,
+# intervals.interval), and that fits the scale, the interval table and the temperatures
+# (calibrate.py, intervals.py): each is among the params of the rules whose outputs it changes.
+EXPORT_VERSION = 1
+INFERENCE_VERSION = 1
+CALIBRATION_VERSION = 1
 
 from andiflow.api import load_ensemble, predict, shipped_ensembles  # noqa: E402  (after the versions)
 

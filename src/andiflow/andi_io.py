@@ -4,7 +4,8 @@ task1.txt: one trajectory a line, `;`-separated: the dimension (`1` or `1.0`), t
 (2D), then all z (3D); a trajectory whose positions never move on an axis has no alpha and is an error.
 ref1.txt: `dim;alpha`, optionally `;model` (a name of tasks.MODELS, written by andiflow's own test
 sets). A prediction file: `dim;alpha`, same order as the trajectories, optionally with `;alpha_std`
-(the ensemble's spread) and `;low;high` (a calibrated interval).
+(the ensemble's spread) and `;low;high` (a calibrated interval); a trajectory `andiflow predict` skipped
+has empty fields.
 
 Every file is text: UTF-8 with or without a byte-order mark, UTF-16 with one, or else cp1252 (said with
 a warning); a missing or binary file is one InputFileError naming it.
@@ -20,6 +21,8 @@ import numpy as np
 
 from andiflow.atomic import atomic_path
 from andiflow.errors import InputFileError
+
+SAMPLE_BYTES = 1 << 16  # what text_encoding judges a file by: its beginning, not all of a big table
 
 
 def read_trajectories(path) -> list[np.ndarray]:
@@ -101,18 +104,19 @@ def write_predictions(path, dims, *columns) -> None:
 
 def read_model_predictions(path, n_models: int = 5) -> tuple[np.ndarray, np.ndarray]:
     """(dims, probabilities [n, 5]) of a Task 2 file, `dim;p_attm;p_ctrw;p_fbm;p_lw;p_sbm` lines;
-    each line's values are non-negative and are divided by their sum."""
+    each line's values are non-negative and are divided by their sum; NaN on a line without a
+    prediction (see _prediction)."""
     dims, rows = [], []
     for lineno, fields in _rows(path):
         if len(fields) != 1 + n_models:
             raise InputFileError(
                 f"{path}:{lineno}: expected `dim;p_attm;p_ctrw;p_fbm;p_lw;p_sbm`, found {len(fields)} fields"
             )
-        values = _numbers(path, lineno, fields)
-        if (values[1:] < 0).any() or values[1:].sum() <= 0:
+        dim, p = _prediction(path, lineno, fields)
+        if not np.isnan(p).all() and ((p < 0).any() or p.sum() <= 0):
             raise InputFileError(f"{path}:{lineno}: model probabilities must be non-negative and not all zero")
-        dims.append(_dimension(path, lineno, values[0]))
-        rows.append(values[1:] / values[1:].sum())
+        dims.append(dim)
+        rows.append(p / p.sum())
     return np.array(dims), np.array(rows)
 
 
@@ -129,7 +133,8 @@ def _field(value, column: int) -> str:
 
 def read_predictions(path) -> dict:
     """dims, alpha, std, low, high (None where the file has none) of a prediction file:
-    `dim;alpha`, `dim;alpha;alpha_std`, `dim;alpha;low;high` or `dim;alpha;alpha_std;low;high`."""
+    `dim;alpha`, `dim;alpha;alpha_std`, `dim;alpha;low;high` or `dim;alpha;alpha_std;low;high`;
+    NaN on a line without a prediction (see _prediction)."""
     rows = []
     for lineno, fields in _rows(path):
         if len(fields) not in (2, 3, 4, 5) or (rows and len(fields) != len(rows[0])):
@@ -137,14 +142,25 @@ def read_predictions(path) -> dict:
                 f"{path}:{lineno}: expected `dim;alpha[;alpha_std][;low;high]` on every line, "
                 f"found {len(fields)} fields"
             )
-        values = _numbers(path, lineno, fields)
-        rows.append([_dimension(path, lineno, values[0]), *values[1:]])
+        dim, values = _prediction(path, lineno, fields)
+        rows.append([dim, *values])
     table = np.array(rows, dtype=float)
     width = table.shape[1]
     names = {2: [], 3: ["std"], 4: ["low", "high"], 5: ["std", "low", "high"]}[width]
     result = dict(dims=table[:, 0].astype(int), alpha=table[:, 1], std=None, low=None, high=None)
     result.update({name: table[:, 2 + i] for i, name in enumerate(names)})
     return result
+
+
+def _prediction(path, lineno, fields) -> tuple[int, np.ndarray]:
+    """(dim, values) of a prediction line. A line without a prediction, as write_predictions writes for a
+    trajectory `andiflow predict` skipped, has every value empty (NaN here), and its dim too (0 here)
+    when the trajectory's line gave none."""
+    if "".join(fields[1:]).strip():
+        values = _numbers(path, lineno, fields)
+        return _dimension(path, lineno, values[0]), values[1:]
+    dim = _dimension(path, lineno, _numbers(path, lineno, fields[:1])[0]) if fields[0].strip() else 0
+    return dim, np.full(len(fields) - 1, np.nan)
 
 
 def _rows(path, blank_lines=False):
@@ -172,13 +188,18 @@ def read_text(path, limit=None) -> str:
     encoding = text_encoding(path)
     with open(path, "rb") as f:
         data = f.read() if limit is None else f.read(limit)
-    return codecs.getincrementaldecoder(encoding)().decode(data, final=limit is None or len(data) < limit)
+    final = limit is None or len(data) < limit
+    try:
+        return _decoder(encoding).decode(data, final=final)
+    except UnicodeDecodeError:  # the file changes encoding after its first SAMPLE_BYTES
+        return _decoder(_encoding_of(path, data, final)).decode(data, final=final)
 
 
 def text_encoding(path) -> str:
-    """How a text file is encoded: UTF-16 by its byte-order mark; UTF-8 with or without one; else, as
-    Excel saves text on Windows, cp1252 (latin-1 for the bytes cp1252 lacks), said with a warning. One
-    InputFileError for a missing or binary file (NUL bytes outside UTF-16)."""
+    """How a text file is encoded, judged by its first SAMPLE_BYTES: UTF-16 by its byte-order mark;
+    UTF-8 with or without one; else, as Excel saves text on Windows, cp1252 (latin-1 for the bytes
+    cp1252 lacks), said with a warning. One InputFileError for a missing or binary file (NUL bytes
+    outside UTF-16)."""
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"{path}: no such file")
@@ -188,24 +209,34 @@ def text_encoding(path) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _encoding(path: str, mtime_ns: int, size: int) -> str:
-    data = Path(path).read_bytes()
+    with open(path, "rb") as f:
+        head = f.read(SAMPLE_BYTES)
+    return _encoding_of(path, head, final=len(head) >= size)
+
+
+def _encoding_of(path, data: bytes, final: bool) -> str:
+    """The encoding of `data`, the whole file or (not `final`) its beginning."""
     if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         encoding = "utf-16"
     elif b"\0" in data:
         raise InputFileError(f"{path} is not a text file (it holds NUL bytes); expected text")
     else:
-        encoding = next(e for e in ("utf-8-sig", "cp1252", "latin-1") if _decodes(data, e))
+        encoding = next(e for e in ("utf-8-sig", "cp1252", "latin-1") if _decodes(data, e, final))
     if encoding not in ("utf-8-sig", "utf-16"):
-        warnings.warn(f"{path}: not UTF-8; read as {encoding} (as Excel saves text on Windows)", stacklevel=2)
+        warnings.warn(f"{path}: not UTF-8; read as {encoding} (as Excel saves text on Windows)", stacklevel=3)
     return encoding
 
 
-def _decodes(data: bytes, encoding: str) -> bool:
+def _decodes(data: bytes, encoding: str, final: bool) -> bool:
     try:
-        data.decode(encoding)
+        _decoder(encoding).decode(data, final=final)  # not final: a character cut at the end is no error
         return True
     except UnicodeDecodeError:
         return False
+
+
+def _decoder(encoding: str):
+    return codecs.getincrementaldecoder(encoding)()
 
 
 def _moving(path, lineno, trajectory: np.ndarray) -> np.ndarray:

@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from andiflow import tracks
-from andiflow.ensemble import BATCH_VALUES, Ensemble
+from andiflow import andi_io, settings, tracks
+from andiflow.ensemble import Ensemble
 from andiflow.errors import InputFileError, ModelFileError
+from andiflow.tasks import MODELS
 
 SHIPPED = files("andiflow") / "ensembles"
 DEFAULT = "convlstm-cpu"  # the ensemble used when none is named
@@ -28,10 +29,12 @@ def shipped_ensembles() -> list[str]:
     return sorted(p.name for p in SHIPPED.iterdir() if (p / "manifest.json").is_file())
 
 
-def load_ensemble(name_or_path=None, *, backend="onnx", device="cpu", threads=1, batch_values=BATCH_VALUES):
+def load_ensemble(name_or_path=None, *, backend="onnx", device="cpu", threads=1, batch_values=None):
     """A shipped ensemble by name (see `shipped_ensembles()`; None: the default), or the ensemble in
     any folder with a manifest.json. Its members run in ONNX Runtime (`backend="onnx"`, no PyTorch
-    needed) or in PyTorch (`backend="torch"`, e.g. with `device="cuda"`)."""
+    needed) or in PyTorch (`backend="torch"`, e.g. with `device="cuda"`), `batch_values` numbers per
+    pass (default: infer.batch_values's)."""
+    batch_values = batch_values or settings.default("infer", "batch_values")
     name = DEFAULT if name_or_path is None else str(name_or_path)
     folder = SHIPPED / name if name in shipped_ensembles() else Path(name)
     if not (Path(folder) / "manifest.json").is_file() and not Path(folder).is_file():
@@ -90,6 +93,11 @@ def predict(
         if t.ndim != 2:
             raise InputFileError(f"trajectory {i}: an array of shape {t.shape}, expected [T] or [T, dim]")
         t = np.moveaxis(t, time_axis, -1)
+        if len(t) > 3:
+            raise InputFileError(
+                f"trajectory {i}: {len(t)} axes; expected 1 to 3 (time along time_axis={time_axis}: "
+                "give time_axis=-1 for arrays [dim, T])"
+            )
         problem = None if np.isfinite(t).all() else "holds a value that is not a finite number"
         found.add(i, t, len(t), tracks.AXES[: len(t)], problem)  # alpha_rows raises it when strict
     return _rows(found, ens, scale, interval, warn, "the trajectories", strict, classify)
@@ -103,11 +111,36 @@ def predict_file(
     return _rows(found, ens, scale, interval, warn or _python_warning, path, strict, classify)
 
 
+def predict_into(
+    path, output, ens: Ensemble, task="alpha", format="auto", interval=None, with_std=False, **options
+) -> str:
+    """`andiflow predict`: predict a file and write the result: a table of tracks gives a CSV of one row
+    per particle (with intervals at the ensemble's level unless `interval` names one); a task1.txt
+    gives the task's challenge lines (Task 1: dim;alpha[;alpha_std][;low;high]; Task 2:
+    dim;p_attm;...;p_sbm), standard output when `output` is None. Returns what was done, in words."""
+    fmt = tracks.detect_format(path) if format == "auto" else format
+    if fmt != "task1" and interval is None and ens.manifest.get("intervals"):
+        interval = ens.manifest["intervals"]["level"]
+    if task != "alpha" and not ens.has(task):
+        raise ModelFileError(f"{ens.describe()}: has no networks of the {task} task (--task {task})")
+    classify = fmt != "task1" or task == "diffusion_model"  # task1's alpha lines need no classifiers
+    table = predict_file(path, ens, interval=interval, format=fmt, classify=classify, **options)
+    if fmt != "task1":
+        tracks.write_alphas(output, table)
+    elif task == "diffusion_model":
+        andi_io.write_predictions(output, table["dim"].astype(float), *(table[f"p_{m}"].astype(float) for m in MODELS))
+    else:
+        columns = ["alpha", *(["alpha_std"] if with_std else []), *(["alpha_low", "alpha_high"] if interval else [])]
+        andi_io.write_predictions(output, table["dim"].astype(float), *(table[c].astype(float) for c in columns))
+    rows = "particles" if fmt != "task1" else "trajectories"
+    return f"{table['alpha'].notna().sum()} of {len(table)} {rows} of {path} predicted into {output}"
+
+
 def _rows(found: tracks.Tracks, ens: Ensemble, scale, interval, warn, source, strict, classify) -> pd.DataFrame:
-    classify = classify and bool(ens.classifiers_of)
+    classify = classify and ens.has("diffusion_model")
     rows = tracks.alpha_rows(
         found,
-        lambda t: ens.estimate(t, scale, interval, with_model=classify),
+        lambda t: ens.estimate(t, scale, interval, classify=classify),
         ens.min_length,
         warn=warn,
         source=source,

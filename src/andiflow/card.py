@@ -51,7 +51,7 @@ def _method(cfg: dict) -> str:
     return (
         f"The anomalous exponent alpha (AnDi 2020, Task 1) from one model per trajectory length: "
         f"{ENCODERS[model['kind']]}, {output}; {RULES[cfg['infer']['windows']]}; mean over folds"
-        f"{_axes(cfg.get('alpha_dims', [1]))}, one scale factor, clip."
+        f"{_axes(cfg['tasks']['alpha']['dims'])}, one scale factor, clip."
     )
 
 
@@ -66,8 +66,8 @@ def _axes(alpha_dims: list) -> str:
 
 
 def _task(member: dict) -> str:
-    """alpha, or model with the dimension its classifier reads (model 2D)."""
-    return member.get("task", "alpha") + (f" {member['axes']}D" if "axes" in member else "")
+    """The task and the dimension its network reads (alpha 1D, diffusion_model 2D)."""
+    return f"{member['task']} {member['dim']}D"
 
 
 def _training(cfg: dict, members: list) -> list[str]:
@@ -90,7 +90,7 @@ def _training(cfg: dict, members: list) -> list[str]:
         f"{tr['n_folds']} validates on part k of the length's trajectories.",
         "",
         "| task | length | fold | training trajectories | epochs | samples seen | seconds "
-        "| best validation MAE (alpha) or error rate (model) | started from |",
+        "| best validation MAE (alpha) or error rate (diffusion_model) | started from |",
         "|---|---|---|---|---|---|---|---|---|",
         *rows,
         "",
@@ -209,13 +209,13 @@ def _test(cfg: dict, evaluation: dict) -> list[str]:
     return lines
 
 
-# The published classifiers, run with their own weights on another set (../shared/reference/facts.md)
+# The published classifiers, run with their own weights on another set (docs/benchmarks.md)
 PEERS_F1 = (
     "The classifiers 2020 teams published, run with their own weights on another set (3,000 independent "
     "challenge-style trajectories, lengths 10-999): RANDI micro-F1 0.863 (its figures in the table), "
     "EduN 0.860, UPV-MAT 0.825; AnDi-J states 0.892 on the challenge's 2D benchmark."
 )
-RANDI_F1 = {  # as facts.md gives them
+RANDI_F1 = {  # as measured then
     "all": "0.863",
     "1D": "0.856",
     "2D": "0.888",

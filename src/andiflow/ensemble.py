@@ -1,97 +1,68 @@
-"""HNU's inference rule over an ensemble of trained (length, fold) models, batched by window length;
-and the ensemble's one format: a folder of model files with a manifest.
+"""HNU's inference rule over an ensemble of trained networks, numpy only.
 
-A series of T points is z-scored as a whole; if T is a trained length it is used as it is, otherwise
-Tn = the nearest smaller trained length and the head [0:Tn] and tail [T-Tn:T] windows are both used
-(`windows: head_tail`, HNU's rule); an encoder that reads any length may instead read the whole series
-with the model of Tn (`windows: whole`, beyond HNU). The estimate of a series is the mean over its
-windows and the folds; that of a 2D/3D trajectory the mean over its axes. Scaling and clipping come
-after (`finish`). An ensemble that also has members of the `model` task (tasks.py), classifiers of
-one dimension each, reads the same windows of a trajectory, all its axes at once, with those of its
-dimension, and gives a probability per diffusion model: the softmax of the mean member
-log-probability (over windows and folds), divided by the manifest's temperature for the dimension
-(1 until one is calibrated).
+Members are grouped by (task, dimension), each group by trained length, each length's members in fold
+order. A series of T points is z-scored as a whole; if T is a trained length it is used as it is,
+otherwise Tn = the nearest smaller trained length and the head [0:Tn] and tail [T-Tn:T] windows are both
+used (`windows: head_tail`, HNU's rule); an encoder that reads any length may instead read the whole
+series with the networks of Tn (`windows: whole`, beyond HNU). A trajectory of dimension d is read by
+its task's networks of d, all axes at once; where a task has none of d and may read axis by axis
+(alpha, HNU's rule), by its 1D networks, axis by axis. The task combines the outputs (tasks/): alpha
+the mean over windows, folds and axes, then the scale and the clip (`finish`); the diffusion model the
+softmax of the mean log-probability divided by the temperature of the dimension.
 
-manifest.json names every member (its PyTorch file and its ONNX export, each with a checksum, its
-task, length and fold, and a classifier's dimension, `axes`) and holds the scale, the interval
-table, the inference rule, the settings that made the ensemble and the command that rebuilds it.
-Only the members it names are used, and a member whose checksum differs is refused. Members run in
-ONNX Runtime (no PyTorch needed) or in PyTorch (on a GPU).
+    ens = Ensemble.load("results/ensemble")
+    ens.predict(trajectories)               # alpha, finished: scaled and clipped
+    ens.predict_interval(trajectories, 0.9) # (low, high), calibrated
+    ens.predict_proba(trajectories)         # [n, 5] probabilities of the diffusion models
+    ens.subset(folds=[0], windows="head_tail")
 """
 
-import hashlib
-import json
-from pathlib import Path
+import warnings
 
 import numpy as np
 
-from andiflow.atomic import atomic_path
 from andiflow.errors import InputFileError, ModelFileError
+from andiflow.manifest import MANIFEST, read_manifest, sha256
+from andiflow.members import OnnxMember, TorchMember
 from andiflow.normalize import zscore
 from andiflow.progress import progress
 from andiflow.tasks import MODELS, TASKS
 
-MANIFEST = "manifest.json"
-FORMAT = "andiflow-ensemble/1"
 WINDOWS = ("head_tail", "whole")
-BATCH_VALUES = 16384  # numbers (batch x length) in one forward pass: bounds memory, and faster than more
-
-
-class OnnxMember:
-    """One member in ONNX Runtime: z-scored windows [n, Tn] -> raw alpha [n], in bounded batches."""
-
-    def __init__(self, path, threads: int = 1, batch_values: int = BATCH_VALUES):
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = options.inter_op_num_threads = threads
-        options.log_severity_level = 3  # its warnings are about graph details, not the user's data
-        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.batch_values = batch_values
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        batch = max(1, self.batch_values // x[0].size)
-        return np.concatenate(
-            [self.session.run(None, {"positions": x[i : i + batch]})[0] for i in range(0, len(x), batch)]
-        )
 
 
 class Ensemble:
-    """members: trained length -> its members (one per fold), each a callable from z-scored windows
-    [n, length] (float32) to raw alpha [n] (OnnxMember, model.TorchMember): HNU's 1D networks, which
-    read any trajectory axis by axis. alpha_of_dims, if any: alpha's networks of 2D or 3D (d -> length
-    -> members, from windows [n, d, length]), which read the trajectories of their dimension instead.
-    classifiers, if any, the same for the model task by dimension d (d -> length -> members), from
-    windows [n, length] (1D) or [n, d, length] to log-probabilities [n, 5]."""
+    """groups: (task, dim) -> trained length -> members in fold order, each a callable from z-scored
+    windows ([n, length] for 1D, [n, dim, length]) to raw outputs (members.OnnxMember, TorchMember)."""
 
-    def __init__(self, members: dict, manifest=None, windows: str = "head_tail", classifiers=None, alpha_of_dims=None):
-        self.members_of = dict(sorted(members.items()))
-        self.alpha_of_dims = _by_dim(alpha_of_dims)
-        self.classifiers_of = _by_dim(classifiers)
-        self.lengths = np.array(sorted(members))
+    def __init__(self, groups: dict, manifest: dict | None = None, windows: str | None = None):
+        self.groups = {key: dict(sorted(of.items())) for key, of in sorted(groups.items())}
         self.manifest = manifest or {}
-        self.rule = self.manifest.get("windows", windows)
-        for what, groups in (("alpha networks", self.alpha_of_dims), ("classifiers", self.classifiers_of)):
-            for d, of_dim in groups.items():
-                if sorted(of_dim) != sorted(members):
-                    raise ModelFileError(
-                        f"{self.describe()}: the {d}D {what}' lengths {sorted(of_dim)} differ from "
-                        f"alpha's {sorted(members)}"
-                    )
+        self.rule = windows or self.manifest.get("windows", "head_tail")
+        if ("alpha", 1) not in self.groups:
+            raise ModelFileError(f"{self.manifest.get('name', 'ensemble')}: has no 1D alpha networks")
+        self.lengths = np.array(sorted(self.groups[("alpha", 1)]))
+        for (task, dim), of in self.groups.items():
+            if not all(of.values()):
+                raise ModelFileError(f"{self.describe()}: some lengths of the {dim}D {task} networks have no members")
+            if sorted(of) != self.lengths.tolist():
+                raise ModelFileError(
+                    f"{self.describe()}: the {dim}D {task} networks' lengths {sorted(of)} differ from "
+                    f"1D alpha's {self.lengths.tolist()}"
+                )
 
     @classmethod
-    def load(cls, path, backend="onnx", device="cpu", threads=1, batch_values=BATCH_VALUES) -> "Ensemble":
+    def load(cls, path, backend="onnx", device="cpu", threads=1, batch_values=16384, median=None) -> "Ensemble":
         """The ensemble of a folder (or its manifest.json): exactly the members the manifest names,
-        each checked against its checksum, run in ONNX Runtime (`onnx`) or PyTorch (`torch`)."""
+        each checked against its checksum, run in ONNX Runtime (`onnx`) or PyTorch (`torch`). In
+        PyTorch, `median` reads distribution members out otherwise than their manifest says (heads.MEDIANS);
+        an ONNX file holds its readout."""
+        if median is not None and backend == "onnx":
+            raise ModelFileError("an ONNX member's readout is in its file: choose another median with backend='torch'")
         manifest, folder = read_manifest(path)
-        members, alpha_of_dims, classifiers = {}, {}, {}
+        key = "onnx" if backend == "onnx" else "file"
+        groups = {}
         for entry in manifest["members"]:
-            key = "onnx" if backend == "onnx" else "file"
-            if key not in entry:
-                raise ModelFileError(
-                    f"{folder / MANIFEST}: member L{entry['length']} fold {entry['fold']} has no ONNX file; "
-                    "run it with PyTorch (--backend torch) or rebuild the ensemble"
-                )
             file = folder / entry[key]
             if not file.is_file():
                 raise ModelFileError(f"{file}: named by {folder / MANIFEST} but missing")
@@ -103,28 +74,16 @@ class Ensemble:
             if backend == "onnx":
                 member = OnnxMember(file, threads, batch_values)
             else:
-                from andiflow.model import TorchMember
-
-                member = TorchMember.load(file, entry, device, batch_values)
-            d = entry.get("axes", 1)
-            if entry.get("task", "alpha") == "model":
-                of = classifiers.setdefault(d, {})
-            else:
-                of = members if d == 1 else alpha_of_dims.setdefault(d, {})
-            of.setdefault(entry["length"], {})[entry["fold"]] = member
-        for of in [members, *alpha_of_dims.values(), *classifiers.values()]:
-            folds = {tuple(sorted(by_fold)) for by_fold in of.values()}
-            if len(folds) > 1:
+                member = TorchMember.load(file, entry, device, batch_values, median)
+            groups.setdefault((entry["task"], entry["dim"]), {}).setdefault(entry["length"], {})[entry["fold"]] = member
+        for (task, dim), of in groups.items():
+            if len({tuple(sorted(by_fold)) for by_fold in of.values()}) > 1:
                 raise ModelFileError(
-                    f"{folder / MANIFEST}: the lengths of one group of members have different folds "
-                    f"({sorted(folds)}); every trajectory must be averaged over the same members"
+                    f"{folder / MANIFEST}: the {dim}D {task} networks have different folds at different lengths; "
+                    "every trajectory must be averaged over the same members"
                 )
-        return cls(
-            _fold_order(members),
-            manifest,
-            classifiers={d: _fold_order(of) for d, of in classifiers.items()},
-            alpha_of_dims={d: _fold_order(of) for d, of in alpha_of_dims.items()},
-        )
+        by_fold_order = {key: {L: [f[k] for k in sorted(f)] for L, f in of.items()} for key, of in groups.items()}
+        return cls(by_fold_order, manifest)
 
     @property
     def min_length(self) -> int:
@@ -137,9 +96,134 @@ class Ensemble:
             f"folds {', '.join(map(str, folds))}"
         )
 
+    def has(self, task: str) -> bool:
+        return any(t == task for t, _ in self.groups)
+
+    def subset(self, folds=None, lengths=None, windows=None) -> "Ensemble":
+        """The same ensemble with only the members of these fold positions (0: each group's first fold)
+        and trained lengths, or read with another windows rule (WINDOWS). A group left without members
+        (a task or dimension with fewer folds) is left out."""
+        groups = {
+            key: {L: [m for k, m in enumerate(ms) if folds is None or k in folds] for L, ms in of.items()}
+            for key, of in self.groups.items()
+        }
+        if lengths is not None:
+            groups = {key: {L: ms for L, ms in of.items() if L in lengths} for key, of in groups.items()}
+        kept = {key: of for key, of in groups.items() if of and all(of.values())}
+        if ("alpha", 1) not in kept:
+            raise ModelFileError(f"{self.describe()}: no 1D alpha networks of folds {folds} and lengths {lengths}")
+        return Ensemble(kept, self.manifest, windows or self.rule)
+
+    # the scikit-learn-shaped face
+    def predict(self, trajectories: list[np.ndarray], scale=None) -> np.ndarray:
+        """alpha of each trajectory [dim, T]: the members' mean, scaled (the manifest's scale unless
+        given) and clipped."""
+        return finish(self.raw_alpha(trajectories)["alpha"], self._scale(scale), self._clip())
+
+    def predict_interval(self, trajectories: list[np.ndarray], level: float) -> tuple[np.ndarray, np.ndarray]:
+        est = self.estimate(trajectories, level=level, classify=False)
+        return est["low"], est["high"]
+
+    def predict_proba(self, trajectories: list[np.ndarray]) -> np.ndarray:
+        """Probabilities [n, 5] of the diffusion models (tasks.MODELS) for each trajectory [dim, T]:
+        the softmax of its mean log-probabilities divided by the calibrated temperature of its dimension."""
+        temperature = self.manifest.get("temperature") or {}
+        dims = [len(t) for t in trajectories]
+        return softmax(self.mean_log_probabilities(trajectories), [temperature.get(str(d), 1.0) for d in dims])
+
+    def estimate(self, trajectories: list[np.ndarray], scale=None, level=None, where=str, classify=True) -> dict:
+        """What is reported for each trajectory [dim, T]: alpha (scaled, clipped), std (the spread of
+        the members after scaling) and, at level P, the calibrated interval (low, high); with the
+        diffusion_model task's members (unless not `classify`), the most probable model and each
+        model's probability (p_<model>). `where(i)` names trajectory i in errors (e.g. file:line)."""
+        scale, clip = self._scale(scale), self._clip()
+        table = self.manifest.get("intervals")
+        if level is not None and table is None:
+            raise ModelFileError(f"{self.describe()}: has no interval table; intervals cannot be given")
+        raw = self.raw_alpha(trajectories, where)
+        alpha, std = finish(raw["alpha"], scale, clip), raw["spread"] * scale
+        low = high = None
+        if level is not None:
+            from andiflow.intervals import interval
+
+            if scale != self._scale(None):
+                warnings.warn(
+                    f"the intervals of {self.manifest.get('name', 'this ensemble')} were calibrated at its scale "
+                    f"{self._scale(None)}; at scale {scale} they no longer hold their level {level}",
+                    stacklevel=2,
+                )
+            dims, lengths = [len(t) for t in trajectories], [t.shape[1] for t in trajectories]
+            low, high = interval(table, alpha, dims, lengths, std, level, clip)
+        result = dict(alpha=alpha, std=std, low=low, high=high)
+        if classify and self.has("diffusion_model"):
+            p = self.predict_proba(trajectories)
+            result["model"] = np.array(MODELS)[p.argmax(axis=1)]
+            result.update({f"p_{name}": p[:, k] for k, name in enumerate(MODELS)})
+        return result
+
+    # what calibration reads
+    def raw_alpha(self, trajectories: list[np.ndarray], where=str) -> dict:
+        """{alpha: the members' mean, before scale and clip; spread: their standard deviation} of each
+        trajectory [dim, T]; a trajectory shorter than the shortest trained length is refused, named
+        by `where(i)`."""
+        for i, t in enumerate(trajectories):
+            if t.shape[1] < self.min_length:
+                raise InputFileError(
+                    f"{where(i)}: trajectory of length {t.shape[1]} is shorter than the shortest "
+                    f"trained length ({self.min_length})"
+                )
+        return self.combined(trajectories, "alpha")
+
+    def mean_log_probabilities(self, trajectories: list[np.ndarray]) -> np.ndarray:
+        """[n, 5]: the mean member log-probability of each diffusion model over the windows and folds of
+        each trajectory [dim, T]."""
+        return self.combined(trajectories, "diffusion_model")["mean_log_p"]
+
+    def combined(self, trajectories: list[np.ndarray], task: str) -> dict:
+        """The task's answer for each trajectory [dim, T] from all its members' outputs."""
+        values, owner = self.outputs(trajectories, TASKS[task])
+        return TASKS[task].combine(values, owner, len(trajectories))
+
+    def outputs(self, trajectories: list[np.ndarray], task) -> tuple[np.ndarray, np.ndarray]:
+        """Every output of the task's members (window x fold, and axis where read axis by axis) for each
+        trajectory [dim, T], and the index of its trajectory."""
+        if not self.has(task.name):
+            raise ModelFileError(f"{self.describe()}: has no networks of the {task.name} task")
+        dims = np.array([len(t) for t in trajectories])
+        values, owners, by_axis = [], [], np.zeros(len(dims), bool)
+        for d in sorted(set(dims.tolist())):
+            index = np.flatnonzero(dims == d)
+            if (task.name, d) not in self.groups or (task.by_axis and d == 1):
+                if not (task.by_axis and (task.name, 1) in self.groups):
+                    raise ModelFileError(f"{self.describe()}: has no {task.name} networks of {d}D trajectories")
+                by_axis[index] = True
+                continue
+            out, owner = self.members(
+                [trajectories[i][0] if d == 1 else trajectories[i] for i in index], (task.name, d)
+            )
+            values.append(out)
+            owners.append(index[owner])
+        index = np.flatnonzero(by_axis)
+        if len(index):  # HNU's rule: every axis read by the 1D networks
+            out, series = self.members([axis for i in index for axis in trajectories[i]], (task.name, 1))
+            values.append(out)
+            owners.append(np.repeat(index, dims[index])[series])
+        return np.concatenate(values), np.concatenate(owners)
+
+    def members(self, series: list[np.ndarray], group: tuple) -> tuple[np.ndarray, np.ndarray]:
+        """Every output of a group's members (window x fold) for each series, and the index of its
+        series; each trained length's windows go through its networks in batches, never one at a time."""
+        windows = self.windows(series)
+        values, owners = [], []
+        for (Tn, _), (owner, x) in progress(windows.items(), "predict", total=len(windows), unit="length"):
+            for member in self.groups[group][Tn]:
+                values.append(member(x))
+                owners.append(owner)
+        return np.concatenate(values).astype(np.float64), np.concatenate(owners)
+
     def windows(self, series: list[np.ndarray]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """The windows of each series (one axis [T], or all axes [d, T]), grouped by the trained length
-        whose models read them: Tn -> (index of the series of each window, windows [m, T'] or
+        whose networks read them: (Tn, T') -> (index of the series of each window, windows [m, T'] or
         [m, d, T']). A series shorter than the shortest trained length is refused."""
         groups = {}
         for i, s in enumerate(series):
@@ -158,127 +242,16 @@ class Ensemble:
             key: (np.array([i for i, _ in items]), np.stack([w for _, w in items])) for key, items in groups.items()
         }
 
-    def members(self, series: list[np.ndarray], members_of: dict) -> tuple[np.ndarray, np.ndarray]:
-        """Every output of the members (window x fold; length -> members) of each series, and the index
-        of its series; each trained length's windows go through its models in batches, never one at a
-        time."""
-        windows = self.windows(series)
-        values, owners = [], []
-        for (Tn, _), (owner, x) in progress(windows.items(), "predict", total=len(windows), unit="length"):
-            for member in members_of[Tn]:
-                values.append(member(x))
-                owners.append(owner)
-        return np.concatenate(values).astype(np.float64), np.concatenate(owners)
+    def _clip(self):
+        if "clip" not in self.manifest:
+            raise ModelFileError(f"{self.describe()}: its manifest names no clip")
+        return self.manifest["clip"]
 
-    def trajectory_members(self, trajectories: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Every alpha member output of each trajectory [dim, T], and the index of its trajectory: window
-        x fold of the networks of its dimension where the ensemble has them, else axis x window x fold
-        of the 1D networks (HNU)."""
-        dims = np.array([len(t) for t in trajectories])
-        values, owners = self.dimension_members(trajectories, self.alpha_of_dims, dims)
-        by_axis = np.flatnonzero(~np.isin(dims, list(self.alpha_of_dims)))
-        if len(by_axis):
-            out, series = self.members([axis for i in by_axis for axis in trajectories[i]], self.members_of)
-            values.append(out)
-            owners.append(np.repeat(by_axis, dims[by_axis])[series])
-        return np.concatenate(values), np.concatenate(owners)
-
-    def dimension_members(self, trajectories, groups: dict, dims: np.ndarray) -> tuple[list, list]:
-        """The outputs of the members of each dimension d (d -> length -> members), which read the
-        trajectories of dimension d all axes at once, and the index of each output's trajectory."""
-        values, owners = [], []
-        for d, members_of in groups.items():
-            index = np.flatnonzero(dims == d)
-            if len(index):
-                out, owner = self.members(
-                    [trajectories[i][0] if d == 1 else trajectories[i] for i in index], members_of
-                )
-                values.append(out)
-                owners.append(index[owner])
-        return values, owners
-
-    def classifier_members(self, trajectories: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Every classifier output (window x fold, [m, 5]) of each trajectory [dim, T], read by the
-        classifiers of its dimension, and the index of its trajectory."""
-        dims = np.array([len(t) for t in trajectories])
-        missing = sorted(set(dims.tolist()) - set(self.classifiers_of))
-        if missing:
-            raise ModelFileError(f"{self.describe()}: has no classifiers of {missing[0]}D trajectories")
-        values, owners = self.dimension_members(trajectories, self.classifiers_of, dims)
-        return np.concatenate(values), np.concatenate(owners)
-
-    def mean_log_probabilities(self, trajectories: list[np.ndarray]) -> np.ndarray:
-        """[n, 5]: the mean member log-probability of each diffusion model (tasks.MODELS) over the
-        windows and folds of each trajectory [dim, T]. Needs the model task's members."""
-        if not self.classifiers_of:
-            raise ModelFileError(f"{self.describe()}: has no members of the model task; it gives alpha only")
-        values, owner = self.classifier_members(trajectories)
-        n = len(trajectories)
-        total = np.stack([np.bincount(owner, values[:, k], n) for k in range(len(MODELS))], axis=1)
-        return total / np.bincount(owner, minlength=n)[:, None]
-
-    def classify(self, trajectories: list[np.ndarray]) -> np.ndarray:
-        """Probabilities [n, 5] of the diffusion models for each trajectory [dim, T]: the softmax of
-        its mean log-probabilities divided by the calibrated temperature of its dimension."""
-        temperature = self.manifest.get("temperature") or {}
-        dims = [len(t) for t in trajectories]
-        return softmax(self.mean_log_probabilities(trajectories), [temperature.get(str(d), 1.0) for d in dims])
-
-    def predict(self, trajectories: list[np.ndarray], where=str) -> tuple[np.ndarray, np.ndarray]:
-        """(raw alpha, spread) of each trajectory [dim, T]. Alpha is HNU's estimate: the mean over
-        windows and folds of each axis, then over axes (all axes have the same windows, so this is the
-        mean of all members), or the mean over windows and folds of the networks of its dimension where
-        the ensemble has them; the spread is the standard deviation of those members. A trajectory
-        shorter than the shortest trained length is refused; `where(i)` names trajectory i."""
-        for i, t in enumerate(trajectories):
-            if t.shape[1] < self.min_length:
-                raise InputFileError(
-                    f"{where(i)}: trajectory of length {t.shape[1]} is shorter than the shortest "
-                    f"trained length ({self.min_length})"
-                )
-        values, owner = self.trajectory_members(trajectories)
-        n = len(trajectories)
-        count = np.bincount(owner, minlength=n)
-        mean = np.bincount(owner, values, n) / count
-        spread = np.sqrt(np.bincount(owner, (values - mean[owner]) ** 2, n) / count)
-        return mean, spread
-
-    def estimate(self, trajectories: list[np.ndarray], scale=None, level=None, where=str, with_model=True) -> dict:
-        """What is reported for each trajectory [dim, T]: alpha (scaled, clipped), alpha_std (the spread
-        after scaling) and, at level P, the calibrated interval (low, high); with the model task's
-        members (unless not `with_model`), the most probable model and each model's probability. The
-        scale is the manifest's unless given; `where(i)` names trajectory i in errors (e.g. file:line)."""
+    def _scale(self, scale):
         scale = self.manifest.get("scale") if scale is None else scale
         if scale is None:
             raise ModelFileError(f"{self.describe()}: has no calibrated scale; give one (--scale)")
-        clip = self.manifest.get("clip", (0.05, 2.0))
-        table = self.manifest.get("intervals")
-        if level is not None and table is None:
-            raise ModelFileError(f"{self.describe()}: has no interval table; intervals cannot be given")
-        raw, spread = self.predict(trajectories, where)
-        alpha, std = finish(raw, scale, clip), spread * scale
-        low = high = None
-        if level is not None:
-            from andiflow.intervals import interval
-
-            dims, lengths = [len(t) for t in trajectories], [t.shape[1] for t in trajectories]
-            low, high = interval(table, alpha, dims, lengths, std, level, clip)
-        result = dict(alpha=alpha, std=std, low=low, high=high)
-        if self.classifiers_of and with_model:
-            p = self.classify(trajectories)
-            result["model"] = np.array(MODELS)[p.argmax(axis=1)]
-            result.update({f"p_{name}": p[:, k] for k, name in enumerate(MODELS)})
-        return result
-
-
-def _fold_order(by_length: dict) -> dict:
-    """length -> {fold: member} as length -> members in fold order."""
-    return {L: [by_fold[k] for k in sorted(by_fold)] for L, by_fold in by_length.items()}
-
-
-def _by_dim(groups) -> dict:
-    """d -> length -> members, both sorted."""
-    return {d: dict(sorted(of_dim.items())) for d, of_dim in sorted((groups or {}).items())}
+        return scale
 
 
 def softmax(logits: np.ndarray, temperature) -> np.ndarray:
@@ -291,117 +264,3 @@ def softmax(logits: np.ndarray, temperature) -> np.ndarray:
 def finish(raw: np.ndarray, scale: float, clip) -> np.ndarray:
     """HNU's last step: multiply by the calibrated scale, clip to the alpha range."""
     return np.clip(raw * scale, clip[0], clip[1])
-
-
-def sha256(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def read_manifest(path) -> tuple[dict, Path]:
-    """(manifest, folder) of an ensemble folder or of its manifest.json."""
-    path = Path(path)
-    file = path / MANIFEST if path.is_dir() else path
-    if not file.is_file():
-        raise ModelFileError(
-            f"{path}: no ensemble here (an ensemble is a folder with {MANIFEST}, "
-            "as the workflow writes in results/ensemble)"
-        )
-    try:
-        manifest = json.loads(file.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ModelFileError(f"{file}: not a readable manifest ({err})") from None
-    if manifest.get("format") != FORMAT:
-        raise ModelFileError(f"{file}: format {manifest.get('format')!r}, expected {FORMAT!r}")
-    return manifest, file.parent
-
-
-def assemble(
-    model_files,
-    folder,
-    *,
-    name: str,
-    settings: dict,
-    command: str,
-    scale=None,
-    intervals=None,
-    clip=(0.05, 2.0),
-    windows="head_tail",
-    temperature=None,
-    onnx_weights="float16",
-    median="grid",
-) -> dict:
-    """Write an ensemble folder: the model files (copied into it unless they are already there) and
-    their ONNX exports (weights stored as `onnx_weights` says: model.round_weights; a distribution
-    over the alpha grid read out by its `median`, model.MEDIANS), each with its checksum and training
-    record, and the manifest."""
-    from andiflow.model import export_onnx, load_checkpoint
-
-    folder = Path(folder)
-    members = []
-    for file in map(Path, model_files):
-        model, meta = load_checkpoint(file)
-        task = TASKS[meta.get("task", "alpha")]
-        d = meta["model"].get("axes", 1)
-        axes = {"axes": d} if task.name == "model" or d > 1 else {}  # HNU's 1D alpha entries as before
-        by_dim = f"{axes['axes']}D" if axes else ""
-        target = folder / task.folder / by_dim / f"L{meta['length']}" / f"fold{meta['fold']}.pt"
-        if file.resolve() != target.resolve():
-            with atomic_path(target) as tmp:
-                tmp.write_bytes(file.read_bytes())
-        onnx = target.with_suffix(".onnx")
-        model.median = median  # read by a distribution output only
-        readout = {"median": median} if model.output == "distribution" else {}
-        export_onnx(model, meta["length"], onnx, onnx_weights)
-        members.append(
-            dict(
-                file=target.relative_to(folder).as_posix(),
-                length=meta["length"],
-                fold=meta["fold"],
-                task=task.name,
-                **axes,
-                sha256=sha256(target),
-                onnx=onnx.relative_to(folder).as_posix(),
-                onnx_sha256=sha256(onnx),
-                onnx_weights=onnx_weights,
-                **readout,
-                training=_training_record(file, meta),
-            )
-        )
-    members.sort(key=lambda e: (e["task"] != "alpha", e.get("axes", 1), e["length"], e["fold"]))
-    manifest = dict(
-        format=FORMAT,
-        name=name,
-        members=members,
-        scale=scale,
-        clip=list(clip),
-        windows=windows,
-        intervals=intervals,
-        temperature=temperature,
-        settings=settings,
-        command=command,
-    )
-    with atomic_path(folder / MANIFEST) as tmp:
-        Path(tmp).write_text(json.dumps(manifest, indent=1) + "\n")
-    return manifest
-
-
-def _training_record(file: Path, meta: dict) -> dict:
-    """What the member's training saw: epochs, samples, seconds, best validation MAE, warm start, and
-    what it was trained on (cpu or the GPU's name; recorded since the model task's GPU-trained members)."""
-    metric = TASKS[meta.get("task", "alpha")].metric
-    record = {
-        "best_epoch": meta["epoch"],
-        metric: round(meta[metric], 5),
-        "n_train": meta["n_train"],
-        "warm_start": meta.get("warm_start"),
-        **({"trained_on": meta["trained_on"]} if "trained_on" in meta else {}),
-    }
-    history = file.with_suffix(".csv")
-    if history.is_file():
-        import pandas as pd
-
-        table = pd.read_csv(history)
-        record.update(
-            epochs=len(table), samples=int(table["samples"].iloc[-1]), seconds=round(float(table["seconds"].sum()), 1)
-        )
-    return record

@@ -6,12 +6,14 @@ dimension and per length bucket, F1 per model, the confusion matrix and the expe
 error of the probabilities."""
 
 import numpy as np
+import pandas as pd
 
 from andiflow import andi_io
 from andiflow.buckets import bucket_names, length_buckets
 from andiflow.errors import InputFileError
 from andiflow.intervals import coverage
 from andiflow.tasks import MODELS
+from andiflow.tasks.alpha import alpha_grid
 
 NAMES = {"model": "andiflow", "shipped": "shipped", "constant": "constant", "tamsd": "TAMSD fit"}
 
@@ -29,20 +31,23 @@ def evaluate(
 ) -> dict:
     """The evaluation of a prediction file against its reference, beside the constant guess, the TAMSD
     fit (when the trajectories are given) and other prediction files of the same trajectories
-    (`compare`: name -> file)."""
+    (`compare`: name -> file). Only the lines every prediction file predicts are scored, the others
+    (trajectories `andiflow predict` skipped) are counted in `unpredicted`."""
     dims, true, models = andi_io.read_reference(reference)
-    lengths = tracks = None
-    if trajectories is not None:
-        tracks = andi_io.read_trajectories(trajectories)
-        lengths = np.array([t.shape[1] for t in tracks])
-
-    def table(pred):
-        return mae_table(pred, true, dims, lengths, models, length_edges)
-
     pred = _aligned(predictions, reference, dims)
-    result = {"predictions": str(predictions), "model": table(pred["alpha"])}
-    for name, file in (compare or {}).items():
-        result[name] = table(_aligned(file, reference, dims)["alpha"])
+    compared = {name: _aligned(file, reference, dims)["alpha"] for name, file in (compare or {}).items()}
+    scored = _scored(predictions, [pred["alpha"], *compared.values()])
+    tracks = None if trajectories is None else _scored_tracks(trajectories, reference, dims, scored)
+    lengths = None if tracks is None else np.array([t.shape[1] for t in tracks])
+    dims, true, models = dims[scored], true[scored], _kept(models, scored)
+    pred = {key: None if v is None else v[scored] for key, v in pred.items()}
+
+    def table(alpha):
+        return mae_table(alpha, true, dims, lengths, models, length_edges)
+
+    result = {"predictions": str(predictions), "unpredicted": _unpredicted(scored), "model": table(pred["alpha"])}
+    for name, alpha in compared.items():
+        result[name] = table(alpha[scored])
     if pred["std"] is not None:
         result["uncertainty"] = uncertainty_ranking(pred["std"], np.abs(pred["alpha"] - true))
     if pred["low"] is not None and lengths is not None:
@@ -60,12 +65,46 @@ def _aligned(predictions, reference, dims) -> dict:
     return pred
 
 
-def _check_lined_up(predictions, pred_dims, reference, dims) -> None:
-    if len(pred_dims) != len(dims) or (pred_dims != dims).any():
+def _check_lined_up(file, file_dims, reference, dims, what="predictions") -> None:
+    named = file_dims != 0  # a line without a prediction may name no dimension
+    if len(file_dims) != len(dims) or (file_dims != dims)[named].any():
         raise InputFileError(
-            f"{predictions}: {len(pred_dims)} predictions do not line up with the "
+            f"{file}: {len(file_dims)} {what} do not line up with the "
             f"{len(dims)} trajectories of {reference} (count or dimensions differ)"
         )
+
+
+def _scored_tracks(trajectories, reference, dims, scored) -> list:
+    """The trajectories of the scored lines, read as `andiflow predict` read them: a line it skipped is
+    not read, an axis that never moves is left out."""
+    rows = list(andi_io.task1_rows(trajectories))
+    if len(rows) != len(dims):
+        _check_lined_up(trajectories, np.zeros(len(rows)), reference, dims, "trajectories")
+    tracks = []
+    for (lineno, fields), dim, keep in zip(rows, dims, scored):
+        if keep:
+            line_dim, t = andi_io.task1_line(trajectories, lineno, fields)
+            _check_lined_up(trajectories, np.array([line_dim]), reference, np.array([dim]), "trajectories")
+            tracks.append(t[np.ptp(t, axis=1) > 0])
+    return tracks
+
+
+def _scored(predictions, alphas) -> np.ndarray:
+    """The lines that have a prediction in every one of `alphas` (NaN where a line has none)."""
+    scored = np.logical_and.reduce([~np.isnan(a) for a in alphas])
+    if not scored.any():
+        raise InputFileError(f"{predictions}: no line has a prediction")
+    return scored
+
+
+def _kept(items, scored):
+    return None if items is None else [item for item, keep in zip(items, scored, strict=True) if keep]
+
+
+def _unpredicted(scored, shown: int = 20) -> dict:
+    """How many lines are not scored, and the line numbers of the first `shown`."""
+    lines = np.flatnonzero(~scored) + 1
+    return {"n": int(len(lines)), "lines": lines[:shown].tolist()}
 
 
 def mae_table(pred, true, dims, lengths=None, models=None, length_edges=None) -> dict:
@@ -83,7 +122,7 @@ def uncertainty_ranking(spread, abs_error, fraction: float = 0.1) -> dict:
     (null when either is constant, where it is undefined), and the MAE of the `fraction` most and
     least certain trajectories."""
     spread, abs_error = np.asarray(spread), np.asarray(abs_error)
-    ranks = [np.argsort(np.argsort(v, kind="stable"), kind="stable") for v in (spread, abs_error)]
+    ranks = [pd.Series(v).rank().to_numpy() for v in (spread, abs_error)]  # ties share their average rank
     defined = np.ptp(spread) > 0 and np.ptp(abs_error) > 0
     k = max(1, int(fraction * len(spread)))
     order = np.argsort(spread, kind="stable")
@@ -123,13 +162,15 @@ def evaluate_models(predictions, reference, trajectories=None, *, length_edges, 
     dims, models = andi_io.read_reference_models(reference)
     pred_dims, p = andi_io.read_model_predictions(predictions)
     _check_lined_up(predictions, pred_dims, reference, dims)
+    scored = _scored(predictions, [p[:, 0]])
     lengths = None
     if trajectories is not None:
-        lengths = np.array([t.shape[1] for t in andi_io.read_trajectories(trajectories)])
+        lengths = np.array([t.shape[1] for t in _scored_tracks(trajectories, reference, dims, scored)])
     return {
         "predictions": str(predictions),
         "task": "model",
-        **classification(p, models, dims, lengths, length_edges, bins),
+        "unpredicted": _unpredicted(scored),
+        **classification(p[scored], _kept(models, scored), dims[scored], lengths, length_edges, bins),
     }
 
 
@@ -189,7 +230,7 @@ def model_summary(result: dict) -> str:
     lines.append("  confusion (rows true, columns predicted): " + " ".join(f"{m:>6}" for m in MODELS))
     for name, row in result["confusion"].items():
         lines.append(f"  {name:>42}: " + " ".join(f"{row[m]:>6}" for m in MODELS))
-    return "\n".join(lines)
+    return "\n".join(lines + _unpredicted_lines(result))
 
 
 def summary(result: dict) -> str:
@@ -219,4 +260,33 @@ def summary(result: dict) -> str:
             "  intervals: coverage (mean width) "
             + ", ".join(f"{name} {v['coverage']:.3f} ({v['width']:.3f})" for name, v in cells)
         )
-    return "\n".join(lines)
+    return "\n".join(lines + _unpredicted_lines(result))
+
+
+def _unpredicted_lines(result: dict) -> list[str]:
+    u = result.get("unpredicted", {"n": 0})  # absent from evaluations written before it was counted
+    if not u["n"]:
+        return []
+    more = f" and {u['n'] - len(u['lines'])} more" if u["n"] > len(u["lines"]) else ""
+    have, be = ("line has", "is") if u["n"] == 1 else ("lines have", "are")
+    return [f"  {u['n']} {have} no prediction and {be} not scored: {', '.join(map(str, u['lines']))}{more}"]
+
+
+def evaluate_file(predictions, reference, trajectories, compare: dict, config) -> tuple[dict, str]:
+    """`andiflow evaluate`: (result, summary) of a Task 1 or Task 2 prediction file, told apart by its
+    fields (Task 2 lines have six)."""
+    edges = config["evaluate"]["length_edges"]
+    if andi_io.is_model_predictions(predictions):
+        result = evaluate_models(predictions, reference, trajectories, length_edges=edges)
+        return result, model_summary(result)
+    result = evaluate(
+        predictions,
+        reference,
+        trajectories,
+        compare=compare,
+        constant=float(np.median(alpha_grid(config["data"]["alphas"]))),
+        clip=config["infer"]["clip"],
+        tamsd_lag_fraction=config["evaluate"]["tamsd_lag_fraction"],
+        length_edges=edges,
+    )
+    return result, summary(result)

@@ -12,16 +12,24 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from andiflow.atomic import atomic_path  # noqa: E402
+from andiflow.errors import InputFileError  # noqa: E402
 
-HISTORY_FILE = re.compile(r"L(\d+)/fold(\d+)\.csv$")
+HISTORY_FILE = re.compile(r"(\w+)/(\d)D/L(\d+)/fold(\d+)\.csv$")
 
 
 def training(histories: list, curves_png, best_png) -> None:
-    """Validation MAE per epoch of every (length, fold); best validation MAE against length."""
-    runs = []
+    """Validation MAE per epoch of every (length, fold); best validation MAE against length. The
+    epoch tables are alpha's networks of one dimension: networks of other dimensions or tasks would mix
+    into one mean."""
+    runs, groups = [], set()
     for path in histories:
         match = HISTORY_FILE.search(Path(path).as_posix())
-        runs.append((int(match[1]), int(match[2]), pd.read_csv(path)))
+        if not match or match[1] != "alpha":
+            raise InputFileError(f"{path}: not an epoch table of alpha at <task>/<dim>D/L<length>/fold<k>.csv")
+        groups.add(match[2])
+        runs.append((int(match[3]), int(match[4]), pd.read_csv(path)))
+    if len(groups) > 1:
+        raise InputFileError(f"epoch tables of alpha networks of {sorted(groups)}D: one figure is of one dimension")
     lengths = sorted({length for length, _, _ in runs})
     colour = plt.get_cmap("viridis")
     norm = matplotlib.colors.LogNorm(min(lengths), max(lengths) + 1)

@@ -3,40 +3,48 @@
 import copy
 import hashlib
 import json
+from collections.abc import Mapping
 from importlib.resources import files
 
 import jsonschema
-import numpy as np
 import yaml
 
 from andiflow.errors import SettingsError
-from andiflow.tasks import MODELS
+from andiflow.tasks import TASKS
 
 SCHEMA = yaml.safe_load(files("andiflow").joinpath("config.schema.yaml").read_text())
 KINDS = SCHEMA["properties"]["model"]["properties"]["kind"]["enum"]  # the encoders model.kind picks
 
 
-def complete(config: dict | None = None) -> dict:
-    """Validate a (partial) configuration and fill every missing key with its paper default."""
-    config = copy.deepcopy(config or {})
+# keys of earlier configurations, and where their values live now
+MOVED = {
+    ("alpha_dims",): "tasks.alpha.dims",
+    ("model_folds",): "tasks.diffusion_model.folds",
+    ("train", "folds_used"): "tasks.alpha.folds (and tasks.diffusion_model.folds)",
+}
+
+
+def resolve(config: dict | None = None) -> dict:
+    """The one complete configuration: every missing key filled with its paper default, validated
+    against the schema and checked across sections. The workflow resolves its config once, here, and
+    user commands given no settings resolve an empty one (HNU's values)."""
+    config = copy.deepcopy(dict(config or {}))
+    _refuse_moved_keys(config)
     _fill_defaults(SCHEMA, config)
-    try:
-        jsonschema.validate(config, SCHEMA)
-    except jsonschema.ValidationError as err:
-        where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
-        raise SettingsError(f"invalid configuration at {where}: {err.message}") from None
+    _validate(config)
+    check_config(config)
     return config
 
 
 def check_config(config: dict) -> None:
-    """What the schema cannot say: settings that contradict each other. Raised when the workflow is
-    parsed, naming the key, rather than inside a job hours later."""
+    """What the schema cannot say: settings that contradict each other, in a complete configuration.
+    Raised when the workflow is parsed, naming the key, rather than inside a job hours later."""
     lengths = sorted(length for length, _ in config["data"]["lengths"])
     train, low, high = config["train"], *config["infer"]["clip"]
     problems = [
-        f"{key}: fold {k} is outside 0..{train['n_folds'] - 1} (train.n_folds)"
-        for key, folds in (("train.folds_used", train["folds_used"]), ("model_folds", config["model_folds"] or []))
-        for k in folds
+        f"tasks.{task}.folds: fold {k} is outside 0..{train['n_folds'] - 1} (train.n_folds)"
+        for task, section in config["tasks"].items()
+        for k in section["folds"]
         if k >= train["n_folds"]
     ]
     if low >= high:
@@ -60,47 +68,100 @@ def check_config(config: dict) -> None:
         raise SettingsError("impossible configuration: " + "; ".join(problems))
 
 
-def alpha_grid(alphas: dict) -> np.ndarray:
-    """The alpha grid `{start, stop, step}` (inclusive), rounded to 2 decimals as the labels are."""
-    return np.round(np.arange(alphas["start"], alphas["stop"] + alphas["step"] / 2, alphas["step"]), 2)
+class Given(Mapping):
+    """The sections of the configuration a workflow step was given, read-only. A key it was not given
+    is an error naming the key: a step never falls back on a default the workflow did not resolve."""
+
+    def __init__(self, values: dict, where: str = ""):
+        self._values, self._where = values, where
+
+    def __getitem__(self, key):
+        if key not in self._values:
+            raise SettingsError(
+                f"this step was given no value for {self._where}{key} (--settings holds "
+                f"{', '.join(self._where + k for k in sorted(self._values)) or 'nothing'})"
+            )
+        value = self._values[key]
+        return Given(value, f"{self._where}{key}.") if isinstance(value, dict) else value
+
+    def get(self, key, default=None):
+        return self[key] if key in self._values else default
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self):
+        return len(self._values)
+
+    def plain(self) -> dict:
+        return copy.deepcopy(self._values)
+
+
+def parse(text: str | None):
+    """The settings of a command: with --settings (JSON, sections of a resolved configuration, as the
+    workflow passes them), exactly those, validated, as a Given; without, the resolved paper config."""
+    if not text:
+        return resolve()
+    try:
+        values = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise SettingsError(f"--settings is not valid JSON: {err}") from None
+    _refuse_moved_keys(values)
+    _validate(values, partial=True)
+    return Given(values)
+
+
+def plain(config) -> dict:
+    """A configuration (or part of one) as plain dicts, for JSON."""
+    return config.plain() if isinstance(config, Given) else copy.deepcopy(dict(config))
+
+
+def _validate(config: dict, partial: bool = False) -> None:
+    schema = {**SCHEMA, "required": []} if partial else SCHEMA
+    try:
+        jsonschema.validate(config, schema)
+    except jsonschema.ValidationError as err:
+        where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+        raise SettingsError(f"invalid configuration at {where}: {err.message}") from None
+
+
+def _refuse_moved_keys(config: dict) -> None:
+    for path, new in MOVED.items():
+        section = config
+        for key in path[:-1]:
+            section = section.get(key) if isinstance(section, dict) else None
+        if isinstance(section, dict) and path[-1] in section:
+            raise SettingsError(f"{'.'.join(path)}: this key has moved to {new} (see config/README.md)")
+    if isinstance(config.get("tasks"), list):
+        raise SettingsError(
+            "tasks: now a section per task, e.g. tasks: {alpha: {dims: [1], folds: [0, 1, 2]}, "
+            "diffusion_model: {dims: [1, 2, 3], folds: [0]}} (see config/README.md)"
+        )
+
+
+def default(*path: str):
+    """The schema's (paper) default of one key, e.g. default("infer", "batch_values")."""
+    node = SCHEMA
+    for key in path:
+        node = node["properties"][key]
+    return node["default"]
 
 
 SHARED_MODEL_KEYS = ("hidden_size", "num_layers", "dropout")  # the LSTM every kind ends in, and the head
 
 
-def model_settings(config: dict, task: str = "alpha", axes: int = 1) -> dict:
-    """The settings a model is built from and saved with, from a complete configuration: its kind and
-    output, the shared LSTM keys, its own kind's section (never another kind's keys), and for a
-    distribution output the alpha grid it is over. The `model` task's output is `classes`, one per
-    diffusion model (tasks.MODELS); its 2D and 3D classifiers read `axes` channels."""
+def model_settings(config, task: str = "alpha", axes: int = 1) -> dict:
+    """The settings a network is built from and saved with: its encoder's kind, the head its task
+    names (`output`), the shared LSTM keys, its own kind's section (never another kind's keys), what
+    the head is over (the alpha grid, the classes), and `axes` for a network reading d > 1 axes."""
     section = config["model"]
     kind = section["kind"]
-    output = "classes" if task == "model" else section["output"]
-    settings = dict(kind=kind, output=output, **{k: section[k] for k in SHARED_MODEL_KEYS}, **section.get(kind, {}))
-    if output == "distribution":
-        settings["grid"] = alpha_grid(config["data"]["alphas"]).tolist()
-    if output == "classes":
-        settings["classes"] = list(MODELS)
+    head = TASKS[task].head(section)
+    settings = dict(kind=kind, output=head, **{k: section[k] for k in SHARED_MODEL_KEYS}, **section.get(kind, {}))
+    settings.update(TASKS[task].head_settings(config))
     if axes > 1:
         settings["axes"] = axes
     return settings
-
-
-def parse(text: str | None) -> dict:
-    """A configuration given on the command line as JSON text (the workflow passes its sections so)."""
-    if not text:
-        return complete()
-    try:
-        config = complete(json.loads(text))
-    except json.JSONDecodeError as err:
-        raise SettingsError(f"--settings is not valid JSON: {err}") from None
-    check_config(config)
-    return config
-
-
-def given(text: str | None) -> dict:
-    """The keys a --settings text states itself (parse fills in the rest)."""
-    return json.loads(text) if text else {}
 
 
 def digest(config: dict) -> str:
@@ -111,6 +172,7 @@ def _fill_defaults(schema: dict, value) -> None:
     if not isinstance(value, dict):
         return
     for key, sub in schema.get("properties", {}).items():
+        sub = SCHEMA["$defs"][sub["$ref"].rsplit("/", 1)[1]] if "$ref" in sub else sub
         if key not in value and "default" in sub:
             value[key] = copy.deepcopy(sub["default"])
         if key in value:

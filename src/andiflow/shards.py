@@ -14,6 +14,7 @@ import numpy as np
 
 from andiflow.atomic import atomic_path
 from andiflow.errors import ShardError
+from andiflow.seeds import derive_seed
 
 COLUMNS = ("positions", "alpha", "model", "sigma")
 
@@ -21,6 +22,21 @@ COLUMNS = ("positions", "alpha", "model", "sigma")
 def plan(n: int, size: int) -> list[int]:
     """Rows of each shard of a length with n trajectories, shards of `size` (the last may be smaller)."""
     return [min(size, n - start) for start in range(0, n, size)]
+
+
+def shard_seed(base: int, length: int, shard: int, dim: int) -> int:
+    """The seed of one shard; 1D shards keep the seeds they had before 2D and 3D shards existed, so
+    that the committed networks' data can be made again bit for bit."""
+    return derive_seed(base, "generate", length, shard, *([dim] if dim > 1 else []))
+
+
+def recipe_of(path) -> dict:
+    """What made a shard's trajectories (the recipe and the generator's version), from its attributes."""
+    try:
+        with h5py.File(path, "r") as f:
+            return {k: np.asarray(f.attrs[k]).tolist() for k in ("alphas", "noise_sigmas", "generator_version")}
+    except (OSError, KeyError) as err:
+        raise ShardError(f"{path}: not a readable shard ({err}). {_rebuild_hint(path)}") from None
 
 
 def write_shard(path, arrays: dict, attrs: dict) -> None:

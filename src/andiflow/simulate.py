@@ -17,8 +17,8 @@ from andi_datasets.models_theory import models_theory
 from andiflow.normalize import zscore
 from andiflow.progress import progress
 from andiflow.seeds import derive_seed
-from andiflow.settings import alpha_grid
 from andiflow.tasks import MODELS
+from andiflow.tasks.alpha import alpha_grid
 
 CHUNK = 4096  # trajectories post-processed at once; bounds memory, does not change results
 
@@ -99,6 +99,32 @@ def challenge_set(
         alphas += t.alpha.tolist()
         models += [MODELS[m] for m in t.model]
     return trajectories, ref_dims, alphas, models
+
+
+HELD_OUT = {  # section -> (its dimensions, its seed stage)
+    "calibrate": ((1,), "calibration"),  # HNU's external set: 1D
+    "intervals": ((1, 2, 3), "intervals"),
+    "testset": (None, "testset"),  # testset.dims
+}
+
+
+def held_out_set(config, purpose: str) -> tuple[list[np.ndarray], list[int], list[float], list[str]]:
+    """The calibration, interval or test set of a configuration (the section `purpose`), with the
+    interval set's long tracks (intervals.long_tracks): trajectories, dimension, alpha, model name."""
+    section = config[purpose]
+    dims, stage = HELD_OUT[purpose]
+    dims = dims or section["dims"]
+    n = section["n"] if purpose == "calibrate" else section["n_per_dim"]
+    spans = [(n, section["min_length"], section["max_length"], stage)]
+    if purpose == "intervals" and section.get("long_tracks"):  # absent or null: none
+        long = section["long_tracks"]
+        spans.append((long["n_per_dim"], section["max_length"] + 1, long["max_length"], f"{stage}-long"))
+    recipe = Recipe.from_settings(config["data"])
+    columns = [[], [], [], []]  # trajectories, dimensions, alphas, models
+    for count, low, high, seed_stage in spans:
+        for column, part in zip(columns, challenge_set(count, dims, low, high, config["seed"], seed_stage, recipe)):
+            column += part
+    return tuple(columns)
 
 
 def _simulate(n, gen_length, dim, seed, recipe, lengths):

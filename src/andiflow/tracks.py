@@ -423,6 +423,11 @@ def alpha_rows(tracks: Tracks, estimate, min_length: int, warn, source, strict=F
             by_reason.setdefault(re.sub(r" \([^()]*\)$", "", problems[pid]), []).append(pid)  # without its place
     for reason, pids in by_reason.items():
         warn(f"{source}: skipped {len(pids)} of {len(tracks.particles)} particles ({reason}): {_ids(pids)}")
+    noted = [pid for pid in tracks.particles if tracks.notes.get(pid) and pid not in problems]
+    if noted:  # e.g. a task1 line still on one axis, read as one dimension less: said, not only in a table
+        first = noted[0]
+        note = f"{first}: {tracks.notes[first]}"
+        warn(f"{source}: {len(noted)} particles predicted as their note says ({note}): {_ids(noted)}")
     kept = [i for i, p in enumerate(tracks.particles) if p not in problems]
     est = estimate([tracks.trajectories[i] for i in kept]) if kept else {}
     columns = {name: dict(zip(kept, values)) for name, values in est.items() if values is not None}

@@ -1,10 +1,11 @@
-"""One model for one (length, fold) and task: HNU's loss, optimiser, learning-rate rule and early stop.
+"""One network for one (task, length, fold): HNU's loss, optimiser, learning-rate rule and early stop.
 
 MSE loss, Adam, batch 512, lr 1e-3; lr x1/5 after `patience` epochs without a lower validation
 loss; stop when that would happen more than `max_lr_cuts` times; keep the epoch of lowest
 per-sample validation MAE. Beyond HNU: a warm start from another length's trained model, the
 `cosine` schedule (the rate falls from its start to 0 over `max_epochs`, batch by batch), and the
-`model` task (tasks.py), which keeps the epoch of lowest validation error rate.
+other tasks (tasks/), whose epochs are compared by their own metric (the diffusion_model task's
+validation error rate).
 """
 
 import csv
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from andiflow import TRAINER_VERSION
 from andiflow import settings as settings_mod
 from andiflow.atomic import atomic_path
 from andiflow.errors import SettingsError
@@ -68,6 +70,7 @@ def train_fold(
     resume_path=None,
     init=None,
     task: str = "alpha",
+    recipe: dict | None = None,
 ) -> tuple[dict, list[dict]]:
     """Train on normalised positions [n, L] (or [n, axes, L]: a model reading all axes) for `task`,
     whose targets (its shard column) are `target`; return (checkpoint dict of the best epoch, epoch
@@ -77,7 +80,9 @@ def train_fold(
     starts from its weights instead of random ones: the warm start. With `resume_path`, the whole
     training state is written there atomically after every epoch, and a run that finds it there (same
     length, fold, data size and settings) continues after its last finished epoch, ending with the
-    weights an uninterrupted run would have.
+    weights an uninterrupted run would have. `recipe` (shards.recipe_of: the data recipe and the
+    generator's version) and the trainer's version are part of that identity, so a snapshot is never
+    continued on data made otherwise or by other code.
     """
     length, axes = positions.shape[-1], positions.shape[1] if positions.ndim == 3 else 1
     tr = config["train"]
@@ -105,7 +110,10 @@ def train_fold(
         n_valid=len(valid_rows),
         warm_start=source,
         task=task,
-        config_digest=settings_mod.digest(dict(seed=config["seed"], model=model_settings, train=tr)),
+        config_digest=settings_mod.digest(
+            dict(seed=config["seed"], model=model_settings, train=settings_mod.plain(tr), recipe=recipe)
+        ),
+        trainer_version=TRAINER_VERSION,
     )
     state = dict(history=[], best=None, done=False)
     if resume_path is not None:
@@ -154,13 +162,16 @@ def train_fold(
     return dict(state["best"], **identity), history
 
 
-def valid_batch_values(config: dict, length: int, device: str) -> int:
-    """Numbers per validation pass: infer.batch_values on a CPU; on a GPU, 4 training batches, which
+VALID_BATCH_VALUES = 16384  # numbers per validation pass on a CPU: bounds memory, and faster than more
+
+
+def valid_batch_values(config, length: int, device: str) -> int:
+    """Numbers per validation pass: VALID_BATCH_VALUES on a CPU; on a GPU, 4 training batches, which
     fit since training holds one batch with its gradients (16,384 values would be 16 trajectories
     per pass at L=999: thousands of passes per epoch)."""
     if torch.device(device).type != "cuda":
-        return config["infer"]["batch_values"]
-    return max(config["infer"]["batch_values"], 4 * config["train"]["batch_size"] * length)
+        return VALID_BATCH_VALUES
+    return max(VALID_BATCH_VALUES, 4 * config["train"]["batch_size"] * length)
 
 
 def warm_start(model, init, settings: dict) -> dict | None:

@@ -94,12 +94,13 @@ timeout -k 30 1200 snakemake --workflow-profile workflow/profiles/slurm --config
   --set-resources train:gpu=1 train:slurm_partition=gpu calibrate:slurm_partition=gpu predict:slurm_partition=gpu
 
 say "checking the outputs"
-for f in results/models/L10/fold0.pt results/models/L20/fold1.pt results/calibrate/scale.json \
+for f in results/models/alpha/1D/L10/fold0.pt results/models/diffusion_model/3D/L20/fold1.pt results/calibrate/scale.json \
          results/predictions/testset.txt results/evaluation/testset.json; do
   [ -s "$f" ] || { say "missing $f"; exit 1; }
 done
 gpu_jobs=$(scontrol show job -o | grep -c 'TresPerJob=gres:gpu:1' || true)
 train_jobs=$(scontrol show job -o | grep 'Partition=gpu' | grep -c 'Comment=rule_train' || true)
 say "SLURM ran $(scontrol show job -o | grep -c JobId) jobs; $gpu_jobs asked for a GPU, $train_jobs training jobs in partition gpu"
-[ "$gpu_jobs" -eq 4 ] && [ "$train_jobs" -eq 4 ] || { scontrol show job -o | cut -c1-300; exit 1; }
+# one rule trains every network of the micro config: 2 tasks x 3 dimensions x 2 lengths x 2 folds
+[ "$gpu_jobs" -eq 24 ] && [ "$train_jobs" -eq 24 ] || { scontrol show job -o | cut -c1-300; exit 1; }
 say "passed"

@@ -1,9 +1,11 @@
-# The external sets (HNU's 1D calibration set for the scale; a 1D/2D/3D held-out set for the
-# intervals), the scale, the interval table, and the ensemble folder that prediction reads.
+# The networks' manifest, the scale (HNU's, on the external 1D set), the intervals and the
+# temperatures (on the interval set), the ensemble folder that prediction reads, its card, and
+# `snakemake ship`, which copies it into the package.
 rule models_manifest:
     input:
-        models=all_models(config["tasks"]),
-        histories=all_histories(config["tasks"]),
+        models=trained("pt"),
+        onnx=trained("onnx"),
+        histories=trained("csv"),
     output:
         "results/models/manifest.json",
     log:
@@ -12,28 +14,10 @@ rule models_manifest:
         "../../envs/andiflow.yaml"
     params:
         settings=models_settings(),
-        name=config["name"],
         command=rebuild_command(),
     shell:
-        "andiflow ensemble {input.models} -o results/models --name {params.name} --command '{params.command}'"
-        " --settings '{params.settings}' > {log} 2>&1"
-
-
-rule external_set:
-    output:
-        trajectories="results/{purpose}/set/task1.txt",
-        reference="results/{purpose}/set/ref1.txt",
-    log:
-        "results/logs/{purpose}_set.log",
-    wildcard_constraints:
-        purpose="calibrate|intervals",
-    conda:
-        "../../envs/andiflow.yaml"
-    params:
-        settings=external_set_settings,
-    shell:
-        "andiflow testset --purpose {wildcards.purpose} -o results/{wildcards.purpose}/set"
-        " --settings '{params.settings}' > {log} 2>&1"
+        "andiflow-step models-manifest {input.models} -o {output} --command {params.command:q}"
+        " --settings {params.settings:q} > {log} 2>&1"
 
 
 rule calibrate:
@@ -50,13 +34,14 @@ rule calibrate:
     resources:
         gpu=gpus(),
     params:
-        settings=settings_json(calibrate=config["calibrate"], infer=inference_section()),
+        settings=settings_json(calibrate=config["calibrate"], infer=infer("clip", "batch_values")),
+        code=[INFERENCE_VERSION, CALIBRATION_VERSION],
         set_args=calibration_set_args,
         device=config["device"],
         backend=backend(),
     shell:
-        "andiflow calibrate {params.set_args} --models results/models --backend {params.backend} --device {params.device}"
-        " --threads {threads} -o {output} --settings '{params.settings}' > {log} 2>&1"
+        "andiflow-step calibrate {params.set_args} --models {input.manifest} --backend {params.backend}"
+        " --device {params.device} --threads {threads} -o {output} --settings {params.settings:q} > {log} 2>&1"
 
 
 rule intervals:
@@ -75,16 +60,16 @@ rule intervals:
     resources:
         gpu=gpus(),
     params:
-        settings=settings_json(intervals=config["intervals"], infer=inference_section()),
+        settings=settings_json(intervals=config["intervals"], infer=infer("clip", "batch_values")),
+        code=[INFERENCE_VERSION, CALIBRATION_VERSION],
         device=config["device"],
         backend=backend(),
     shell:
-        "andiflow intervals --trajectories {input.trajectories} --reference {input.reference} --scale {input.scale}"
-        " --models results/models --backend {params.backend} --device {params.device} --threads {threads} -o {output}"
-        " --settings '{params.settings}' > {log} 2>&1"
+        "andiflow-step intervals --trajectories {input.trajectories} --reference {input.reference}"
+        " --scale {input.scale} --models {input.manifest} --backend {params.backend} --device {params.device}"
+        " --threads {threads} -o {output} --settings {params.settings:q} > {log} 2>&1"
 
 
-# The model task's temperature per dimension, on the same held-out set as the intervals.
 rule temperature:
     input:
         trajectories="results/intervals/set/task1.txt",
@@ -100,24 +85,24 @@ rule temperature:
     resources:
         gpu=gpus(),
     params:
-        settings=settings_json(infer=inference_section()),
+        settings=settings_json(infer=infer("batch_values")),
+        code=[INFERENCE_VERSION, CALIBRATION_VERSION],
         device=config["device"],
         backend=backend(),
     shell:
-        "andiflow temperature --trajectories {input.trajectories} --reference {input.reference} --models results/models"
-        " --backend {params.backend} --device {params.device} --threads {threads} -o {output}"
-        " --settings '{params.settings}' > {log} 2>&1"
+        "andiflow-step temperature --trajectories {input.trajectories} --reference {input.reference}"
+        " --models {input.manifest} --backend {params.backend} --device {params.device} --threads {threads}"
+        " -o {output} --settings {params.settings:q} > {log} 2>&1"
 
 
 rule ensemble:
     input:
         unpack(interval_table),
         unpack(temperature_table),
-        models=all_models(config["tasks"]),
-        histories=all_histories(config["tasks"]),
+        manifest="results/models/manifest.json",
         scale="results/calibrate/scale.json",
     output:
-        "results/ensemble/manifest.json",
+        directory("results/ensemble"),
     log:
         "results/logs/ensemble.log",
     conda:
@@ -126,26 +111,46 @@ rule ensemble:
         settings=ensemble_settings(),
         intervals=option("--intervals", "intervals"),
         temperature=option("--temperature", "temperature"),
-        name=config["name"],
         command=rebuild_command(),
     shell:
-        "andiflow ensemble {input.models} -o results/ensemble --name {params.name} --command '{params.command}'"
-        " --scale {input.scale} {params.intervals} {params.temperature} --settings '{params.settings}' > {log} 2>&1"
+        "andiflow-step ensemble --models {input.manifest} --scale {input.scale} {params.intervals}"
+        " {params.temperature} --command {params.command:q} -o {output} --settings {params.settings:q} > {log} 2>&1"
 
 
 rule card:
     input:
-        unpack(model_evaluation_of_testset),
-        ensemble="results/ensemble/manifest.json",
-        evaluation="results/evaluation/testset.json",
+        unpack(testset_evaluations),
+        ensemble="results/ensemble",
     output:
-        card="results/ensemble/MODEL_CARD.md",
-        evaluation="results/ensemble/evaluation.json",
+        "results/card/MODEL_CARD.md",
     log:
         "results/logs/card.log",
     conda:
         "../../envs/andiflow.yaml"
     params:
-        models=option("--model-evaluation", "models"),
+        models=option("--model-evaluation", "model_evaluation"),
     shell:
-        "andiflow card results/ensemble --evaluation {input.evaluation} {params.models} > {log} 2>&1"
+        "andiflow-step card --ensemble {input.ensemble} --evaluation {input.evaluation} {params.models}"
+        " -o {output} > {log} 2>&1"
+
+
+# Not part of `all`: `snakemake ship --cores 1 --configfile ...` puts the ensemble, its card and the
+# evaluations it quotes into src/andiflow/ensembles/<name>, exactly the files its manifest names.
+rule ship:
+    input:
+        unpack(testset_evaluations),
+        ensemble="results/ensemble",
+        card="results/card/MODEL_CARD.md",
+    output:
+        # the folder is replaced whole; its manifest stands for it (a directory output would hold
+        # Snakemake's timestamp file, which is not the ensemble's)
+        f"{ship_folder()}/manifest.json",
+    log:
+        "results/logs/ship.log",
+    conda:
+        "../../envs/andiflow.yaml"
+    params:
+        models=option("--model-evaluation", "model_evaluation"),
+    shell:
+        "andiflow-step ship --ensemble {input.ensemble} --card {input.card} --evaluation {input.evaluation}"
+        " {params.models} -o {output:q} > {log} 2>&1"

@@ -2,21 +2,18 @@
 import json
 import math
 import os
-from pathlib import Path
 
-from andiflow import GENERATOR_VERSION, TRAINER_VERSION
-from andiflow.shards import plan
+from andiflow import CALIBRATION_VERSION, EXPORT_VERSION, GENERATOR_VERSION, INFERENCE_VERSION, TRAINER_VERSION
 from andiflow.settings import KINDS
+from andiflow.shards import plan
 from andiflow.tasks import TASKS
 
 LENGTHS = dict(config["data"]["lengths"])
-FOLDS = config["train"]["folds_used"]
-FOLDS_OF = {"alpha": FOLDS, "model": config["model_folds"] or FOLDS}  # each task's folds
-DIMS = (1, 2, 3)  # the model task trains classifiers of each, reading all axes at once
-ALPHA_DIMS = config["alpha_dims"]  # alpha's networks: 1D (HNU's), and of 2D and 3D where asked
 
 
 wildcard_constraints:
+    task="|".join(TASKS),
+    other_task="|".join(t for t in TASKS if t != "alpha"),
     length=r"\d+",
     shard=r"\d+",
     fold=r"\d+",
@@ -32,97 +29,70 @@ def shard_plan(wildcards):
     return plan(n_trajectories(wildcards), config["data"]["shard_size"])
 
 
-def shard_path(dim_folder=""):
-    """1D shards (HNU's data: alpha's and the 1D classifiers') in results/shards/L<length>, where they
-    have always been; the 2D and 3D ones (the model task's, alpha_dims') in results/shards/<d>D/L<length>."""
-    return f"results/shards/{dim_folder}L{{length}}/shard{{shard}}.h5"
+SHARD = "results/shards/{dim}D/L{length}/shard{shard}.h5"
 
 
 def shards_of_length(wildcards):
-    """The shards a training job reads: 1D (HNU's data), or its own dimension's (networks of 2D/3D)."""
-    n_shards = len(shard_plan(wildcards))
-    dim = dim_of(wildcards)
-    return expand(shard_path("" if dim == 1 else f"{dim}D/"), length=wildcards.length, shard=range(n_shards))
+    """The shards a training job reads: those of its length and dimension, whatever its task."""
+    shards = range(len(shard_plan(wildcards)))
+    return expand(SHARD, dim=wildcards.dim, length=wildcards.length, shard=shards)
 
 
-def shard_file(dim_folder=""):
-    """Shards are kept unless data.keep_shards is false: then each is deleted once its models are
-    trained, and trained models stay up to date without them (how committed models are continued)."""
-    path = shard_path(dim_folder)
-    return path if config["data"]["keep_shards"] else temp(path)
+def shard_file():
+    """Shards are kept unless data.keep_shards is false: then each is deleted once its networks are
+    trained, and trained networks stay up to date without them (how committed networks are continued)."""
+    return SHARD if config["data"]["keep_shards"] else temp(SHARD)
 
 
-def dim_of(wildcards) -> int:
-    """The dimension a job works in: its `dim` wildcard; 1 for HNU's jobs, which have none."""
-    return int(wildcards.get("dim", 1))
+def model_file(task, dim, length, fold, suffix="pt"):
+    """A trained network (.pt), its ONNX export (.onnx) or its epoch table (.csv), in the one layout."""
+    return f"results/models/{task}/{dim}D/L{length}/fold{fold}.{suffix}"
 
 
-def model_file(task, length, fold, dim=1, suffix="pt"):
-    """A trained model (.pt) or its epoch table (.csv): results/models/L<length>/fold<k> for HNU's 1D
-    alpha networks, results/models/<dim>D/L<length>/fold<k> for alpha's of 2D and 3D (alpha_dims),
-    results/models/model/<dim>D/L<length>/fold<k> for the model task's classifiers of each dimension."""
-    if task == "alpha":
-        folder = "results/models" if dim == 1 else f"results/models/{dim}D"
-    else:
-        folder = f"results/models/{TASKS[task].folder}/{dim}D"
-    return f"{folder}/L{length}/fold{fold}.{suffix}"
+def trained(suffix, tasks=None, dims=None):
+    """Every trained network's file of the tasks (default: the configuration's), all lengths, each
+    task's dimensions (or those of `dims` among them) and folds."""
+    return [
+        model_file(task, dim, length, fold, suffix)
+        for task, section in config["tasks"].items()
+        if tasks is None or task in tasks
+        for dim in section["dims"]
+        if dims is None or dim in dims
+        for length in LENGTHS
+        for fold in section["folds"]
+    ]
 
 
-def warm_start_model(task="alpha"):
-    """The model a training job starts from (train.warm_start): the same task's and fold's model of
-    the nearest shorter length ("chain"), or of one base length (a length: the star); none for HNU
-    (null)."""
-
-    def get(wildcards):
-        mode, length = config["train"]["warm_start"], int(wildcards.length)
-        shorter = [L for L in sorted(LENGTHS) if L < length]
-        source = (shorter[-1] if shorter else None) if mode == "chain" else mode
-        if source is None or source == length:
-            return []
-        # ancient: retraining the source (or a fresh clone's file dates) does not retrain what started
-        # from it; a different source does, through the params.
-        return ancient(model_file(task, source, wildcards.fold, dim_of(wildcards)))
-
-    return get
+def task_networks(wildcards):
+    return trained("pt", [wildcards.task])
 
 
-def train_command(task_option=""):
-    """The training job's command; the model task adds --task model (alpha's command stays HNU's)."""
-    return (
-        "andiflow train {input.shards} {params.init} --fold {wildcards.fold} -o {output.model} --history {output.history}"
-        + task_option
-        + " --device {params.device} --threads {threads} --settings '{params.settings}' > {log} 2>&1"
-    )
+def warm_start_model(wildcards):
+    """The network a training job starts from (train.warm_start): the same task's, dimension's and
+    fold's network of the nearest shorter length ("chain"), or of one base length (a length: the
+    star); none for HNU (null)."""
+    mode, length = config["train"]["warm_start"], int(wildcards.length)
+    shorter = [L for L in sorted(LENGTHS) if L < length]
+    source = (shorter[-1] if shorter else None) if mode == "chain" else mode
+    if source is None or source == length:
+        return []
+    # ancient: retraining the source (or a fresh clone's file dates) does not retrain what started
+    # from it; a different source does, through the params.
+    return ancient(model_file(wildcards.task, wildcards.dim, source, wildcards.fold))
 
 
 def init_option(wildcards, input):
     return f"--init {input.init}" if input.init else ""
 
 
-def trained(suffix, tasks=("alpha",)):
-    """Every trained model file (.pt) or epoch table (.csv) of the tasks, all lengths, the task's folds
-    and dimensions (alpha's: alpha_dims; the model task's: all three)."""
-    return [
-        model_file(task, length, fold, dim, suffix)
-        for task in tasks
-        for dim in (ALPHA_DIMS if task == "alpha" else DIMS)
-        for length in LENGTHS
-        for fold in FOLDS_OF[task]
-    ]
-
-
-def all_histories(tasks=("alpha",)):
-    return trained("csv", tasks)
-
-
-def all_models(tasks=("alpha",)):
-    return trained("pt", tasks)
-
-
 def settings_json(**sections):
     """The --settings a step is given: only what determines its output, so that a change elsewhere
     in the config does not rerun it (Snakemake reruns a job whose params changed)."""
     return json.dumps(sections, sort_keys=True)
+
+
+def infer(*keys):
+    return {k: config["infer"][k] for k in keys}
 
 
 def recipe_settings():
@@ -136,6 +106,7 @@ def shard_settings():
 
 def shard_provenance(wildcards):
     """Everything that determines a shard's content, for the between-workflow cache key."""
+    dim = int(wildcards.dim)
     return settings_json(
         seed=config["seed"],
         data=shard_settings(),
@@ -143,12 +114,12 @@ def shard_provenance(wildcards):
         shard=int(wildcards.shard),
         rows=shard_rows(wildcards),
         generator_version=GENERATOR_VERSION,
-        **({"dim": dim_of(wildcards)} if dim_of(wildcards) > 1 else {}),  # 1D keys as before
+        **({"dim": dim} if dim > 1 else {}),  # the keys 1D shards have always had
     )
 
 
 def backend():
-    """Models run in PyTorch on a GPU, else in ONNX Runtime (as users' predictions do)."""
+    """Networks run in PyTorch on a GPU, else in ONNX Runtime (as users' predictions do)."""
     return "torch" if config["device"] == "cuda" else "onnx"
 
 
@@ -158,15 +129,12 @@ def gpus():
 
 
 def training_settings():
-    """The model's own kind only (another kind's section does not retrain it), and the alpha grid
+    """The network's own kind only (another kind's section does not retrain it), and the alpha grid
     that a distribution output is over."""
-    train = {k: v for k, v in config["train"].items() if k != "folds_used"}
     model = {k: v for k, v in config["model"].items() if k not in KINDS or k == config["model"]["kind"]}
-    return settings_json(seed=config["seed"], data={"alphas": config["data"]["alphas"]}, model=model, train=train)
-
-
-def inference_section():
-    return {k: config["infer"][k] for k in ("clip", "batch_values")}
+    return settings_json(
+        seed=config["seed"], data={"alphas": config["data"]["alphas"]}, model=model, train=config["train"]
+    )
 
 
 def input_file(kind):
@@ -193,6 +161,19 @@ def evaluated_inputs():
     return [name for name, files in config["infer"]["inputs"].items() if "reference" in files and not is_table(files)]
 
 
+def other_tasks():
+    """The tasks beside alpha that the configuration trains."""
+    return [task for task in config["tasks"] if task != "alpha"]
+
+
+def task_evaluations():
+    """The evaluations (and confusion figures) of the other tasks on the inputs with a reference."""
+    names = evaluated_inputs()
+    return [f"results/evaluation/{n}.{task}.json" for task in other_tasks() for n in names] + [
+        f"results/report/{n}_confusion.png" for n in names if "diffusion_model" in config["tasks"]
+    ]
+
+
 def compared_predictions(wildcards):
     """The shipped ensemble's predictions of the same file, when evaluate.compare_shipped."""
     if not config["evaluate"]["compare_shipped"]:
@@ -204,28 +185,29 @@ def compare_option(wildcards, input):
     return f"--compare shipped={input.shipped}" if "shipped" in input.keys() else ""
 
 
+def shipped_manifest():
+    """The manifest of the ensemble andiflow ships as its default (what `predict_shipped` runs)."""
+    from andiflow.api import DEFAULT, SHIPPED
+
+    return str(SHIPPED / DEFAULT / "manifest.json")
+
+
 def interval_table(wildcards):
     """The calibrated intervals (beyond HNU), unless intervals.level is null."""
     return {} if config["intervals"]["level"] is None else {"intervals": "results/intervals/intervals.json"}
 
 
 def temperature_table(wildcards):
-    """The model task's temperatures, when the workflow trains that task."""
-    return {"temperature": "results/calibrate/temperature.json"} if "model" in config["tasks"] else {}
+    """The diffusion_model task's temperatures, when the workflow trains that task."""
+    return {"temperature": "results/calibrate/temperature.json"} if "diffusion_model" in config["tasks"] else {}
 
 
-def model_evaluation_of_testset(wildcards):
-    """The test set's Task 2 evaluation, for the card, when the workflow trains the model task."""
-    return {"models": "results/evaluation/testset.model.json"} if "model" in config["tasks"] else {}
-
-
-def model_evaluations():
-    """The Task 2 evaluations and confusion figures of the inputs with a reference, when the workflow
-    trains the model task."""
-    if "model" not in config["tasks"]:
-        return []
-    names = evaluated_inputs()
-    return [f"results/evaluation/{n}.model.json" for n in names] + [f"results/report/{n}_confusion.png" for n in names]
+def testset_evaluations(wildcards):
+    """The test set's evaluations the card and the shipped ensemble quote."""
+    files = {"evaluation": "results/evaluation/testset.json"}
+    if "diffusion_model" in config["tasks"]:
+        files["model_evaluation"] = "results/evaluation/testset.diffusion_model.json"
+    return files
 
 
 def option(flag, key):
@@ -262,56 +244,54 @@ def external_set_settings(wildcards):
     return settings_json(seed=config["seed"], data=recipe_settings(), **{wildcards.purpose: made_of})
 
 
-# the inference keys that `andiflow ensemble` reads: how members are exported and combined
-ASSEMBLY_KEYS = ("windows", "onnx_weights", "median")
+# how the networks are exported and combined: baked into an ensemble
+ASSEMBLY_KEYS = ("clip", "windows", "onnx_weights", "median")
+# what made the networks, recorded in the networks' manifest
+MADE_BY = ("name", "seed", "device", "threads", "workdir", "tasks", "data", "model", "train")
 
 
 def models_settings():
-    """What made the models, and how they are combined: the settings the models' manifest records."""
-    keys = ("name", "seed", "device", "threads", "workdir", "data", "model", "train")
-    return settings_json(**{k: config[k] for k in keys}, infer={k: config["infer"][k] for k in ASSEMBLY_KEYS})
+    return settings_json(**{k: config[k] for k in MADE_BY}, infer=infer(*ASSEMBLY_KEYS))
 
 
 def ensemble_settings():
     """What made the ensemble, calibration and its test set included (for its manifest and card)."""
-    keys = (
-        "name",
-        "seed",
-        "device",
-        "threads",
-        "workdir",
-        "tasks",
-        "alpha_dims",
-        "model_folds",
-        "data",
-        "model",
-        "train",
-        "calibrate",
-        "intervals",
-        "testset",
-    )
-    infer = {k: config["infer"][k] for k in ("clip", *ASSEMBLY_KEYS)}
-    return settings_json(**{k: config[k] for k in keys}, infer=infer)
+    made_by = {k: config[k] for k in (*MADE_BY, "calibrate", "intervals", "testset")}
+    return settings_json(**made_by, infer=infer(*ASSEMBLY_KEYS))
 
 
 def rebuild_command():
-    """The command that made this run's ensemble, for its manifest."""
+    """The command that made this run's ensemble (its config files and --config values), for its manifest."""
     files = [os.path.relpath(f, workflow.basedir) for f in workflow.overwrite_configfiles]
-    return " ".join(["snakemake --cores all", *(["--configfile", *files] if files else [])])
+    values = list(workflow.config_settings.config_args or [])
+    return " ".join(
+        [
+            "snakemake --cores all",
+            *(["--configfile", *files] if files else []),
+            *(["--config", *values] if values else []),
+        ]
+    )
+
+
+def ship_folder():
+    """Where `snakemake ship` puts the ensemble: the package's ensembles/<name>, from the workdir."""
+    return os.path.relpath(os.path.join(workflow.basedir, "src", "andiflow", "ensembles", config["name"]))
 
 
 def model_card():
     """The ensemble's card, written from the evaluation of the generated test set."""
-    return ["results/ensemble/MODEL_CARD.md"] if "testset" in evaluated_inputs() else []
+    return ["results/card/MODEL_CARD.md"] if "testset" in evaluated_inputs() else []
 
 
 def print_evaluations():
+    from pathlib import Path
+
     from andiflow.evaluate import model_summary, summary
 
     for name in evaluated_inputs():
         for path, text in (
             (f"results/evaluation/{name}.json", summary),
-            (f"results/evaluation/{name}.model.json", model_summary),
+            (f"results/evaluation/{name}.diffusion_model.json", model_summary),
         ):
             if Path(path).exists():  # not when the run built other targets only
                 print(f"\n{text(json.loads(Path(path).read_text()))}")
@@ -326,12 +306,12 @@ def shard_rows(wildcards):
 
 
 def generate_runtime(wildcards):
-    seconds = shard_rows(wildcards) * (25 + 0.75 * dim_of(wildcards) * int(wildcards.length)) * 1e-6
+    seconds = shard_rows(wildcards) * (25 + 0.75 * int(wildcards.dim) * int(wildcards.length)) * 1e-6
     return 10 + math.ceil(3 * seconds / 60)
 
 
 def shard_mem_mb(wildcards):
-    values = shard_rows(wildcards) * dim_of(wildcards) * (int(wildcards.length) + 1)
+    values = shard_rows(wildcards) * int(wildcards.dim) * (int(wildcards.length) + 1)
     return 1000 + math.ceil(values * 8 * 4 / 1e6)
 
 
@@ -346,5 +326,5 @@ def train_runtime(wildcards):
 
 
 def train_mem_mb(wildcards):
-    values = n_trajectories(wildcards) * dim_of(wildcards) * int(wildcards.length)
+    values = n_trajectories(wildcards) * int(wildcards.dim) * int(wildcards.length)
     return 4000 + math.ceil(values * 4 * 3 / 1e6)

@@ -11,26 +11,26 @@ rule evaluate:
     conda:
         "../../envs/andiflow.yaml"
     params:
-        settings=settings_json(data=recipe_settings(), infer=inference_section(), evaluate=config["evaluate"]),
+        settings=settings_json(data=recipe_settings(), infer=infer("clip"), evaluate=config["evaluate"]),
         compare=compare_option,
     shell:
-        "andiflow evaluate {input.predictions} {input.reference} --trajectories {input.trajectories} {params.compare}"
-        " -o {output} --settings '{params.settings}' > {log} 2>&1"
+        "andiflow evaluate {input.predictions} {input.reference:q} --trajectories {input.trajectories:q}"
+        " {params.compare} -o {output} --settings {params.settings:q} > {log} 2>&1"
 
 
-rule evaluate_models:
+rule evaluate_task:
     input:
-        predictions="results/predictions/{name}.task2.txt",
+        predictions="results/predictions/{name}.{other_task}.txt",
         reference=input_file("reference"),
         trajectories=input_file("trajectories"),
     output:
-        "results/evaluation/{name}.model.json",
+        "results/evaluation/{name}.{other_task}.json",
     log:
-        "results/logs/evaluate/{name}.model.log",
+        "results/logs/evaluate/{name}.{other_task}.log",
     conda:
         "../../envs/andiflow.yaml"
     params:
         settings=settings_json(evaluate=config["evaluate"]),
     shell:
-        "andiflow evaluate {input.predictions} {input.reference} --trajectories {input.trajectories}"
-        " -o {output} --settings '{params.settings}' > {log} 2>&1"
+        "andiflow evaluate {input.predictions} {input.reference:q} --trajectories {input.trajectories:q}"
+        " -o {output} --settings {params.settings:q} > {log} 2>&1"

@@ -1,33 +1,12 @@
-# One job per (length, shard): simulate, z-score, write. The shards are what training reads and
-# what is worth keeping, so they are eligible for Snakemake's between-workflow cache: with --cache and
-# SNAKEMAKE_OUTPUT_CACHE set, another workflow with the same data settings links them instead of
+# One job per (dimension, length, shard): simulate, z-score, write. The shards are what training reads
+# and what is worth keeping, so they are eligible for Snakemake's between-workflow cache: with --cache
+# and SNAKEMAKE_OUTPUT_CACHE set, another workflow with the same data settings links them instead of
 # generating them. The cache key is the job's command and params: params.made_by names everything
-# that determines a shard, andiflow's generator version included.
+# that determines a shard, andiflow's generator version included. Every task of a dimension trains
+# on its shards.
 rule generate:
     output:
         shard_file(),
-    log:
-        "results/logs/generate/L{length}_shard{shard}.log",
-    cache: "omit-software"
-    conda:
-        "../../envs/andiflow.yaml"
-    resources:
-        runtime=generate_runtime,
-        mem_mb=shard_mem_mb,
-    params:
-        n=n_trajectories,
-        made_by=shard_provenance,
-        settings=settings_json(seed=config["seed"], data=shard_settings()),
-    shell:
-        "andiflow generate --length {wildcards.length} --n {params.n} --shard {wildcards.shard}"
-        " -o results/shards/L{wildcards.length} --settings '{params.settings}' > {log} 2>&1"
-
-
-# The model task's 2D and 3D shards: the same recipe, lengths and numbers of trajectories, a seed of
-# their own (1D shards and their jobs are exactly as before, so trained models stay up to date).
-rule generate_axes:
-    output:
-        shard_file("{dim}D/"),
     log:
         "results/logs/generate/{dim}D_L{length}_shard{shard}.log",
     cache: "omit-software"
@@ -41,8 +20,26 @@ rule generate_axes:
         made_by=shard_provenance,
         settings=settings_json(seed=config["seed"], data=shard_settings()),
     shell:
-        "andiflow generate --length {wildcards.length} --dim {wildcards.dim} --n {params.n} --shard {wildcards.shard}"
-        " -o results/shards/{wildcards.dim}D/L{wildcards.length} --settings '{params.settings}' > {log} 2>&1"
+        "andiflow-step generate --length {wildcards.length} --dim {wildcards.dim} --n {params.n}"
+        " --shard {wildcards.shard} -o {output} --settings {params.settings:q} > {log} 2>&1"
+
+
+# A challenge-style set: the test set, HNU's external calibration set, the interval set.
+rule held_out_set:
+    output:
+        trajectories="results/{purpose}/set/task1.txt",
+        reference="results/{purpose}/set/ref1.txt",
+    log:
+        "results/logs/{purpose}_set.log",
+    wildcard_constraints:
+        purpose="calibrate|intervals",
+    conda:
+        "../../envs/andiflow.yaml"
+    params:
+        settings=external_set_settings,
+    shell:
+        "andiflow-step testset --purpose {wildcards.purpose} --trajectories {output.trajectories}"
+        " --reference {output.reference} --settings {params.settings:q} > {log} 2>&1"
 
 
 rule testset:
@@ -56,4 +53,5 @@ rule testset:
     params:
         settings=settings_json(seed=config["seed"], data=recipe_settings(), testset=config["testset"]),
     shell:
-        "andiflow testset --purpose testset -o results/testset --settings '{params.settings}' > {log} 2>&1"
+        "andiflow-step testset --purpose testset --trajectories {output.trajectories} --reference {output.reference}"
+        " --settings {params.settings:q} > {log} 2>&1"

@@ -1,7 +1,8 @@
 # Figures for `snakemake --report report.html`, each with a caption in workflow/report/.
+# HNU's networks only (alpha, 1D): one figure does not mix networks of other tasks or dimensions.
 rule report_training:
     input:
-        all_histories(),
+        trained("csv", ["alpha"], dims=[1]),
     output:
         curves=report(
             "results/report/training_curves.png", caption="../report/training_curves.rst", category="Training"
@@ -14,7 +15,7 @@ rule report_training:
     conda:
         "../../envs/andiflow.yaml"
     shell:
-        "andiflow report-training {input} --curves {output.curves} --best {output.best} > {log} 2>&1"
+        "andiflow-step report-training {input} --curves {output.curves} --best {output.best} > {log} 2>&1"
 
 
 rule report_calibration:
@@ -27,7 +28,7 @@ rule report_calibration:
     conda:
         "../../envs/andiflow.yaml"
     shell:
-        "andiflow report-calibration {input} -o {output} > {log} 2>&1"
+        "andiflow-step report-calibration {input} -o {output} > {log} 2>&1"
 
 
 rule report_evaluation:
@@ -59,13 +60,13 @@ rule report_evaluation:
     conda:
         "../../envs/andiflow.yaml"
     shell:
-        "andiflow report-evaluation {input.predictions} {input.reference} --trajectories {input.trajectories}"
+        "andiflow-step report-evaluation {input.predictions} {input.reference} --trajectories {input.trajectories}"
         " --scatter {output.scatter} --by-length {output.by_length} --by-model {output.by_model} > {log} 2>&1"
 
 
 rule report_confusion:
     input:
-        "results/evaluation/{name}.model.json",
+        "results/evaluation/{name}.diffusion_model.json",
     output:
         report(
             "results/report/{name}_confusion.png",
@@ -78,4 +79,4 @@ rule report_confusion:
     conda:
         "../../envs/andiflow.yaml"
     shell:
-        "andiflow report-confusion {input} -o {output} > {log} 2>&1"
+        "andiflow-step report-confusion {input} -o {output} > {log} 2>&1"

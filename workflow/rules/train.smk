@@ -1,12 +1,15 @@
+# One network per (task, dimension, length, fold), on the shards of its length and dimension: alpha's
+# 1D networks are HNU's; its 2D and 3D ones (tasks.alpha.dims) and the diffusion model's classifiers
+# (tasks.diffusion_model) read all axes at once.
 rule train:
     input:
         shards=shards_of_length,
-        init=warm_start_model(),
+        init=warm_start_model,
     output:
-        model="results/models/L{length}/fold{fold}.pt",
-        history="results/models/L{length}/fold{fold}.csv",
+        model="results/models/{task}/{dim}D/L{length}/fold{fold}.pt",
+        history="results/models/{task}/{dim}D/L{length}/fold{fold}.csv",
     log:
-        "results/logs/train/L{length}_fold{fold}.log",
+        "results/logs/train/{task}_{dim}D_L{length}_fold{fold}.log",
     conda:
         "../../envs/andiflow.yaml"
     threads: config["threads"]
@@ -21,49 +24,32 @@ rule train:
         init=init_option,
         device=config["device"],
     shell:
-        train_command()
+        "andiflow-step train {input.shards} {params.init} --task {wildcards.task} --fold {wildcards.fold}"
+        " -o {output.model} --history {output.history} --device {params.device} --threads {threads}"
+        " --settings {params.settings:q} > {log} 2>&1"
 
 
-# Alpha's networks of 2D and 3D (alpha_dims, beyond HNU): the same recipe on shards of their own
-# dimension, all axes read at once; HNU reads such a trajectory axis by axis with the 1D networks.
-use rule train as train_axes with:
-    output:
-        model=model_file("alpha", "{length}", "{fold}", "{dim}"),
-        history=model_file("alpha", "{length}", "{fold}", "{dim}", "csv"),
-    log:
-        "results/logs/train/{dim}D_L{length}_fold{fold}.log",
-
-
-# The model task (Task 2, beyond HNU): the same encoder, lengths and folds, a classifier head, one
-# classifier per dimension reading its own shards, all axes at once (a 2D Levy walk's x axis alone,
-# read by a classifier trained on 1D walks, is taken for fbm: benchmarks/classifier_axes.py).
-rule train_classifier:
+# Each network as the ONNX file prediction runs.
+rule export:
     input:
-        shards=shards_of_length,
-        init=warm_start_model("model"),
+        "results/models/{task}/{dim}D/L{length}/fold{fold}.pt",
     output:
-        model=model_file("model", "{length}", "{fold}", "{dim}"),
-        history=model_file("model", "{length}", "{fold}", "{dim}", "csv"),
+        "results/models/{task}/{dim}D/L{length}/fold{fold}.onnx",
     log:
-        "results/logs/train/model_{dim}D_L{length}_fold{fold}.log",
+        "results/logs/export/{task}_{dim}D_L{length}_fold{fold}.log",
     conda:
         "../../envs/andiflow.yaml"
-    threads: config["threads"]
-    resources:
-        gpu=gpus(),
-        runtime=train_runtime,
-        mem_mb=train_mem_mb,
     params:
-        settings=training_settings(),
-        trainer_version=TRAINER_VERSION,
-        init=init_option,
-        device=config["device"],
+        settings=settings_json(infer=infer("onnx_weights", "median")),
+        export_version=EXPORT_VERSION,
     shell:
-        train_command(" --task model")
+        "andiflow-step export {input} -o {output} --settings {params.settings:q} > {log} 2>&1"
 
 
-# The classifiers alone: how to add the model task to alpha models already trained whose shards are
-# gone (in the same run as `all`, remade shards would retrain the alpha models too).
-rule classifiers:
+# One task's networks alone, e.g. `snakemake results/models/diffusion_model.trained` to add the
+# classifiers to alpha networks already trained whose shards are gone.
+rule task_networks:
     input:
-        all_models(["model"]),
+        task_networks,
+    output:
+        touch("results/models/{task}.trained"),

@@ -1,0 +1,67 @@
+"""`andiflow predict`: alpha (and the diffusion model) for every trajectory of a file."""
+
+from andiflow.cli.common import ensemble_options, level, load, scale, settings_option, warn
+from andiflow.tasks import TASKS
+
+
+def add_parser(sub, name):
+    p = sub.add_parser(name, help="infer alpha for every trajectory of a task1.txt or table of tracks")
+    p.add_argument(
+        "input",
+        help="task1.txt (dim;x...;y...;z...), a CSV table of localisations (trackpy), "
+        "a TrackMate spots CSV or model XML, or a tracks XML (ISBI 2012)",
+    )
+    p.add_argument(
+        "-o", "--output", help="dim;alpha lines, or for a table a CSV with one row per particle (default: stdout)"
+    )
+    p.add_argument(
+        "--format",
+        choices=["auto", "task1", "table", "trackmate-csv", "trackmate-xml", "tracks-xml"],
+        default="auto",
+        help="input format (default: recognised from the content)",
+    )
+    p.add_argument("--with-std", action="store_true", help="task1 input: add the ensemble spread, dim;alpha;alpha_std")
+    p.add_argument(
+        "--task",
+        choices=sorted(TASKS),
+        default="alpha",
+        help="task1 input: write Task 1 lines (dim;alpha) or Task 2 lines (dim;p_attm;p_ctrw;p_fbm;p_lw;p_sbm); "
+        "tables get both (model, p_<model> columns) from an ensemble that has the diffusion_model task",
+    )
+    p.add_argument(
+        "--interval",
+        type=level,
+        metavar="P",
+        help="add the calibrated central interval at level P (task1: ;low;high; tables: at the "
+        "ensemble's level unless given)",
+    )
+    p.add_argument("--particle-column", default="particle")
+    p.add_argument("--frame-column", default="frame")
+    p.add_argument(
+        "--position-columns",
+        nargs="+",
+        default=["x", "y", "z"],
+        help="the first 1-3 that are present give the dimension (default: x y z)",
+    )
+    p.add_argument("--scale", type=scale, help="scale.json or a number (default: the ensemble's)")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop at the first particle or line that cannot have an alpha, naming it (default: give it an "
+        "empty alpha and the reason, and predict the others)",
+    )
+    settings_option(p)
+    ensemble_options(p)
+    return p
+
+
+def run(args) -> None:
+    from andiflow import api
+
+    columns = dict(particle=args.particle_column, frame=args.frame_column, positions=args.position_columns)
+    summary = api.predict_into(
+        args.input, args.output, load(args), task=args.task, format=args.format, interval=args.interval,
+        with_std=args.with_std, scale=args.scale, strict=args.strict, warn=warn, **columns,
+    )  # fmt: skip
+    if args.output:
+        print(summary, flush=True)

@@ -1,0 +1,121 @@
+"""A trained network as an ONNX file that prediction runs without PyTorch: its weights stored compactly
+(`infer.onnx_weights`), rounded in PyTorch the same way so that both runtimes agree."""
+
+import copy
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from andiflow.atomic import atomic_path
+from andiflow.errors import ModelFileError
+
+WEIGHT_STORAGES = ("float16", "int8")  # how an ONNX export stores its weight tensors (infer.onnx_weights)
+COMPACT_MIN_SIZE = 64  # tensors of fewer numbers are stored as float32
+
+
+def round_weights(model: nn.Module, storage: str | None) -> nn.Module:
+    """Round, in place, every parameter of at least COMPACT_MIN_SIZE numbers to what `storage` keeps
+    (as float32): float16 precision; or, for int8, each matrix (2 axes or more) to one of 255 steps of
+    its largest magnitude / 127 and each vector to float16. One scale per tensor, because the ONNX
+    export reorders and concatenates some tensors (the LSTM's gates and biases), which leaves a
+    tensor's largest magnitude as it is. None (files from before this setting) leaves the model as it is."""
+    if storage is None:
+        return model
+    if storage not in WEIGHT_STORAGES:
+        raise ModelFileError(f"unknown ONNX weight storage {storage!r}; known: {', '.join(WEIGHT_STORAGES)}")
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.numel() < COMPACT_MIN_SIZE:
+                continue
+            if storage == "int8" and p.dim() > 1:
+                step = p.abs().max() / 127
+                if step > 0:  # an all-zero matrix is stored as it is
+                    p.copy_(torch.round(p / step) * step)
+            else:
+                p.copy_(p.half().float())
+    return model
+
+
+def export_onnx(model: nn.Module, length: int, path, storage: str = "float16") -> None:
+    """The model as an ONNX file that takes z-scored positions [batch, length] ([batch, axes, length]
+    for a model of several axes) of any batch and length and gives alpha [batch] (or
+    log-probabilities [batch, classes]); written whole or not at all, the same bytes for the same
+    model. The weights are stored as `storage` says (round_weights) and cast back to float32 in the
+    graph: float16 halves the file, int8 quarters it; the model computes in float32 with the rounded
+    weights, which round_weights gives PyTorch too."""
+    import onnx
+
+    model = round_weights(copy.deepcopy(model).eval(), storage)
+    example = torch.zeros(2, length) if model.axes == 1 else torch.zeros(2, model.axes, length)
+    output = "log_probabilities" if model.output == "classes" else "alpha"
+    with warnings.catch_warnings(), io.BytesIO() as buffer:
+        warnings.simplefilter("ignore")  # the exporter's notes on tracing and on LSTM batch sizes
+        torch.onnx.export(
+            model,
+            (example,),
+            buffer,
+            dynamo=False,
+            input_names=["positions"],
+            output_names=[output],
+            dynamic_axes={"positions": {0: "batch", example.dim() - 1: "length"}, output: {0: "batch"}},
+        )
+        exported = onnx.load_from_string(buffer.getvalue())
+    _store_compact(exported)
+    _short_names(exported)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(exported.SerializeToString())
+
+
+def _store_compact(exported) -> None:
+    """float32 initializers of COMPACT_MIN_SIZE numbers or more, already rounded by round_weights,
+    become int8 ones times their step where their values are such multiples, else float16 ones (exact
+    for values rounded to float16), each made float32 again by nodes at the front of the graph."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes, initializers = [], []
+    for tensor in exported.graph.initializer:
+        values = numpy_helper.to_array(tensor)
+        if tensor.data_type != TensorProto.FLOAT or values.size < COMPACT_MIN_SIZE:
+            initializers.append(tensor)
+            continue
+        step = np.float32(np.abs(values).max() / 127) if values.any() else np.float32(1)
+        steps = np.round(values / step)
+        name = tensor.name
+        if np.allclose(steps * step, values, rtol=0, atol=step * 1e-4):  # within float32 rounding of the step
+            initializers += [
+                numpy_helper.from_array(steps.astype(np.int8), f"{name}_int8"),
+                numpy_helper.from_array(np.array(step, np.float32), f"{name}_step"),
+            ]
+            nodes += [
+                helper.make_node("Cast", [f"{name}_int8"], [f"{name}_steps"], to=TensorProto.FLOAT),
+                helper.make_node("Mul", [f"{name}_steps", f"{name}_step"], [name]),
+            ]
+        else:
+            initializers.append(numpy_helper.from_array(values.astype(np.float16), f"{name}_float16"))
+            nodes.append(helper.make_node("Cast", [f"{name}_float16"], [name], to=TensorProto.FLOAT))
+    nodes += list(exported.graph.node)
+    del exported.graph.initializer[:], exported.graph.node[:]
+    exported.graph.initializer.extend(initializers)
+    exported.graph.node.extend(nodes)
+
+
+def _short_names(exported) -> None:
+    """Every tensor but the graph's input and output renamed to a short number, and the nodes left
+    unnamed: the exporter's names (/lstm/LSTM_output_0) take a tenth of a small model's file."""
+    graph = exported.graph
+    kept = {t.name for t in (*graph.input, *graph.output)}
+    names = {}
+
+    def short(name):
+        return name if name in kept or not name else names.setdefault(name, f"{len(names)}")
+
+    for tensor in graph.initializer:
+        tensor.name = short(tensor.name)
+    for node in graph.node:
+        node.name = ""
+        node.input[:] = [short(n) for n in node.input]
+        node.output[:] = [short(n) for n in node.output]

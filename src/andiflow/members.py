@@ -1,0 +1,62 @@
+"""The members of an ensemble as callables from z-scored windows to raw outputs, in bounded batches: in
+ONNX Runtime (what users' predictions run; no PyTorch needed) or in PyTorch (on a GPU)."""
+
+import numpy as np
+
+from andiflow.errors import ModelFileError
+
+
+class OnnxMember:
+    """One member in ONNX Runtime: z-scored windows [n, Tn] (or [n, d, Tn]) -> raw outputs, in batches of
+    at most `batch_values` numbers."""
+
+    def __init__(self, path, threads: int, batch_values: int):
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = threads
+        options.log_severity_level = 3  # its warnings are about graph details, not the user's data
+        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.batch_values = batch_values
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        batch = max(1, self.batch_values // x[0].size)
+        return np.concatenate(
+            [self.session.run(None, {"positions": x[i : i + batch]})[0] for i in range(0, len(x), batch)]
+        )
+
+
+class TorchMember:
+    """One member in PyTorch (on the CPU or a GPU): z-scored windows -> raw outputs, in batches of at
+    most `batch_values` numbers."""
+
+    def __init__(self, model, device: str, batch_values: int):
+        self.model, self.device, self.batch_values = model.to(device), device, batch_values
+
+    @classmethod
+    def load(cls, path, entry: dict, device: str, batch_values: int, median=None) -> "TorchMember":
+        """The model file of a manifest entry, checked to hold the length and fold the entry names, with
+        the weights and readout its ONNX export holds, so that both runtimes agree (or another readout,
+        `median`)."""
+        from andiflow.export import round_weights
+        from andiflow.heads import MEDIANS
+        from andiflow.model import load_checkpoint
+
+        model, meta = load_checkpoint(path)
+        if (meta.get("length"), meta.get("fold")) != (entry["length"], entry["fold"]):
+            raise ModelFileError(
+                f"{path}: holds length {meta.get('length')} fold {meta.get('fold')}, "
+                f"the manifest says length {entry['length']} fold {entry['fold']}"
+            )
+        round_weights(model, entry.get("onnx_weights"))
+        model.median = median or entry.get("median", "grid")
+        if model.median not in MEDIANS:
+            raise ModelFileError(f"{path}: its manifest names an unknown median {model.median!r}, not one of {MEDIANS}")
+        return cls(model, device, batch_values)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        import torch
+
+        from andiflow.model import predict_in_batches
+
+        return predict_in_batches(self.model, torch.from_numpy(x), self.batch_values, self.device).cpu().numpy()

@@ -1,0 +1,363 @@
+"""`andiflow-step NAME ...`: the steps the workflow's rules run, each writing the paths it is given.
+Method settings come from `--settings`: the sections of the workflow's resolved configuration the step
+needs, and nothing is filled in (a key it needs and was not given is an error naming it). Only
+training, export, assembly and networks run with `--backend torch` need PyTorch."""
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from andiflow import GENERATOR_VERSION, andi_io, settings
+from andiflow.atomic import atomic_path
+from andiflow.cli.common import ensemble_options, load, run_command, scale, settings_option, torch_options, write_json
+from andiflow.errors import SettingsError
+from andiflow.tasks import TASKS
+
+
+def generate(args) -> None:
+    """One shard of `--n` trajectories at one length and dimension (the 2020 challenge recipe)."""
+    from andiflow import shards, simulate
+
+    cfg = args.config
+    rows = shards.plan(args.n, cfg["data"]["shard_size"])
+    if not 0 <= args.shard < len(rows):
+        raise SettingsError(f"--shard {args.shard} is outside 0..{len(rows) - 1} for --n {args.n}")
+    recipe = simulate.Recipe.from_settings(cfg["data"])
+    seed = shards.shard_seed(cfg["seed"], args.length, args.shard, args.dim)
+    arrays = simulate.training_shard(args.length, rows[args.shard], seed, recipe, args.dim)
+    attrs = dict(
+        seed=seed,
+        base_seed=cfg["seed"],
+        shard=args.shard,
+        generator_version=GENERATOR_VERSION,
+        alphas=recipe.alphas,
+        noise_sigmas=recipe.noise_sigmas,
+        positions="z-scored",
+    )
+    shards.write_shard(args.output, arrays, attrs)
+    print(f"L={args.length} {args.dim}D shard {args.shard + 1}/{len(rows)}: {rows[args.shard]} trajectories")
+
+
+def train(args) -> None:
+    from andiflow import shards
+    from andiflow import train as training
+
+    data = shards.open_length(args.shards)
+    resume_path = Path(args.output).with_suffix(".resume.pt")
+    task = TASKS[args.task]
+    best, history = training.train_fold(
+        data["positions"],
+        data[task.target],
+        args.fold,
+        args.config,
+        args.device,
+        log=lambda line: print(line, flush=True),
+        resume_path=resume_path,
+        init=args.init,
+        task=task.name,
+        recipe=shards.recipe_of(args.shards[0]),
+    )
+    best["trained_on"] = training.device_name(args.device)
+    training.save(best, history, args.config, args.output, args.history)
+    resume_path.unlink(missing_ok=True)
+    print(f"best epoch {best['epoch']}: {task.metric} {best[task.metric]:.4f}", flush=True)
+
+
+def export(args) -> None:
+    """A trained network as ONNX, its weights stored as infer.onnx_weights says, a distribution read
+    out by infer.median."""
+    from andiflow.export import export_onnx
+    from andiflow.model import load_checkpoint
+
+    model, meta = load_checkpoint(args.model)
+    model.median = args.config["infer"]["median"]
+    export_onnx(model, meta["length"], args.output, args.config["infer"]["onnx_weights"])
+
+
+def testset(args) -> None:
+    """A challenge-style set (task1.txt, ref1.txt) of the section --purpose names."""
+    from andiflow import simulate
+
+    trajectories, dims, alphas, models = simulate.held_out_set(args.config, args.purpose)
+    andi_io.write_trajectories(args.trajectories, trajectories)
+    andi_io.write_reference(args.reference, dims, alphas, models)
+    print(f"{len(trajectories)} trajectories in {args.trajectories}", flush=True)
+
+
+def models_manifest(args) -> None:
+    """The manifest of trained networks (and their ONNX exports beside them), for calibration."""
+    from andiflow.manifest import FORMAT, members_of, write_manifest
+
+    cfg, folder = args.config, Path(args.output).parent
+    members = members_of(args.models, folder, cfg["infer"]["onnx_weights"], cfg["infer"]["median"])
+    write_manifest(
+        folder,
+        dict(
+            format=FORMAT,
+            name=cfg["name"],
+            members=members,
+            scale=None,
+            clip=list(cfg["infer"]["clip"]),
+            windows=cfg["infer"]["windows"],
+            intervals=None,
+            temperature=None,
+            settings=settings.plain(cfg),
+            command=args.command,
+        ),
+    )
+    print(f"{len(members)} networks in {args.output}", flush=True)
+
+
+def calibrate(args) -> None:
+    from andiflow.calibrate import fit_scale, scale_grid
+
+    cfg = args.config
+    if cfg["calibrate"]["scale"] is not None:
+        result = {"scale": cfg["calibrate"]["scale"], "source": "config (calibrate.scale)"}
+    else:
+        if not (args.trajectories and args.reference):
+            raise SettingsError(
+                "calibrate needs --trajectories and --reference, unless calibrate.scale fixes the scale"
+            )
+        _, true, _ = andi_io.read_reference(args.reference)
+        raw = load(args).raw_alpha(andi_io.read_trajectories(args.trajectories), _line(args.trajectories))
+        result = fit_scale(raw["alpha"], true, scale_grid(cfg["calibrate"]["scale_grid"]), cfg["infer"]["clip"])
+        result["source"] = f"fitted on {args.trajectories}"
+    write_json(args.output, result)
+    print(f"scale {result['scale']:.4f} ({result['source']})", flush=True)
+
+
+def temperature(args) -> None:
+    """The diffusion_model task's temperature per dimension, fitted on a held-out set."""
+    from andiflow.calibrate import fit_temperature
+
+    dims, models = andi_io.read_reference_models(args.reference)
+    mean_log_p = load(args).mean_log_probabilities(andi_io.read_trajectories(args.trajectories))
+    result = fit_temperature(mean_log_p, models, dims)
+    write_json(args.output, result)
+    for d, fit in result.items():
+        print(f"{d}D: temperature {fit['temperature']:.2f}, NLL {fit['nll_before']:.4f} -> {fit['nll_after']:.4f}")
+
+
+def intervals(args) -> None:
+    """The interval table: split-conformal on a held-out set, predicted with the calibrated scale."""
+    from andiflow import intervals as iv
+
+    trajectories = andi_io.read_trajectories(args.trajectories)
+    dims, true, _ = andi_io.read_reference(args.reference)
+    est = load(args).estimate(trajectories, scale=args.scale, where=_line(args.trajectories), classify=False)
+    lengths = [t.shape[1] for t in trajectories]
+    cfg = args.config
+    table = iv.calibrate(est["alpha"], true, dims, lengths, est["std"], cfg["intervals"], cfg["infer"]["clip"])
+    write_json(args.output, table)
+    for bins, cov in table["split_halves"].items():
+        print(
+            f"{bins} spread bin(s), fitted on even rows, on odd rows: coverage {cov['all']['coverage']:.3f}, "
+            f"mean width {cov['all']['width']:.3f}",
+            flush=True,
+        )
+
+
+def ensemble(args) -> None:
+    """The ensemble folder prediction reads: the networks' files, and the manifest with the scale, the
+    interval table, the temperatures and the settings that made it all."""
+    from andiflow.manifest import copy_members, read_manifest, write_manifest
+
+    manifest, source = read_manifest(args.models)
+    fitted = json.loads(Path(args.temperature).read_text()) if args.temperature else None
+    manifest.update(
+        scale=args.scale,
+        intervals=json.loads(Path(args.intervals).read_text()) if args.intervals else None,
+        temperature={d: fit["temperature"] for d, fit in fitted.items()} if fitted else None,
+        settings=settings.plain(args.config),
+        command=args.command,
+    )
+    out = Path(args.output)
+    copy_members(manifest, source, out)
+    write_manifest(out, manifest)
+    print(f"{len(manifest['members'])} networks in {out}", flush=True)
+
+
+def card(args) -> None:
+    """The ensemble's MODEL_CARD.md, from its manifest and its test set's evaluations."""
+    from andiflow.card import model_card
+    from andiflow.manifest import read_manifest
+
+    manifest, _ = read_manifest(args.ensemble)
+    evaluation = json.loads(Path(args.evaluation).read_text())
+    model_evaluation = json.loads(Path(args.model_evaluation).read_text()) if args.model_evaluation else None
+    with atomic_path(args.output) as tmp:
+        Path(tmp).write_text(model_card(manifest, evaluation, model_evaluation))
+
+
+def ship(args) -> None:
+    """Into a package folder: exactly the ONNX files the manifest names, the manifest, the card and the
+    evaluations it quotes; the folder is replaced whole."""
+    from andiflow.manifest import MANIFEST, read_manifest
+
+    manifest, source = read_manifest(args.ensemble)
+    out = Path(args.output).parent
+    staging = out.with_name(f".{out.name}.shipping")
+    shutil.rmtree(staging, ignore_errors=True)
+    for entry in manifest["members"]:
+        (staging / entry["onnx"]).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / entry["onnx"], staging / entry["onnx"])
+    files = {MANIFEST: source / MANIFEST, "MODEL_CARD.md": args.card, "evaluation.json": args.evaluation}
+    if args.model_evaluation:
+        files["model_evaluation.json"] = args.model_evaluation
+    for name, path in files.items():
+        shutil.copyfile(path, staging / name)
+    shutil.rmtree(out, ignore_errors=True)
+    staging.rename(out)
+    print(f"{len(manifest['members'])} ONNX networks shipped in {out}", flush=True)
+
+
+def report_training(args) -> None:
+    from andiflow import plots
+
+    plots.training(args.histories, args.curves, args.best)
+
+
+def report_calibration(args) -> None:
+    from andiflow import plots
+
+    plots.calibration(args.scale_json, args.output)
+
+
+def report_evaluation(args) -> None:
+    from andiflow import plots
+
+    pred = andi_io.read_predictions(args.predictions)
+    dims, true, models = andi_io.read_reference(args.reference)
+    lengths = [t.shape[1] for t in andi_io.read_trajectories(args.trajectories)]
+    plots.evaluation(pred["alpha"], true, dims, lengths, models, args.scatter, args.by_length, args.by_model)
+
+
+def report_confusion(args) -> None:
+    from andiflow import plots
+
+    plots.confusion(json.loads(Path(args.evaluation).read_text()), args.output)
+
+
+def _line(path):
+    return lambda i: f"{path}:{i + 1}"
+
+
+def main(argv=None) -> int:
+    return run_command(_parser().parse_args(argv))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="andiflow-step", description=__doc__)
+    sub = parser.add_subparsers(required=True, metavar="STEP")
+
+    def step(func, help):
+        p = sub.add_parser(func.__name__.replace("_", "-"), help=help, description=help)
+        settings_option(p)
+        p.set_defaults(run=func)
+        return p
+
+    def held_out_set(p):
+        p.add_argument("--trajectories", required=True, help="task1.txt of the held-out set")
+        p.add_argument("--reference", required=True, help="its ref1.txt")
+
+    p = step(generate, "simulate one shard of training trajectories (2020 challenge recipe)")
+    p.add_argument("--length", type=int, required=True)
+    p.add_argument("--n", type=int, required=True, help="number of trajectories of this length (all shards)")
+    p.add_argument("--shard", type=int, required=True, help="which shard of them to write")
+    p.add_argument("--dim", type=int, choices=(1, 2, 3), default=1)
+    p.add_argument("-o", "--output", required=True, help="the shard (.h5)")
+
+    p = step(train, "train the network of one (task, dimension, length, fold)")
+    p.add_argument("shards", nargs="+", help="all shards of one length and dimension")
+    p.add_argument("--task", choices=sorted(TASKS), required=True)
+    p.add_argument("--fold", type=int, required=True)
+    p.add_argument("-o", "--output", required=True, help="the network (.pt)")
+    p.add_argument("--history", required=True, help="its epoch table (.csv)")
+    p.add_argument("--init", help="warm start: begin from this network's weights (another length's)")
+    torch_options(p)
+
+    p = step(export, "export a trained network to ONNX")
+    p.add_argument("model", help="the network (.pt)")
+    p.add_argument("-o", "--output", required=True, help="the ONNX file")
+
+    p = step(testset, "simulate a challenge-style set (task1.txt, ref1.txt)")
+    p.add_argument("--purpose", choices=["testset", "calibrate", "intervals"], required=True, help="its section")
+    p.add_argument("--trajectories", required=True, help="task1.txt to write")
+    p.add_argument("--reference", required=True, help="ref1.txt to write")
+
+    p = step(models_manifest, "the manifest of trained networks lying in the one layout")
+    p.add_argument("models", nargs="+", help="<task>/<dim>D/L<length>/fold<k>.pt files, their .onnx beside them")
+    p.add_argument("-o", "--output", required=True, help="manifest.json in the folder of that layout")
+    p.add_argument("--command", required=True, help="the command that rebuilds them")
+
+    p = step(calibrate, "fit the scale factor on an external set")
+    p.add_argument("--trajectories", help="task1.txt of the calibration set")
+    p.add_argument("--reference", help="ref1.txt of the calibration set")
+    p.add_argument("-o", "--output", required=True, help="scale.json")
+    ensemble_options(p, "results/models")
+
+    p = step(intervals, "calibrate the intervals on a held-out set (split-conformal)")
+    held_out_set(p)
+    p.add_argument("--scale", required=True, type=scale, help="scale.json or a number")
+    p.add_argument("-o", "--output", required=True, help="intervals.json")
+    ensemble_options(p, "results/models")
+
+    p = step(temperature, "calibrate the diffusion_model task's probabilities (one temperature per dimension)")
+    held_out_set(p)
+    p.add_argument("-o", "--output", required=True, help="temperature.json")
+    ensemble_options(p, "results/models")
+
+    p = step(ensemble, "write the ensemble folder from the networks' manifest and the calibration")
+    p.add_argument("--models", required=True, help="the networks' manifest.json")
+    p.add_argument("--scale", required=True, type=scale, help="scale.json or a number")
+    p.add_argument("--intervals", help="intervals.json")
+    p.add_argument("--temperature", help="temperature.json")
+    p.add_argument("--command", required=True, help="the command that rebuilds the ensemble")
+    p.add_argument("-o", "--output", required=True, help="the ensemble folder")
+
+    p = step(card, "write an ensemble's MODEL_CARD.md")
+    p.add_argument("--ensemble", required=True, help="ensemble folder")
+    p.add_argument("--evaluation", required=True, help="evaluation JSON of its test set")
+    p.add_argument("--model-evaluation", help="the Task 2 evaluation JSON of the same test set")
+    p.add_argument("-o", "--output", required=True, help="MODEL_CARD.md")
+
+    p = step(ship, "copy an ensemble, its card and evaluations into a package folder")
+    p.add_argument("--ensemble", required=True, help="ensemble folder")
+    p.add_argument("--card", required=True)
+    p.add_argument("--evaluation", required=True)
+    p.add_argument("--model-evaluation")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="the manifest.json of the folder it replaces, src/andiflow/ensembles/<name>",
+    )
+
+    p = step(report_training, "figures of training: validation metric per epoch, best per length")
+    p.add_argument("histories", nargs="+", help="<task>/<dim>D/L<length>/fold<k>.csv epoch tables of one task")
+    p.add_argument("--curves", required=True)
+    p.add_argument("--best", required=True)
+
+    p = step(report_calibration, "figure of MAE against the scale factor")
+    p.add_argument("scale_json")
+    p.add_argument("-o", "--output", required=True)
+
+    p = step(report_evaluation, "figures of predicted against true alpha")
+    p.add_argument("predictions")
+    p.add_argument("reference")
+    p.add_argument("--trajectories", required=True)
+    p.add_argument("--scatter", required=True)
+    p.add_argument("--by-length", required=True)
+    p.add_argument("--by-model", required=True)
+
+    p = step(report_confusion, "figure of the diffusion_model task's confusion matrix")
+    p.add_argument("evaluation")
+    p.add_argument("-o", "--output", required=True)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""The task protocol (see the package's docstring)."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MODELS = ("attm", "ctrw", "fbm", "lw", "sbm")  # andi-datasets' model codes 0..4, the shards' `model`
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str  # in the configuration's `tasks`, the models' folder, --task
+    target: str  # the shard column it learns
+    metric: str  # the validation column the best epoch is chosen by (lower is better)
+    dtype: type  # of the training target
+    columns: tuple  # what it adds to a result table, one row per trajectory
+    by_axis: bool  # whether its 1D networks may read a 2D/3D trajectory axis by axis (HNU's rule for alpha)
+
+    def target_values(self, column: np.ndarray) -> np.ndarray:
+        """The training target from its shard column."""
+        return column.astype(self.dtype)
+
+    def head(self, model_section) -> str:
+        """The head its networks end in (heads.HEADS), given the configuration's `model` section."""
+        raise NotImplementedError
+
+    def head_settings(self, config) -> dict:
+        """What the head is built over, saved with the network (e.g. the alpha grid, the classes)."""
+        return {}
+
+    def combine(self, values: np.ndarray, owner: np.ndarray, n: int) -> dict:
+        """The answer for each of n trajectories from its members' outputs (`owner`: the trajectory of
+        each output row; every member and window of a trajectory is one row)."""
+        raise NotImplementedError
+
+
+def mean_by(values: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """The mean of the rows of `values` ([m] or [m, k]) of each owner 0..n-1."""
+    count = np.bincount(owner, minlength=n)
+    if values.ndim == 1:
+        return np.bincount(owner, values, n) / count
+    return np.stack([np.bincount(owner, values[:, k], n) for k in range(values.shape[1])], axis=1) / count[:, None]
