@@ -118,7 +118,7 @@ def ensemble_mae(models: dict, data) -> float:
     per length, head and tail windows."""
     for m in models.values():
         m.eval()
-    batch_values = CONFIG["infer"]["batch_values"]
+    batch_values = CONFIG["batch_values"]
     members = {L: [TorchMember(m, "cpu", batch_values)] for L, m in models.items()}
     ens = Ensemble({("alpha", 1): members}, windows="head_tail")
     trajectories = [p[:, :T] for p, T in zip(data["vx"], data["vlen"])]

@@ -44,7 +44,7 @@ def length_data(length: int, n_train: int, n_valid: int, seed: int) -> tuple[tor
 
 def validation_mae(model, x_valid, y_valid) -> float:
     model.eval()
-    mae = torch.mean(torch.abs(predict_in_batches(model, x_valid, CONFIG["infer"]["batch_values"]) - y_valid)).item()
+    mae = torch.mean(torch.abs(predict_in_batches(model, x_valid, CONFIG["batch_values"]) - y_valid)).item()
     model.train()
     return mae
 

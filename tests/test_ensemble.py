@@ -13,7 +13,7 @@ from andiflow.model import AnDiLSTM, build, load_checkpoint
 from andiflow.normalize import zscore
 from andiflow.tasks import MODELS
 
-BATCH_VALUES = settings.default("infer", "batch_values")
+BATCH_VALUES = settings.default("batch_values")
 
 
 @pytest.fixture(autouse=True)

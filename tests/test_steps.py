@@ -51,9 +51,9 @@ def test_generate_2d_shards_hold_both_axes_each_z_scored(tmp_path):
 
 def test_the_interval_set_gains_its_long_tracks(tmp_path):
     section = {"n_per_dim": 4, "min_length": 10, "max_length": 30, "long_tracks": {"n_per_dim": 2, "max_length": 60}}
-    given = json.dumps({"seed": 1, "data": RECIPE, "intervals": section})
+    given = json.dumps({"seed": 1, "data": RECIPE, "sets": {"intervals": dict(section, dims=[1, 2, 3])}})
     files = ["--trajectories", str(tmp_path / "task1.txt"), "--reference", str(tmp_path / "ref1.txt")]
-    assert step(["testset", "--purpose", "intervals", *files, "--settings", given]) == 0
+    assert step(["held-out-set", "--set", "intervals", *files, "--settings", given]) == 0
     trajectories = read_trajectories(tmp_path / "task1.txt")
     lengths = np.array([t.shape[1] for t in trajectories])
     assert len(trajectories) == 3 * (4 + 2) and len((tmp_path / "ref1.txt").read_text().splitlines()) == 18
@@ -103,9 +103,13 @@ def test_train_refuses_a_fold_outside_the_split_and_writes_nothing(tmp_path, cap
 def test_a_set_of_tracks_shorter_than_hnus_shortest_length_is_made(tmp_path):
     """A workflow whose shortest trained length is below 10 makes its held-out sets of such tracks."""
     given = json.dumps(
-        {"seed": 3, "data": RECIPE, "testset": {"n_per_dim": 2, "dims": [1, 2], "min_length": 5, "max_length": 8}}
+        {
+            "seed": 3,
+            "data": RECIPE,
+            "sets": {"test": {"n_per_dim": 2, "dims": [1, 2], "min_length": 5, "max_length": 8}},
+        }
     )
     files = ["--trajectories", str(tmp_path / "task1.txt"), "--reference", str(tmp_path / "ref1.txt")]
-    assert step(["testset", "--purpose", "testset", *files, "--settings", given]) == 0
+    assert step(["held-out-set", "--set", "test", *files, "--settings", given]) == 0
     lengths = [t.shape[1] for t in read_trajectories(tmp_path / "task1.txt")]
     assert len(lengths) == 4 and min(lengths) >= 5 and max(lengths) <= 8

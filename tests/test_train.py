@@ -134,5 +134,5 @@ def test_a_2d_classifier_reads_both_axes_and_is_saved_as_such(recipe, tmp_path):
 
 def test_validation_on_the_cpu_runs_in_batches_of_a_fixed_size_whatever_the_inference_setting():
     for batch_values in (100, 10**6):
-        config = settings.resolve({"infer": {"batch_values": batch_values}})
+        config = settings.resolve({"batch_values": batch_values})
         assert valid_batch_values(config, 999, "cpu") == VALID_BATCH_VALUES

@@ -222,7 +222,7 @@ def test_workflow_predicts_a_table_of_tracks(finished):
         f"{p},{f},{0.1 * f * (p + 1)},{(-1) ** f * 0.3}" for p in range(3) for f in range(25)
     ]
     (finished / "it's my tracks.csv").write_text("\n".join(rows) + "\n")  # quoted into the shell as it is
-    (finished / "tracks.yaml").write_text('infer: {inputs: {mine: {trajectories: "it\'s my tracks.csv"}}}\n')
+    (finished / "tracks.yaml").write_text('inputs: {mine: {trajectories: "it\'s my tracks.csv"}}\n')
     run = snakemake(
         finished, "results/predictions/mine.csv", "--cores", "1", "--configfile", "micro.yaml", "tracks.yaml"
     )
@@ -259,10 +259,12 @@ def test_warm_start_puts_the_source_model_in_the_plan(tmp_path, mode, target, pl
     [
         ("tasks: {alpha: {folds: [0, 5]}}", "tasks.alpha.folds: fold 5 is outside 0..4"),
         ("tasks: {diffusion_model: {folds: [5]}}", "tasks.diffusion_model.folds: fold 5 is outside 0..4"),
-        ("testset: {min_length: 5}", "testset.min_length: 5 is below the shortest trained length (10"),
-        ("infer: {clip: [2.0, 0.05]}", "infer.clip: low 2.0 is not below high 0.05"),
+        ("sets: {test: {min_length: 5}}", "sets.test.min_length: 5 is below the shortest trained length (10"),
+        ("ensemble: {clip: [2.0, 0.05]}", "ensemble.clip: low 2.0 is not below high 0.05"),
         ("train: {warm_start: 15}", "train.warm_start: length 15 is not one of data.lengths"),
-        ("intervals: {long_tracks: {n_per_dim: 2, max_length: 999}}", "intervals.long_tracks.max_length: not above"),
+        ("sets: {intervals: {long_tracks: {n_per_dim: 2, max_length: 999}}}", "sets.intervals.long_tracks.max_length"),
+        ("testset: {n_per_dim: 5}", "testset: this key has moved to sets.test"),
+        ("infer: {clip: [0.1, 1.9]}", "infer.clip: this key has moved to ensemble.clip"),
         ("model_folds: [0]", "model_folds: this key has moved to tasks.diffusion_model.folds"),
         ("alpha_dims: [1, 3]", "alpha_dims: this key has moved to tasks.alpha.dims"),
         ("train: {folds_used: [0]}", "train.folds_used: this key has moved to tasks.alpha.folds"),
@@ -277,11 +279,11 @@ def test_impossible_configs_fail_when_parsed(tmp_path, setting, message):
 
 def test_memory_knobs_rerun_what_they_should(finished):
     knobs = finished / "knobs.yaml"
-    knobs.write_text("infer: {batch_values: 1000}\ndata: {shard_size: 50}\n")
+    knobs.write_text("batch_values: 1000\ndata: {shard_size: 50}\n")
     run = snakemake(finished, "--configfile", "micro.yaml", "knobs.yaml", "-n")
     assert "testset" not in planned_jobs(run) and "held_out_set" not in planned_jobs(run), run.output[-2000:]
     assert planned_jobs(run)["train"] == 24  # every shard changed, and every network trains on them
-    knobs.write_text("infer: {batch_values: 1000}\n")
+    knobs.write_text("batch_values: 1000\n")
     assert "train" not in planned_jobs(snakemake(finished, "--configfile", "micro.yaml", "knobs.yaml", "-n"))
 
 
@@ -325,8 +327,8 @@ def test_a_config_of_ones_own_runs_end_to_end_and_records_its_true_settings(tmp_
         "data: {lengths: [[12, 200], [24, 150]]}\n"
         "model: {kind: convlstm, output: distribution, hidden_size: 8, num_layers: 2, convlstm: {features: 8}}\n"
         "train: {n_folds: 2, schedule: cosine, max_epochs: 2, warm_start: 12}\n"
-        "infer: {windows: whole, clip: [0.1, 1.9]}\nevaluate: {compare_shipped: false}\n"
-        "calibrate: {min_length: 12}\nintervals: {min_length: 12}\ntestset: {min_length: 12}\n"
+        "ensemble: {windows: whole, clip: [0.1, 1.9]}\nevaluate: {compare_shipped: false}\n"
+        "sets: {calibration: {min_length: 12}, intervals: {min_length: 12}, test: {min_length: 12}}\n"
     )
     (workdir / "own.yaml").write_text(own)
     run = snakemake(workdir, "--cores", "2", "--configfile", "micro.yaml", "own.yaml", timeout=900)
@@ -342,10 +344,10 @@ def test_a_config_of_ones_own_runs_end_to_end_and_records_its_true_settings(tmp_
     manifest = json.loads((workdir / "results/ensemble/manifest.json").read_text())
     for recorded in (models, manifest):
         assert recorded["clip"] == [0.1, 1.9] and recorded["windows"] == "whole"
-        for key in ("tasks", "data", "model", "train"):
+        for key in ("tasks", "data", "model", "train", "ensemble"):
             assert recorded["settings"][key] == expected[key], key
         assert recorded["command"] == "snakemake --cores all --configfile micro.yaml own.yaml"
-    for key in ("calibrate", "intervals", "testset"):
+    for key in ("sets", "calibrate", "intervals"):
         assert manifest["settings"][key] == expected[key], key
     members = [(m["task"], m["dim"], m["length"], m["fold"]) for m in manifest["members"]]
     assert members == [("alpha", 1, L, k) for L in (12, 24) for k in (0, 1)] + [

@@ -33,8 +33,8 @@ def load_ensemble(name_or_path=None, *, backend="onnx", device="cpu", threads=1,
     """A shipped ensemble by name (see `shipped_ensembles()`; None: the default), or the ensemble in
     any folder with a manifest.json. Its members run in ONNX Runtime (`backend="onnx"`, no PyTorch
     needed) or in PyTorch (`backend="torch"`, e.g. with `device="cuda"`), `batch_values` numbers per
-    pass (default: infer.batch_values's)."""
-    batch_values = batch_values or settings.default("infer", "batch_values")
+    pass (default: the configuration's default batch_values)."""
+    batch_values = batch_values or settings.default("batch_values")
     name = DEFAULT if name_or_path is None else str(name_or_path)
     folder = SHIPPED / name if name in shipped_ensembles() else Path(name)
     if not (Path(folder) / "manifest.json").is_file() and not Path(folder).is_file():

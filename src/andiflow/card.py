@@ -42,7 +42,7 @@ RULES = {
 
 def _method(cfg: dict) -> str:
     model = cfg["model"]
-    median = "interpolated (grouped-data) median" if cfg["infer"].get("median") == "interpolated" else "median"
+    median = "interpolated (grouped-data) median" if cfg["ensemble"]["median"] == "interpolated" else "median"
     output = (
         f"alpha as a distribution over its grid, read out by its {median}"
         if model["output"] == "distribution"
@@ -50,7 +50,7 @@ def _method(cfg: dict) -> str:
     )
     return (
         f"The anomalous exponent alpha (AnDi 2020, Task 1) from one model per trajectory length: "
-        f"{ENCODERS[model['kind']]}, {output}; {RULES[cfg['infer']['windows']]}; mean over folds"
+        f"{ENCODERS[model['kind']]}, {output}; {RULES[cfg['ensemble']['windows']]}; mean over folds"
         f"{_axes(cfg['tasks']['alpha']['dims'])}, one scale factor, clip."
     )
 
@@ -148,31 +148,36 @@ def _warm(source) -> str:
 
 
 def _calibration(manifest: dict) -> list[str]:
-    cfg, table = manifest["settings"], manifest["intervals"]
+    sets, table = manifest["settings"]["sets"], manifest["intervals"]
     lines = [
         "## Calibration",
         "",
-        f"Scale {manifest['scale']:.4f}, fitted on {cfg['calibrate']['n']:,} 1D trajectories of lengths "
-        f"{cfg['calibrate']['min_length']}-{cfg['calibrate']['max_length']}; predictions clipped to "
+        f"Scale {manifest['scale']:.4f}, fitted on {_held_out(sets['calibration'])}; predictions clipped to "
         f"{manifest['clip']}.",
     ]
     if table:
-        section = cfg["intervals"]
+        section = sets["intervals"]
         lengths = f"lengths {section['min_length']}-{section['max_length']}"
         if section.get("long_tracks"):
             long = section["long_tracks"]
             lengths += f", {3 * long['n_per_dim']:,} of them {section['max_length'] + 1}-{long['max_length']}"
         lines.append(
             f"Intervals: split-conformal, level {table['level']}, fitted on {table['n']:,} held-out "
-            f"trajectories (1D, 2D, 3D; {lengths}), per dimension and length bucket "
+            f"trajectories ({', '.join(f'{d}D' for d in section['dims'])}; {lengths}), per dimension and length bucket "
             f"({', '.join(map(str, table['length_edges']))}), {table['spread_bins']} spread bin(s); a "
             "trajectory longer than the last bucket is given its interval."
         )
     return lines + [""]
 
 
+def _held_out(section: dict) -> str:
+    """n trajectories of their dimensions and lengths (HNU's external set: 1D)."""
+    n, dims = section["n_per_dim"] * len(section["dims"]), "/".join(f"{d}D" for d in section["dims"])
+    return f"{n:,} {dims} trajectories of lengths {section['min_length']}-{section['max_length']}"
+
+
 def _test(cfg: dict, evaluation: dict) -> list[str]:
-    ts = cfg["testset"]
+    ts = cfg["sets"]["test"]
     methods = [m for m in NAMES if m in evaluation and m != "shipped"]
     header = "| | " + " | ".join(NAMES[m] for m in methods) + " |"
     lines = [

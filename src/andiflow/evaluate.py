@@ -285,7 +285,7 @@ def evaluate_file(predictions, reference, trajectories, compare: dict, config) -
         trajectories,
         compare=compare,
         constant=float(np.median(alpha_grid(config["data"]["alphas"]))),
-        clip=config["infer"]["clip"],
+        clip=config["ensemble"]["clip"],
         tamsd_lag_fraction=config["evaluate"]["tamsd_lag_fraction"],
         length_edges=edges,
     )

@@ -1,5 +1,5 @@
 """A trained network as an ONNX file that prediction runs without PyTorch: its weights stored compactly
-(`infer.onnx_weights`), rounded in PyTorch the same way so that both runtimes agree."""
+(`ensemble.onnx_weights`), rounded in PyTorch the same way so that both runtimes agree."""
 
 import copy
 import io
@@ -13,7 +13,7 @@ from torch import nn
 from andiflow.atomic import atomic_path
 from andiflow.errors import ModelFileError
 
-WEIGHT_STORAGES = ("float16", "int8")  # how an ONNX export stores its weight tensors (infer.onnx_weights)
+WEIGHT_STORAGES = ("float16", "int8")  # how an ONNX export stores its weight tensors (ensemble.onnx_weights)
 COMPACT_MIN_SIZE = 64  # tensors of fewer numbers are stored as float32
 
 

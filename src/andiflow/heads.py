@@ -14,7 +14,7 @@ layer (dropout and one linear layer over the pooled features of its encoder).
 import torch
 import torch.nn.functional as F
 
-MEDIANS = ("grid", "interpolated")  # how a distribution member is read out (infer.median)
+MEDIANS = ("grid", "interpolated")  # how a distribution member is read out (ensemble.median)
 
 
 class Regression:

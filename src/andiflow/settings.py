@@ -21,6 +21,13 @@ MOVED = {
     ("alpha_dims",): "tasks.alpha.dims",
     ("model_folds",): "tasks.diffusion_model.folds",
     ("train", "folds_used"): "tasks.alpha.folds (and tasks.diffusion_model.folds)",
+    **{("calibrate", key): f"sets.calibration.{key}" for key in ("min_length", "max_length")},
+    ("calibrate", "n"): "sets.calibration.n_per_dim",
+    **{("intervals", key): f"sets.intervals.{key}" for key in ("n_per_dim", "min_length", "max_length", "long_tracks")},
+    ("testset",): "sets.test",
+    **{("infer", key): f"ensemble.{key}" for key in ("clip", "windows", "onnx_weights", "median")},
+    ("infer", "batch_values"): "batch_values",
+    ("infer", "inputs"): "inputs",
 }
 
 
@@ -40,7 +47,7 @@ def check_config(config: dict) -> None:
     """What the schema cannot say: settings that contradict each other, in a complete configuration.
     Raised when the workflow is parsed, naming the key, rather than inside a job hours later."""
     lengths = sorted(length for length, _ in config["data"]["lengths"])
-    train, low, high = config["train"], *config["infer"]["clip"]
+    train, low, high = config["train"], *config["ensemble"]["clip"]
     problems = [
         f"tasks.{task}.folds: fold {k} is outside 0..{train['n_folds'] - 1} (train.n_folds)"
         for task, section in config["tasks"].items()
@@ -48,18 +55,18 @@ def check_config(config: dict) -> None:
         if k >= train["n_folds"]
     ]
     if low >= high:
-        problems.append(f"infer.clip: low {low} is not below high {high}")
-    for section in ("calibrate", "testset", "intervals"):
-        if config[section]["min_length"] < lengths[0]:
+        problems.append(f"ensemble.clip: low {low} is not below high {high}")
+    for name, held_out in config["sets"].items():
+        if held_out["min_length"] < lengths[0]:
             problems.append(
-                f"{section}.min_length: {config[section]['min_length']} is below the shortest trained "
+                f"sets.{name}.min_length: {held_out['min_length']} is below the shortest trained "
                 f"length ({lengths[0]}, data.lengths)"
             )
-        if config[section]["min_length"] > config[section]["max_length"]:
-            problems.append(f"{section}.min_length: above {section}.max_length")
-    long = config["intervals"]["long_tracks"]
-    if long and long["max_length"] <= config["intervals"]["max_length"]:
-        problems.append("intervals.long_tracks.max_length: not above intervals.max_length")
+        if held_out["min_length"] > held_out["max_length"]:
+            problems.append(f"sets.{name}.min_length: above sets.{name}.max_length")
+    long = config["sets"]["intervals"]["long_tracks"]
+    if long and long["max_length"] <= config["sets"]["intervals"]["max_length"]:
+        problems.append("sets.intervals.long_tracks.max_length: not above sets.intervals.max_length")
     if isinstance(train["warm_start"], int) and train["warm_start"] not in lengths:
         problems.append(f"train.warm_start: length {train['warm_start']} is not one of data.lengths")
     if len(set(lengths)) != len(lengths):
@@ -140,7 +147,7 @@ def _refuse_moved_keys(config: dict) -> None:
 
 
 def default(*path: str):
-    """The schema's (paper) default of one key, e.g. default("infer", "batch_values")."""
+    """The schema's (paper) default of one key, e.g. default("ensemble", "clip")."""
     node = SCHEMA
     for key in path:
         node = node["properties"][key]

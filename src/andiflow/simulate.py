@@ -101,29 +101,23 @@ def challenge_set(
     return trajectories, ref_dims, alphas, models
 
 
-HELD_OUT = {  # section -> (its dimensions, its seed stage)
-    "calibrate": ((1,), "calibration"),  # HNU's external set: 1D
-    "intervals": ((1, 2, 3), "intervals"),
-    "testset": (None, "testset"),  # testset.dims
-}
+SEED_STAGES = {"calibration": "calibration", "intervals": "intervals", "test": "testset"}  # as they have been
 
 
-def held_out_set(config, purpose: str) -> tuple[list[np.ndarray], list[int], list[float], list[str]]:
-    """The calibration, interval or test set of a configuration (the section `purpose`), with the
-    interval set's long tracks (intervals.long_tracks): trajectories, dimension, alpha, model name."""
-    section = config[purpose]
-    dims, stage = HELD_OUT[purpose]
-    dims = dims or section["dims"]
-    n = section["n"] if purpose == "calibrate" else section["n_per_dim"]
-    spans = [(n, section["min_length"], section["max_length"], stage)]
-    if purpose == "intervals" and section.get("long_tracks"):  # absent or null: none
+def held_out_set(config, name: str) -> tuple[list[np.ndarray], list[int], list[float], list[str]]:
+    """A held-out set of a configuration (sets.<name>: calibration, intervals, test), with its long
+    tracks where it has them (long_tracks): trajectories, dimension, alpha, model name."""
+    section, stage = config["sets"][name], SEED_STAGES[name]
+    spans = [(section["n_per_dim"], section["min_length"], section["max_length"], stage)]
+    if section.get("long_tracks"):  # absent or null: none
         long = section["long_tracks"]
         spans.append((long["n_per_dim"], section["max_length"] + 1, long["max_length"], f"{stage}-long"))
     recipe = Recipe.from_settings(config["data"])
     columns = [[], [], [], []]  # trajectories, dimensions, alphas, models
     for count, low, high, seed_stage in spans:
-        for column, part in zip(columns, challenge_set(count, dims, low, high, config["seed"], seed_stage, recipe)):
-            column += part
+        part = challenge_set(count, section["dims"], low, high, config["seed"], seed_stage, recipe)
+        for column, values in zip(columns, part):
+            column += values
     return tuple(columns)
 
 

@@ -66,21 +66,21 @@ def train(args) -> None:
 
 
 def export(args) -> None:
-    """A trained network as ONNX, its weights stored as infer.onnx_weights says, a distribution read
-    out by infer.median."""
+    """A trained network as ONNX, its weights stored as ensemble.onnx_weights says, a distribution read
+    out by ensemble.median."""
     from andiflow.export import export_onnx
     from andiflow.model import load_checkpoint
 
     model, meta = load_checkpoint(args.model)
-    model.median = args.config["infer"]["median"]
-    export_onnx(model, meta["length"], args.output, args.config["infer"]["onnx_weights"])
+    model.median = args.config["ensemble"]["median"]
+    export_onnx(model, meta["length"], args.output, args.config["ensemble"]["onnx_weights"])
 
 
-def testset(args) -> None:
-    """A challenge-style set (task1.txt, ref1.txt) of the section --purpose names."""
+def held_out_set(args) -> None:
+    """A held-out set (task1.txt, ref1.txt), challenge-style, as sets.<--set> says."""
     from andiflow import simulate
 
-    trajectories, dims, alphas, models = simulate.held_out_set(args.config, args.purpose)
+    trajectories, dims, alphas, models = simulate.held_out_set(args.config, args.set)
     andi_io.write_trajectories(args.trajectories, trajectories)
     andi_io.write_reference(args.reference, dims, alphas, models)
     print(f"{len(trajectories)} trajectories in {args.trajectories}", flush=True)
@@ -91,7 +91,8 @@ def models_manifest(args) -> None:
     from andiflow.manifest import FORMAT, members_of, write_manifest
 
     cfg, folder = args.config, Path(args.output).parent
-    members = members_of(args.models, folder, cfg["infer"]["onnx_weights"], cfg["infer"]["median"])
+    baked = cfg["ensemble"]
+    members = members_of(args.models, folder, baked["onnx_weights"], baked["median"])
     write_manifest(
         folder,
         dict(
@@ -99,8 +100,8 @@ def models_manifest(args) -> None:
             name=cfg["name"],
             members=members,
             scale=None,
-            clip=list(cfg["infer"]["clip"]),
-            windows=cfg["infer"]["windows"],
+            clip=list(baked["clip"]),
+            windows=baked["windows"],
             intervals=None,
             temperature=None,
             settings=settings.plain(cfg),
@@ -123,7 +124,7 @@ def calibrate(args) -> None:
             )
         _, true, _ = andi_io.read_reference(args.reference)
         raw = load(args).raw_alpha(andi_io.read_trajectories(args.trajectories), _line(args.trajectories))
-        result = fit_scale(raw["alpha"], true, scale_grid(cfg["calibrate"]["scale_grid"]), cfg["infer"]["clip"])
+        result = fit_scale(raw["alpha"], true, scale_grid(cfg["calibrate"]["scale_grid"]), cfg["ensemble"]["clip"])
         result["source"] = f"fitted on {args.trajectories}"
     write_json(args.output, result)
     print(f"scale {result['scale']:.4f} ({result['source']})", flush=True)
@@ -150,7 +151,7 @@ def intervals(args) -> None:
     est = load(args).estimate(trajectories, scale=args.scale, where=_line(args.trajectories), classify=False)
     lengths = [t.shape[1] for t in trajectories]
     cfg = args.config
-    table = iv.calibrate(est["alpha"], true, dims, lengths, est["std"], cfg["intervals"], cfg["infer"]["clip"])
+    table = iv.calibrate(est["alpha"], true, dims, lengths, est["std"], cfg["intervals"], cfg["ensemble"]["clip"])
     write_json(args.output, table)
     for bins, cov in table["split_halves"].items():
         print(
@@ -259,7 +260,7 @@ def _parser() -> argparse.ArgumentParser:
         p.set_defaults(run=func)
         return p
 
-    def held_out_set(p):
+    def held_out_files(p):
         p.add_argument("--trajectories", required=True, help="task1.txt of the held-out set")
         p.add_argument("--reference", required=True, help="its ref1.txt")
 
@@ -283,8 +284,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="the network (.pt)")
     p.add_argument("-o", "--output", required=True, help="the ONNX file")
 
-    p = step(testset, "simulate a challenge-style set (task1.txt, ref1.txt)")
-    p.add_argument("--purpose", choices=["testset", "calibrate", "intervals"], required=True, help="its section")
+    p = step(held_out_set, "simulate a held-out set, challenge-style (task1.txt, ref1.txt)")
+    p.add_argument("--set", choices=["calibration", "intervals", "test"], required=True, help="which of sets")
     p.add_argument("--trajectories", required=True, help="task1.txt to write")
     p.add_argument("--reference", required=True, help="ref1.txt to write")
 
@@ -300,13 +301,13 @@ def _parser() -> argparse.ArgumentParser:
     ensemble_options(p, "results/models")
 
     p = step(intervals, "calibrate the intervals on a held-out set (split-conformal)")
-    held_out_set(p)
+    held_out_files(p)
     p.add_argument("--scale", required=True, type=scale, help="scale.json or a number")
     p.add_argument("-o", "--output", required=True, help="intervals.json")
     ensemble_options(p, "results/models")
 
     p = step(temperature, "calibrate the diffusion_model task's probabilities (one temperature per dimension)")
-    held_out_set(p)
+    held_out_files(p)
     p.add_argument("-o", "--output", required=True, help="temperature.json")
     ensemble_options(p, "results/models")
 

@@ -34,7 +34,9 @@ rule calibrate:
     resources:
         gpu=gpus(),
     params:
-        settings=settings_json(calibrate=config["calibrate"], infer=infer("clip", "batch_values")),
+        settings=settings_json(
+            calibrate=config["calibrate"], ensemble=baked("clip"), batch_values=config["batch_values"]
+        ),
         code=[INFERENCE_VERSION, CALIBRATION_VERSION],
         set_args=calibration_set_args,
         device=config["device"],
@@ -46,8 +48,8 @@ rule calibrate:
 
 rule intervals:
     input:
-        trajectories="results/intervals/set/task1.txt",
-        reference="results/intervals/set/ref1.txt",
+        trajectories="results/sets/intervals/task1.txt",
+        reference="results/sets/intervals/ref1.txt",
         manifest="results/models/manifest.json",
         scale="results/calibrate/scale.json",
     output:
@@ -60,7 +62,9 @@ rule intervals:
     resources:
         gpu=gpus(),
     params:
-        settings=settings_json(intervals=config["intervals"], infer=infer("clip", "batch_values")),
+        settings=settings_json(
+            intervals=config["intervals"], ensemble=baked("clip"), batch_values=config["batch_values"]
+        ),
         code=[INFERENCE_VERSION, CALIBRATION_VERSION],
         device=config["device"],
         backend=backend(),
@@ -72,8 +76,8 @@ rule intervals:
 
 rule temperature:
     input:
-        trajectories="results/intervals/set/task1.txt",
-        reference="results/intervals/set/ref1.txt",
+        trajectories="results/sets/intervals/task1.txt",
+        reference="results/sets/intervals/ref1.txt",
         manifest="results/models/manifest.json",
     output:
         "results/calibrate/temperature.json",
@@ -85,7 +89,7 @@ rule temperature:
     resources:
         gpu=gpus(),
     params:
-        settings=settings_json(infer=infer("batch_values")),
+        settings=settings_json(batch_values=config["batch_values"]),
         code=[INFERENCE_VERSION, CALIBRATION_VERSION],
         device=config["device"],
         backend=backend(),

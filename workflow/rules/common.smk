@@ -91,8 +91,9 @@ def settings_json(**sections):
     return json.dumps(sections, sort_keys=True)
 
 
-def infer(*keys):
-    return {k: config["infer"][k] for k in keys}
+def baked(*keys):
+    """Keys of the `ensemble` section: how the networks are exported and combined."""
+    return {k: config["ensemble"][k] for k in keys}
 
 
 def recipe_settings():
@@ -139,7 +140,7 @@ def training_settings():
 
 def input_file(kind):
     def get(wildcards):
-        return config["infer"]["inputs"][wildcards.name][kind]
+        return config["inputs"][wildcards.name][kind]
 
     return get
 
@@ -151,14 +152,13 @@ def is_table(files):
 
 def prediction_files():
     return [
-        f"results/predictions/{name}.{'csv' if is_table(files) else 'txt'}"
-        for name, files in config["infer"]["inputs"].items()
+        f"results/predictions/{name}.{'csv' if is_table(files) else 'txt'}" for name, files in config["inputs"].items()
     ]
 
 
 def evaluated_inputs():
     """Inputs in the challenge's format that come with a reference."""
-    return [name for name, files in config["infer"]["inputs"].items() if "reference" in files and not is_table(files)]
+    return [name for name, files in config["inputs"].items() if "reference" in files and not is_table(files)]
 
 
 def other_tasks():
@@ -228,36 +228,31 @@ def calibration_set(wildcards):
     """HNU's external set, unless calibrate.scale fixes the scale."""
     if config["calibrate"]["scale"] is not None:
         return {}
-    return {"trajectories": "results/calibrate/set/task1.txt", "reference": "results/calibrate/set/ref1.txt"}
+    return {"trajectories": "results/sets/calibration/task1.txt", "reference": "results/sets/calibration/ref1.txt"}
 
 
 def calibration_set_args(wildcards, input):
     return " ".join(f"--{k} {input[k]}" for k in ("trajectories", "reference") if k in input.keys())
 
 
-def external_set_settings(wildcards):
-    """What a calibration or interval set is made of: its size and lengths (not the scale grid or the
-    interval level, which do not change the trajectories)."""
-    section = config[wildcards.purpose]
-    keys = ("n", "n_per_dim", "min_length", "max_length", "long_tracks")
-    made_of = {k: section[k] for k in keys if section.get(k) is not None}
-    return settings_json(seed=config["seed"], data=recipe_settings(), **{wildcards.purpose: made_of})
+def set_settings(wildcards):
+    """What a held-out set is made of: the recipe, the seed and its section of `sets`."""
+    return settings_json(
+        seed=config["seed"], data=recipe_settings(), sets={wildcards.set: config["sets"][wildcards.set]}
+    )
 
 
-# how the networks are exported and combined: baked into an ensemble
-ASSEMBLY_KEYS = ("clip", "windows", "onnx_weights", "median")
 # what made the networks, recorded in the networks' manifest
-MADE_BY = ("name", "seed", "device", "threads", "workdir", "tasks", "data", "model", "train")
+MADE_BY = ("name", "seed", "device", "threads", "workdir", "tasks", "data", "model", "train", "ensemble")
 
 
 def models_settings():
-    return settings_json(**{k: config[k] for k in MADE_BY}, infer=infer(*ASSEMBLY_KEYS))
+    return settings_json(**{k: config[k] for k in MADE_BY})
 
 
 def ensemble_settings():
-    """What made the ensemble, calibration and its test set included (for its manifest and card)."""
-    made_by = {k: config[k] for k in (*MADE_BY, "calibrate", "intervals", "testset")}
-    return settings_json(**made_by, infer=infer(*ASSEMBLY_KEYS))
+    """What made the ensemble, its calibration and its sets included (for its manifest and card)."""
+    return settings_json(**{k: config[k] for k in (*MADE_BY, "sets", "calibrate", "intervals")})
 
 
 def rebuild_command():

@@ -11,7 +11,7 @@ rule evaluate:
     conda:
         "../../envs/andiflow.yaml"
     params:
-        settings=settings_json(data=recipe_settings(), infer=infer("clip"), evaluate=config["evaluate"]),
+        settings=settings_json(data=recipe_settings(), ensemble=baked("clip"), evaluate=config["evaluate"]),
         compare=compare_option,
     shell:
         "andiflow evaluate {input.predictions} {input.reference:q} --trajectories {input.trajectories:q}"

@@ -24,34 +24,19 @@ rule generate:
         " --shard {wildcards.shard} -o {output} --settings {params.settings:q} > {log} 2>&1"
 
 
-# A challenge-style set: the test set, HNU's external calibration set, the interval set.
+# A held-out set, challenge-style: HNU's external calibration set, the interval set, the test set.
 rule held_out_set:
     output:
-        trajectories="results/{purpose}/set/task1.txt",
-        reference="results/{purpose}/set/ref1.txt",
+        trajectories="results/sets/{set}/task1.txt",
+        reference="results/sets/{set}/ref1.txt",
     log:
-        "results/logs/{purpose}_set.log",
+        "results/logs/sets/{set}.log",
     wildcard_constraints:
-        purpose="calibrate|intervals",
+        set="calibration|intervals|test",
     conda:
         "../../envs/andiflow.yaml"
     params:
-        settings=external_set_settings,
+        settings=set_settings,
     shell:
-        "andiflow-step testset --purpose {wildcards.purpose} --trajectories {output.trajectories}"
+        "andiflow-step held-out-set --set {wildcards.set} --trajectories {output.trajectories}"
         " --reference {output.reference} --settings {params.settings:q} > {log} 2>&1"
-
-
-rule testset:
-    output:
-        trajectories="results/testset/task1.txt",
-        reference="results/testset/ref1.txt",
-    log:
-        "results/logs/testset.log",
-    conda:
-        "../../envs/andiflow.yaml"
-    params:
-        settings=settings_json(seed=config["seed"], data=recipe_settings(), testset=config["testset"]),
-    shell:
-        "andiflow-step testset --purpose testset --trajectories {output.trajectories} --reference {output.reference}"
-        " --settings {params.settings:q} > {log} 2>&1"

@@ -17,7 +17,7 @@ rule predict:
     resources:
         gpu=gpus(),
     params:
-        settings=settings_json(infer=infer("batch_values")),
+        settings=settings_json(batch_values=config["batch_values"]),
         code=INFERENCE_VERSION,
         interval=interval_level_option(),
         device=config["device"],
@@ -42,7 +42,7 @@ rule predict_shipped:
     resources:
         gpu=gpus(),
     params:
-        settings=settings_json(infer=infer("batch_values")),
+        settings=settings_json(batch_values=config["batch_values"]),
         code=INFERENCE_VERSION,
         device=config["device"],
         backend=backend(),
@@ -65,7 +65,7 @@ rule predict_task:
     resources:
         gpu=gpus(),
     params:
-        settings=settings_json(infer=infer("batch_values")),
+        settings=settings_json(batch_values=config["batch_values"]),
         code=INFERENCE_VERSION,
         device=config["device"],
         backend=backend(),

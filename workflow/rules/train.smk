@@ -40,7 +40,7 @@ rule export:
     conda:
         "../../envs/andiflow.yaml"
     params:
-        settings=settings_json(infer=infer("onnx_weights", "median")),
+        settings=settings_json(ensemble=baked("onnx_weights", "median")),
         export_version=EXPORT_VERSION,
     shell:
         "andiflow-step export {input} -o {output} --settings {params.settings:q} > {log} 2>&1"

@@ -55,7 +55,7 @@ def load(args):
     """The ensemble the options name, batched as the settings say."""
     from andiflow.api import load_ensemble
 
-    batch_values = args.config["infer"]["batch_values"]
+    batch_values = args.config["batch_values"]
     ens = load_ensemble(
         args.models, backend=args.backend, device=args.device, threads=args.threads, batch_values=batch_values
     )
