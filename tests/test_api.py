@@ -11,7 +11,8 @@ import pytest
 import andiflow
 from andiflow.cli import main
 from andiflow.errors import InputFileError, ModelFileError
-from andiflow.tracks import MODEL_COLUMNS, OUTPUT_COLUMNS
+from andiflow.results import columns
+from andiflow.tasks import MODELS
 
 
 @pytest.fixture
@@ -27,7 +28,15 @@ def tracks(rng):
 def test_a_trackpy_dataframe_gives_the_table_of_the_command_line(tmp_path, tracks):
     with pytest.warns(UserWarning, match=r"skipped 1 of 3 particles \(fewer than 10 points\): 5"):
         result = andiflow.predict(tracks)
-    assert list(result.columns) == OUTPUT_COLUMNS[:-1] + MODEL_COLUMNS + ["note"]  # the default classifies
+    assert list(result.columns) == columns(["alpha", "diffusion_model"])  # the default classifies
+    assert list(result.columns)[3:-1] == [
+        "alpha",
+        "alpha_std",
+        "alpha_low",
+        "alpha_high",
+        "model",
+        *(f"p_{m}" for m in MODELS),
+    ]
     assert result["particle"].tolist() == [3, 5, 7]
     assert result["alpha"].isna().tolist() == [False, True, False] and (result["dim"] == 2).all()
     assert result["model"].isna().tolist() == [False, True, False]
@@ -37,7 +46,7 @@ def test_a_trackpy_dataframe_gives_the_table_of_the_command_line(tmp_path, track
     np.testing.assert_allclose(from_cli["alpha"], result["alpha"], atol=1e-4)
     np.testing.assert_allclose(from_cli["p_fbm"], result["p_fbm"], atol=1e-4)
     alpha_only = andiflow.predict(tracks, classify=False, warn=print)
-    assert list(alpha_only.columns) == OUTPUT_COLUMNS
+    assert list(alpha_only.columns) == columns(["alpha"])
     np.testing.assert_allclose(alpha_only["alpha"], result["alpha"])
     kept = result.dropna(subset=["alpha"])
     assert (kept["alpha_low"] <= kept["alpha"]).all() and (kept["alpha"] <= kept["alpha_high"]).all()

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from andiflow.calibrate import fit_scale, fit_temperature, scale_grid
-from andiflow.ensemble import softmax
 from andiflow.tasks import MODELS
+from andiflow.tasks.diffusion_model import softmax
 
 
 def test_recovers_a_known_scale(rng):

@@ -5,13 +5,14 @@ from conftest import assemble, network
 from torch import nn
 
 from andiflow import settings
-from andiflow.ensemble import Ensemble, finish, softmax
+from andiflow.ensemble import Ensemble, finish
 from andiflow.errors import InputFileError, ModelFileError
 from andiflow.export import round_weights
 from andiflow.members import TorchMember
 from andiflow.model import AnDiLSTM, build, load_checkpoint
 from andiflow.normalize import zscore
 from andiflow.tasks import MODELS
+from andiflow.tasks.diffusion_model import softmax
 
 BATCH_VALUES = settings.default("batch_values")
 

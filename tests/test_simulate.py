@@ -51,3 +51,16 @@ def test_challenge_lengths_within_range(recipe):
     t, lengths = simulate_challenge(100, 10, 60, 3, seed=2, recipe=recipe)
     assert t.positions.shape == (100, 3, 60)
     assert lengths.min() >= 10 and lengths.max() <= 60
+
+
+def test_simulating_leaves_the_callers_global_random_state_as_it_was(recipe):
+    import stochastic.random
+
+    from andiflow.simulate import training_shard
+
+    np.random.seed(5)
+    expected = np.random.random(3)
+    np.random.seed(5)
+    generator = stochastic.random.generator
+    training_shard(10, 20, 1, recipe)
+    assert np.array_equal(np.random.random(3), expected) and stochastic.random.generator is generator

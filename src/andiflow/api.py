@@ -15,10 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from andiflow import andi_io, settings, tracks
+from andiflow import results, settings, tracks
 from andiflow.ensemble import Ensemble
 from andiflow.errors import InputFileError, ModelFileError
-from andiflow.tasks import MODELS
 
 SHIPPED = files("andiflow") / "ensembles"
 DEFAULT = "convlstm-cpu"  # the ensemble used when none is named
@@ -99,7 +98,7 @@ def predict(
                 "give time_axis=-1 for arrays [dim, T])"
             )
         problem = None if np.isfinite(t).all() else "holds a value that is not a finite number"
-        found.add(i, t, len(t), tracks.AXES[: len(t)], problem)  # alpha_rows raises it when strict
+        found.add(i, t, len(t), tracks.AXES[: len(t)], problem)  # raised when strict, as a file's
     return _rows(found, ens, scale, interval, warn, "the trajectories", strict, classify)
 
 
@@ -126,28 +125,19 @@ def predict_into(
     classify = fmt != "task1" or task == "diffusion_model"  # task1's alpha lines need no classifiers
     table = predict_file(path, ens, interval=interval, format=fmt, classify=classify, **options)
     if fmt != "task1":
-        tracks.write_alphas(output, table)
-    elif task == "diffusion_model":
-        andi_io.write_predictions(output, table["dim"].astype(float), *(table[f"p_{m}"].astype(float) for m in MODELS))
+        results.write_table(output, table)
     else:
-        columns = ["alpha", *(["alpha_std"] if with_std else []), *(["alpha_low", "alpha_high"] if interval else [])]
-        andi_io.write_predictions(output, table["dim"].astype(float), *(table[c].astype(float) for c in columns))
+        results.write_challenge(output, table, task, with_std, interval is not None)
     rows = "particles" if fmt != "task1" else "trajectories"
     return f"{table['alpha'].notna().sum()} of {len(table)} {rows} of {path} predicted into {output}"
 
 
 def _rows(found: tracks.Tracks, ens: Ensemble, scale, interval, warn, source, strict, classify) -> pd.DataFrame:
-    classify = classify and ens.has("diffusion_model")
-    rows = tracks.alpha_rows(
-        found,
-        lambda t: ens.estimate(t, scale, interval, classify=classify),
-        ens.min_length,
-        warn=warn,
-        source=source,
-        strict=strict,
-    )
-    columns = tracks.OUTPUT_COLUMNS[:-1] + (tracks.MODEL_COLUMNS if classify else []) + ["note"]
-    return pd.DataFrame(rows, columns=columns)
+    tasks = ["alpha", *(["diffusion_model"] if classify and ens.has("diffusion_model") else [])]
+    problems = results.unpredictable(found, ens.min_length, warn, source, strict)
+    kept = [t for pid, t in zip(found.particles, found.trajectories) if pid not in problems]
+    estimate = ens.estimate(kept, scale, interval, classify=len(tasks) > 1) if kept else {}
+    return results.table(found, problems, estimate, tasks)
 
 
 def _python_warning(message: str) -> None:

@@ -4,8 +4,9 @@ log-likelihood of the true models (temperature scaling)."""
 
 import numpy as np
 
-from andiflow.ensemble import finish, softmax
+from andiflow.ensemble import finish
 from andiflow.tasks import MODELS
+from andiflow.tasks.diffusion_model import softmax
 
 TEMPERATURES = np.round(np.arange(0.3, 4.0 + 1e-9, 0.01), 2)
 

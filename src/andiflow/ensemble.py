@@ -127,15 +127,14 @@ class Ensemble:
     def predict_proba(self, trajectories: list[np.ndarray]) -> np.ndarray:
         """Probabilities [n, 5] of the diffusion models (tasks.MODELS) for each trajectory [dim, T]:
         the softmax of its mean log-probabilities divided by the calibrated temperature of its dimension."""
-        temperature = self.manifest.get("temperature") or {}
-        dims = [len(t) for t in trajectories]
-        return softmax(self.mean_log_probabilities(trajectories), [temperature.get(str(d), 1.0) for d in dims])
+        answer = self.answer(trajectories, "diffusion_model")
+        return np.stack([answer[f"p_{m}"] for m in MODELS], axis=1)
 
     def estimate(self, trajectories: list[np.ndarray], scale=None, level=None, where=str, classify=True) -> dict:
         """What is reported for each trajectory [dim, T]: alpha (scaled, clipped), std (the spread of
-        the members after scaling) and, at level P, the calibrated interval (low, high); with the
-        diffusion_model task's members (unless not `classify`), the most probable model and each
-        model's probability (p_<model>). `where(i)` names trajectory i in errors (e.g. file:line)."""
+        the members after scaling) and, at level P, the calibrated interval (low, high); unless not
+        `classify`, the columns of every other task the ensemble has (the diffusion model's: the most
+        probable model and each model's probability). `where(i)` names trajectory i in errors."""
         scale, clip = self._scale(scale), self._clip()
         table = self.manifest.get("intervals")
         if level is not None and table is None:
@@ -155,11 +154,13 @@ class Ensemble:
             dims, lengths = [len(t) for t in trajectories], [t.shape[1] for t in trajectories]
             low, high = interval(table, alpha, dims, lengths, std, level, clip)
         result = dict(alpha=alpha, std=std, low=low, high=high)
-        if classify and self.has("diffusion_model"):
-            p = self.predict_proba(trajectories)
-            result["model"] = np.array(MODELS)[p.argmax(axis=1)]
-            result.update({f"p_{name}": p[:, k] for k, name in enumerate(MODELS)})
+        for task in [t for t in TASKS if t != "alpha" and self.has(t)] if classify else []:
+            result.update(self.answer(trajectories, task))
         return result
+
+    def answer(self, trajectories: list[np.ndarray], task: str) -> dict:
+        """A task's columns for each trajectory [dim, T] (alpha's are `estimate`'s)."""
+        return TASKS[task].answer(self.combined(trajectories, task), [len(t) for t in trajectories], self.manifest)
 
     # what calibration reads
     def raw_alpha(self, trajectories: list[np.ndarray], where=str) -> dict:
@@ -252,13 +253,6 @@ class Ensemble:
         if scale is None:
             raise ModelFileError(f"{self.describe()}: has no calibrated scale; give one (--scale)")
         return scale
-
-
-def softmax(logits: np.ndarray, temperature) -> np.ndarray:
-    """Rows of softmax(logits / temperature), temperature a number or one per row."""
-    z = logits / np.reshape(np.asarray(temperature, dtype=float), (-1, 1))
-    p = np.exp(z - z.max(axis=1, keepdims=True))
-    return p / p.sum(axis=1, keepdims=True)
 
 
 def finish(raw: np.ndarray, scale: float, clip) -> np.ndarray:

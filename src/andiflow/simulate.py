@@ -8,6 +8,7 @@ one coefficient D ~ N(0, 1); cumulative sum from 0; keep the first `length` poin
 `challenge_theory_dataset` of andi-datasets 2.x is not used: it lost the 2020 shuffle and is biased.
 """
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,10 +122,26 @@ def held_out_set(config, name: str) -> tuple[list[np.ndarray], list[int], list[f
     return tuple(columns)
 
 
-def _simulate(n, gen_length, dim, seed, recipe, lengths):
-    # andi-datasets draws from numpy's global state and fbm from `stochastic`'s: seed both.
+@contextlib.contextmanager
+def _global_rngs(seed: int):
+    """andi-datasets draws from numpy's global state and fbm from `stochastic`'s: both seeded here, and
+    given back as they were, so that a caller's own random numbers are not changed by a simulation."""
+    numpy_state, stochastic_generator = np.random.get_state(), stochastic.random.generator
     np.random.seed(seed)
     stochastic.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(numpy_state)
+        stochastic.random.generator = stochastic_generator
+
+
+def _simulate(n, gen_length, dim, seed, recipe, lengths):
+    with _global_rngs(seed):
+        return _simulate_seeded(n, gen_length, dim, seed, recipe, lengths)
+
+
+def _simulate_seeded(n, gen_length, dim, seed, recipe, lengths):
     rng = np.random.default_rng(seed)
     alpha_idx = rng.integers(len(recipe.alphas), size=n)
     cumulative = model_probabilities(recipe.alphas).cumsum(axis=0)[:, alpha_idx]

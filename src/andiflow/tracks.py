@@ -1,4 +1,4 @@
-"""Trajectories as our users' trackers write them, in; one alpha per particle, out.
+"""Trajectories as our users' trackers write them (the answers go out through results.py).
 
 `detect_format` tells the formats apart by content, not by file name:
 - "table": delimited text with a header, one row per particle and frame (trackpy and most others:
@@ -28,7 +28,6 @@ Text is read as andi_io.text_encoding says; a binary file is one InputFileError.
 """
 
 import re
-import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,12 +36,8 @@ import numpy as np
 import pandas as pd
 
 from andiflow.andi_io import read_text, task1_line, task1_rows, text_encoding
-from andiflow.atomic import atomic_path
 from andiflow.errors import InputFileError
-from andiflow.tasks import MODELS
 
-OUTPUT_COLUMNS = ["particle", "dim", "n_points", "alpha", "alpha_std", "alpha_low", "alpha_high", "note"]
-MODEL_COLUMNS = ["model", *(f"p_{name}" for name in MODELS)]  # before `note`, from ensembles with the model task
 FORMATS = ("table", "trackmate-csv", "trackmate-xml", "tracks-xml", "task1")  # what read_tracks reads
 _HEAD_BYTES = 1 << 16  # what detect_format looks at
 _TASK1_LINE = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*;")
@@ -396,63 +391,3 @@ def _plain(value):
 
 def _shown(value) -> str:
     return "missing" if value is None else repr(_plain(value))
-
-
-def alpha_rows(tracks: Tracks, estimate, min_length: int, warn, source, strict=False) -> list[dict]:
-    """One row per particle: `estimate` (trajectories -> alpha, std, low, high arrays, and the model
-    task's model and p_<model> where the ensemble has it) for those that
-    can have an alpha; an empty alpha and the reason in `note` for the others (too few points, never
-    moving, a value that is not a number, a frame given twice), which never stops the others; with
-    `strict`, the first such particle is an error naming it. What was bridged or skipped is said through
-    `warn`."""
-    problems = dict(tracks.problems)
-    for pid, t in zip(tracks.particles, tracks.trajectories):
-        if pid not in problems and t.shape[1] < min_length:
-            problems[pid] = f"fewer than {min_length} points"
-    if strict and problems:
-        pid = next(p for p in tracks.particles if p in problems)
-        raise InputFileError(f"{source}: particle {pid!r}: {problems[pid]} (without --strict it is skipped)")
-    if tracks.gaps:
-        warn(
-            f"{source}: frames missing within particles {_ids(tracks.gaps)}; their points are used as "
-            "consecutive (the gaps are bridged)"
-        )
-    by_reason = {}
-    for pid in tracks.particles:
-        if pid in problems:
-            by_reason.setdefault(re.sub(r" \([^()]*\)$", "", problems[pid]), []).append(pid)  # without its place
-    for reason, pids in by_reason.items():
-        warn(f"{source}: skipped {len(pids)} of {len(tracks.particles)} particles ({reason}): {_ids(pids)}")
-    noted = [pid for pid in tracks.particles if tracks.notes.get(pid) and pid not in problems]
-    if noted:  # e.g. a task1 line still on one axis, read as one dimension less: said, not only in a table
-        first = noted[0]
-        note = f"{first}: {tracks.notes[first]}"
-        warn(f"{source}: {len(noted)} particles predicted as their note says ({note}): {_ids(noted)}")
-    kept = [i for i, p in enumerate(tracks.particles) if p not in problems]
-    est = estimate([tracks.trajectories[i] for i in kept]) if kept else {}
-    columns = {name: dict(zip(kept, values)) for name, values in est.items() if values is not None}
-    rows = []
-    for i, (pid, t) in enumerate(zip(tracks.particles, tracks.trajectories)):
-        note = f"skipped: {problems[pid]}" if pid in problems else tracks.notes.get(pid, "")
-        if pid in tracks.gaps:
-            note = "; ".join(filter(None, [note, "gaps bridged"]))
-        row = dict(particle=pid, dim=tracks.dims[i] if tracks.dims else t.shape[0], n_points=t.shape[1], note=note)
-        for name in ("alpha", "std", "low", "high"):
-            row["alpha" if name == "alpha" else f"alpha_{name}"] = columns.get(name, {}).get(i)
-        for name in [n for n in columns if n not in ("alpha", "std", "low", "high")]:  # the model task's, if any
-            row[name] = columns[name].get(i)
-        rows.append(row)
-    return rows
-
-
-def _ids(ids, shown=20) -> str:
-    text = ", ".join(map(str, ids[:shown]))
-    return text + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
-
-
-def write_alphas(path, table: pd.DataFrame) -> None:
-    """One row per particle; to standard output when path is None."""
-    if path is None:
-        return table.to_csv(sys.stdout, index=False, float_format="%.4f")
-    with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=False, float_format="%.4f")

@@ -29,8 +29,14 @@ class Task:
         return {}
 
     def combine(self, values: np.ndarray, owner: np.ndarray, n: int) -> dict:
-        """The answer for each of n trajectories from its members' outputs (`owner`: the trajectory of
-        each output row; every member and window of a trajectory is one row)."""
+        """What the members say of each of n trajectories, from their outputs (`owner`: the trajectory
+        of each output row; every member and window of a trajectory is one row)."""
+        raise NotImplementedError
+
+    def answer(self, combined: dict, dims: list, manifest: dict) -> dict:
+        """The task's columns (`columns`) for each trajectory, from `combine`'s result, the dimension of
+        each trajectory and what the ensemble's manifest calibrated. Alpha's, which the scale, the clip
+        and the intervals finish, are Ensemble.estimate's own."""
         raise NotImplementedError
 
 

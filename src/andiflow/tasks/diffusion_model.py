@@ -23,6 +23,20 @@ class DiffusionModel(Task):
     def combine(self, values: np.ndarray, owner: np.ndarray, n: int) -> dict:
         return {"mean_log_p": mean_by(values, owner, n)}
 
+    def answer(self, combined: dict, dims: list, manifest: dict) -> dict:
+        """The most probable model and each model's probability: the softmax of the mean log-probability
+        divided by the temperature calibrated for the trajectory's dimension (1 where none is)."""
+        temperature = manifest.get("temperature") or {}
+        p = softmax(combined["mean_log_p"], [temperature.get(str(d), 1.0) for d in dims])
+        return {"model": np.array(MODELS)[p.argmax(axis=1)], **{f"p_{m}": p[:, k] for k, m in enumerate(MODELS)}}
+
+
+def softmax(logits: np.ndarray, temperature) -> np.ndarray:
+    """Rows of softmax(logits / temperature), temperature a number or one per row."""
+    z = logits / np.reshape(np.asarray(temperature, dtype=float), (-1, 1))
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    return p / p.sum(axis=1, keepdims=True)
+
 
 DIFFUSION_MODEL = DiffusionModel(
     name="diffusion_model",
