@@ -394,3 +394,20 @@ def test_a_subset_leaves_out_a_group_without_members_of_those_folds():
         ens.subset(folds=[5])
     with pytest.raises(ModelFileError, match="have no members"):
         Ensemble({("alpha", 1): {10: []}})
+
+
+def test_the_windows_of_a_trajectory_are_cut_once_for_every_task(rng, monkeypatch):
+    groups = alpha_networks({10: [FirstValue(0.0)]})
+    groups[("alpha", 3)] = {10: [lambda x: x[:, 0, 0]]}
+    for d in (1, 3):
+        groups[("diffusion_model", d)] = {10: [lambda x: np.zeros((len(x), 5))]}
+    ens = Ensemble(groups, manifest={"scale": 1.0, "clip": [0.05, 2.0]})
+    cut = []
+    monkeypatch.setattr(
+        Ensemble, "windows", lambda self, series: cut.append(len(series)) or Ensemble_windows(self, series)
+    )
+    est = ens.estimate([rng.normal(size=(1, 12)), rng.normal(size=(3, 15))])
+    assert sorted(cut) == [1, 1] and "p_fbm" in est  # the 1D and the 3D trajectory, each once for both tasks
+
+
+Ensemble_windows = Ensemble.windows

@@ -153,7 +153,8 @@ def test_paper_config_plans_the_full_method(tmp_path):
     assert counts["train"] == 43 * 3
     assert counts["generate"] == 1115
     assert counts["export"] == 43 * 3
-    assert counts["calibrate"] == counts["held_out_set"] == counts["predict"] == counts["ensemble"] == 1
+    assert counts["calibrate"] == counts["predict"] == counts["ensemble"] == 1
+    assert counts["held_out_set"] == 2  # the calibration and test sets; no interval set in the paper config
     assert "intervals" not in counts and "predict_shipped" not in counts  # beyond HNU: off in the paper config
     assert "--init" not in run.output
     (workdir / "five.yaml").write_text("tasks: {alpha: {folds: [0, 1, 2, 3, 4]}}\n")
@@ -281,7 +282,7 @@ def test_memory_knobs_rerun_what_they_should(finished):
     knobs = finished / "knobs.yaml"
     knobs.write_text("batch_values: 1000\ndata: {shard_size: 50}\n")
     run = snakemake(finished, "--configfile", "micro.yaml", "knobs.yaml", "-n")
-    assert "testset" not in planned_jobs(run) and "held_out_set" not in planned_jobs(run), run.output[-2000:]
+    assert "held_out_set" not in planned_jobs(run), run.output[-2000:]
     assert planned_jobs(run)["train"] == 24  # every shard changed, and every network trains on them
     knobs.write_text("batch_values: 1000\n")
     assert "train" not in planned_jobs(snakemake(finished, "--configfile", "micro.yaml", "knobs.yaml", "-n"))
@@ -293,7 +294,7 @@ def test_memory_knobs_rerun_what_they_should(finished):
         ("TRAINER_VERSION", {"train": 24}, set()),
         ("EXPORT_VERSION", {"export": 24, "calibrate": 1}, {"train", "generate"}),
         ("INFERENCE_VERSION", {"calibrate": 1, "intervals": 1, "temperature": 1, "predict": 1}, {"export", "train"}),
-        ("CALIBRATION_VERSION", {"calibrate": 1, "intervals": 1, "temperature": 1}, {"export", "train", "testset"}),
+        ("CALIBRATION_VERSION", {"calibrate": 1, "intervals": 1, "temperature": 1}, {"export", "held_out_set"}),
     ],
 )
 def test_a_new_version_of_the_code_reruns_what_it_alters_and_nothing_else(finished, tmp_path, version, reruns, keeps):
@@ -313,7 +314,7 @@ def test_interval_level_scale_grid_and_other_kinds_rerun_no_set_and_no_training(
         "model: {convlstm: {block: 8}}\n"
     )
     planned = planned_jobs(snakemake(finished, "--configfile", "micro.yaml", "edits.yaml", "-n"))
-    assert {"held_out_set", "testset", "train", "generate", "export"}.isdisjoint(planned), planned
+    assert {"held_out_set", "train", "generate", "export"}.isdisjoint(planned), planned
     assert planned["calibrate"] == planned["intervals"] == 1
 
 

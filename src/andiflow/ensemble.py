@@ -139,7 +139,8 @@ class Ensemble:
         table = self.manifest.get("intervals")
         if level is not None and table is None:
             raise ModelFileError(f"{self.describe()}: has no interval table; intervals cannot be given")
-        raw = self.raw_alpha(trajectories, where)
+        cut = {}  # the windows of each group of trajectories, cut once for every task
+        raw = self.raw_alpha(trajectories, where, cut)
         alpha, std = finish(raw["alpha"], scale, clip), raw["spread"] * scale
         low = high = None
         if level is not None:
@@ -155,39 +156,42 @@ class Ensemble:
             low, high = interval(table, alpha, dims, lengths, std, level, clip)
         result = dict(alpha=alpha, std=std, low=low, high=high)
         for task in [t for t in TASKS if t != "alpha" and self.has(t)] if classify else []:
-            result.update(self.answer(trajectories, task))
+            result.update(self.answer(trajectories, task, cut))
         return result
 
-    def answer(self, trajectories: list[np.ndarray], task: str) -> dict:
+    def answer(self, trajectories: list[np.ndarray], task: str, cut=None) -> dict:
         """A task's columns for each trajectory [dim, T] (alpha's are `estimate`'s)."""
-        return TASKS[task].answer(self.combined(trajectories, task), [len(t) for t in trajectories], self.manifest)
+        combined = self.combined(trajectories, task, cut)
+        return TASKS[task].answer(combined, [len(t) for t in trajectories], self.manifest)
 
     # what calibration reads
-    def raw_alpha(self, trajectories: list[np.ndarray], where=str) -> dict:
+    def raw_alpha(self, trajectories: list[np.ndarray], where=str, cut=None) -> dict:
         """{alpha: the members' mean, before scale and clip; spread: their standard deviation} of each
         trajectory [dim, T]; a trajectory shorter than the shortest trained length is refused, named
-        by `where(i)`."""
+        by `where(i)`. `cut` (outputs) keeps the windows for other tasks."""
         for i, t in enumerate(trajectories):
             if t.shape[1] < self.min_length:
                 raise InputFileError(
                     f"{where(i)}: trajectory of length {t.shape[1]} is shorter than the shortest "
                     f"trained length ({self.min_length})"
                 )
-        return self.combined(trajectories, "alpha")
+        return self.combined(trajectories, "alpha", cut)
 
     def mean_log_probabilities(self, trajectories: list[np.ndarray]) -> np.ndarray:
         """[n, 5]: the mean member log-probability of each diffusion model over the windows and folds of
         each trajectory [dim, T]."""
         return self.combined(trajectories, "diffusion_model")["mean_log_p"]
 
-    def combined(self, trajectories: list[np.ndarray], task: str) -> dict:
-        """The task's answer for each trajectory [dim, T] from all its members' outputs."""
-        values, owner = self.outputs(trajectories, TASKS[task])
+    def combined(self, trajectories: list[np.ndarray], task: str, cut=None) -> dict:
+        """What the task's members say of each trajectory [dim, T], from all their outputs."""
+        values, owner = self.outputs(trajectories, TASKS[task], cut)
         return TASKS[task].combine(values, owner, len(trajectories))
 
-    def outputs(self, trajectories: list[np.ndarray], task) -> tuple[np.ndarray, np.ndarray]:
+    def outputs(self, trajectories: list[np.ndarray], task, cut=None) -> tuple[np.ndarray, np.ndarray]:
         """Every output of the task's members (window x fold, and axis where read axis by axis) for each
-        trajectory [dim, T], and the index of its trajectory."""
+        trajectory [dim, T], and the index of its trajectory. `cut`, a dict, holds the windows of each
+        group of series once cut, for the next task that reads the same series."""
+        cut = {} if cut is None else cut
         if not self.has(task.name):
             raise ModelFileError(f"{self.describe()}: has no networks of the {task.name} task")
         dims = np.array([len(t) for t in trajectories])
@@ -199,28 +203,35 @@ class Ensemble:
                     raise ModelFileError(f"{self.describe()}: has no {task.name} networks of {d}D trajectories")
                 by_axis[index] = True
                 continue
-            out, owner = self.members(
-                [trajectories[i][0] if d == 1 else trajectories[i] for i in index], (task.name, d)
-            )
+            series = [trajectories[i][0] if d == 1 else trajectories[i] for i in index]
+            key = ("axes" if d == 1 else "all", tuple(index))  # a 1D trajectory's one axis is all its axes
+            out, owner = self.members(series, (task.name, d), self._cut(cut, key, series))
             values.append(out)
             owners.append(index[owner])
         index = np.flatnonzero(by_axis)
         if len(index):  # HNU's rule: every axis read by the 1D networks
-            out, series = self.members([axis for i in index for axis in trajectories[i]], (task.name, 1))
+            axes = [axis for i in index for axis in trajectories[i]]
+            out, series = self.members(axes, (task.name, 1), self._cut(cut, ("axes", tuple(index)), axes))
             values.append(out)
             owners.append(np.repeat(index, dims[index])[series])
         return np.concatenate(values), np.concatenate(owners)
 
-    def members(self, series: list[np.ndarray], group: tuple) -> tuple[np.ndarray, np.ndarray]:
+    def members(self, series: list[np.ndarray], group: tuple, windows=None) -> tuple[np.ndarray, np.ndarray]:
         """Every output of a group's members (window x fold) for each series, and the index of its
-        series; each trained length's windows go through its networks in batches, never one at a time."""
-        windows = self.windows(series)
+        series; each trained length's windows (self.windows(series) unless given) go through its
+        networks in batches, never one at a time."""
+        windows = self.windows(series) if windows is None else windows
         values, owners = [], []
         for (Tn, _), (owner, x) in progress(windows.items(), "predict", total=len(windows), unit="length"):
             for member in self.groups[group][Tn]:
                 values.append(member(x))
                 owners.append(owner)
         return np.concatenate(values).astype(np.float64), np.concatenate(owners)
+
+    def _cut(self, cut: dict, key: tuple, series: list[np.ndarray]) -> dict:
+        if key not in cut:
+            cut[key] = self.windows(series)
+        return cut[key]
 
     def windows(self, series: list[np.ndarray]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """The windows of each series (one axis [T], or all axes [d, T]), grouped by the trained length

@@ -80,7 +80,7 @@ def read_tracks(
     FORMATS. The column names apply to "table" only. A particle's problem is kept in `problems`
     (strict: raised, naming its place)."""
     path = Path(path)
-    head = _head(path)
+    head = _head(path)  # also refuses an empty or binary file, whatever its format
     chosen = _format_of(path, head) if format == "auto" else format
     if chosen == "table":
         return _read_table(path, particle, frame, positions, strict)
