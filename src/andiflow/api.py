@@ -18,6 +18,7 @@ import pandas as pd
 from andiflow import results, settings, tracks
 from andiflow.ensemble import Ensemble
 from andiflow.errors import InputFileError, ModelFileError
+from andiflow.tasks import TASKS
 
 SHIPPED = files("andiflow") / "ensembles"
 DEFAULT = "convlstm-cpu"  # the ensemble used when none is named
@@ -122,7 +123,7 @@ def predict_into(
         interval = ens.manifest["intervals"]["level"]
     if task != "alpha" and not ens.has(task):
         raise ModelFileError(f"{ens.describe()}: has no networks of the {task} task (--task {task})")
-    classify = fmt != "task1" or task == "diffusion_model"  # task1's alpha lines need no classifiers
+    classify = fmt != "task1" or task != "alpha"  # task1's alpha lines need no other task's networks
     table = predict_file(path, ens, interval=interval, format=fmt, classify=classify, **options)
     if fmt != "task1":
         results.write_table(output, table)
@@ -133,7 +134,7 @@ def predict_into(
 
 
 def _rows(found: tracks.Tracks, ens: Ensemble, scale, interval, warn, source, strict, classify) -> pd.DataFrame:
-    tasks = ["alpha", *(["diffusion_model"] if classify and ens.has("diffusion_model") else [])]
+    tasks = ["alpha", *(t for t in TASKS if t != "alpha" and classify and ens.has(t))]
     problems = results.unpredictable(found, ens.min_length, warn, source, strict)
     kept = [t for pid, t in zip(found.particles, found.trajectories) if pid not in problems]
     estimate = ens.estimate(kept, scale, interval, classify=len(tasks) > 1) if kept else {}
