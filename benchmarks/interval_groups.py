@@ -59,8 +59,8 @@ def main() -> None:
     ens = Ensemble.load(manifest, backend="torch")
     scale = json.loads((results / "calibrate" / "scale.json").read_text())["scale"]
     edges = json.loads((results / "intervals" / "intervals.json").read_text())["length_edges"]
-    held_out = andi_io.read_trajectories(results / "intervals" / "set" / "task1.txt")
-    dims, true, _ = andi_io.read_reference(results / "intervals" / "set" / "ref1.txt")
+    held_out = andi_io.read_trajectories(results / "sets" / "intervals" / "task1.txt")
+    dims, true, _ = andi_io.read_reference(results / "sets" / "intervals" / "ref1.txt")
     recipe = Recipe.from_settings(settings.resolve()["data"])
     sets = []
     for spec in args.sets:

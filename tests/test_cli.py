@@ -316,3 +316,14 @@ def test_evaluate_reads_what_predict_wrote_from_a_file_with_bad_and_still_lines(
     result = json.loads(report.read_text())
     assert result["unpredicted"] == {"n": 1, "lines": [2]} and result["model"]["n"] == 3
     assert set(result["model"]["by_dim"]) == {"1", "2"} and "tamsd" in result
+
+
+def test_evaluate_is_told_the_task_or_recognises_task2_lines(tmp_path, capsys):
+    (tmp_path / "ref1.txt").write_text("1;0.50;fbm\n1;1.50;lw\n")
+    task2 = tmp_path / "task2.txt"
+    task2.write_text("1;0;0;1;0;0\n1;0;0;0;1;0\n")
+    assert main(["evaluate", str(task2), str(tmp_path / "ref1.txt")]) == 0
+    assert main(["evaluate", str(task2), str(tmp_path / "ref1.txt"), "--task", "diffusion_model"]) == 0
+    assert capsys.readouterr().out.count("micro-F1 1.0000") == 2
+    assert main(["evaluate", str(task2), str(tmp_path / "ref1.txt"), "--task", "alpha"]) == 2
+    assert "task2.txt" in capsys.readouterr().err

@@ -272,11 +272,12 @@ def _unpredicted_lines(result: dict) -> list[str]:
     return [f"  {u['n']} {have} no prediction and {be} not scored: {', '.join(map(str, u['lines']))}{more}"]
 
 
-def evaluate_file(predictions, reference, trajectories, compare: dict, config) -> tuple[dict, str]:
-    """`andiflow evaluate`: (result, summary) of a Task 1 or Task 2 prediction file, told apart by its
-    fields (Task 2 lines have six)."""
+def evaluate_file(predictions, reference, trajectories, compare: dict, config, task=None) -> tuple[dict, str]:
+    """`andiflow evaluate`: (result, summary) of a prediction file of the task (alpha: Task 1 lines;
+    diffusion_model: Task 2 lines); None: told apart by their fields (Task 2 lines have six)."""
     edges = config["evaluate"]["length_edges"]
-    if andi_io.is_model_predictions(predictions):
+    task = task or ("diffusion_model" if andi_io.is_model_predictions(predictions) else "alpha")
+    if task == "diffusion_model":
         result = evaluate_models(predictions, reference, trajectories, length_edges=edges)
         return result, model_summary(result)
     result = evaluate(

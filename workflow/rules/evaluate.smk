@@ -14,7 +14,7 @@ rule evaluate:
         settings=settings_json(data=recipe_settings(), ensemble=baked("clip"), evaluate=config["evaluate"]),
         compare=compare_option,
     shell:
-        "andiflow evaluate {input.predictions} {input.reference:q} --trajectories {input.trajectories:q}"
+        "andiflow evaluate {input.predictions} {input.reference:q} --trajectories {input.trajectories:q} --task alpha"
         " {params.compare} -o {output} --settings {params.settings:q} > {log} 2>&1"
 
 
@@ -33,4 +33,4 @@ rule evaluate_task:
         settings=settings_json(evaluate=config["evaluate"]),
     shell:
         "andiflow evaluate {input.predictions} {input.reference:q} --trajectories {input.trajectories:q}"
-        " -o {output} --settings {params.settings:q} > {log} 2>&1"
+        " --task {wildcards.other_task} -o {output} --settings {params.settings:q} > {log} 2>&1"

@@ -1,6 +1,7 @@
 """`andiflow evaluate`: predictions (Task 1 or Task 2 lines) against a reference."""
 
 from andiflow.cli.common import settings_option, write_json
+from andiflow.tasks import TASKS
 
 
 def add_parser(sub, name):
@@ -19,6 +20,11 @@ def add_parser(sub, name):
         metavar="NAME=FILE",
         help="other predictions of the same trajectories to show beside (e.g. shipped=FILE)",
     )
+    p.add_argument(
+        "--task",
+        choices=sorted(TASKS),
+        help="what the predictions answer (default: Task 2 lines, six fields, are the diffusion_model's)",
+    )
     p.add_argument("-o", "--output", help="JSON report")
     settings_option(p)
     return p
@@ -27,12 +33,9 @@ def add_parser(sub, name):
 def run(args) -> None:
     from andiflow import evaluate
 
+    compare = dict(item.split("=", 1) for item in args.compare)
     result, text = evaluate.evaluate_file(
-        args.predictions,
-        args.reference,
-        args.trajectories,
-        dict(item.split("=", 1) for item in args.compare),
-        args.config,
+        args.predictions, args.reference, args.trajectories, compare, args.config, args.task
     )
     if args.output:
         write_json(args.output, result)
