@@ -55,10 +55,10 @@ def _method(cfg: dict) -> str:
     )
 
 
-def _axes(alpha_dims: list) -> str:
-    """How a 2D/3D trajectory is read: axis by axis (HNU), or by networks of its dimension."""
-    by_axis = "/".join(f"{d}D" for d in (2, 3) if d not in alpha_dims)
-    own = "/".join(f"{d}D" for d in (2, 3) if d in alpha_dims)
+def _axes(dims: list) -> str:
+    """How a 2D/3D trajectory is read: axis by axis (HNU), or by alpha's networks of its dimension."""
+    by_axis = "/".join(f"{d}D" for d in (2, 3) if d not in dims)
+    own = "/".join(f"{d}D" for d in (2, 3) if d in dims)
     if not own:
         return " and over the axes of a 2D/3D trajectory"
     read = f"a {own} trajectory is read by networks of its dimension, all axes at once"

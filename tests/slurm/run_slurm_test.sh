@@ -89,7 +89,7 @@ cp "$repo/tests/micro.yaml" "$work/"
 sed -i '/slurm_account:/d' "$work/workflow/profiles/slurm/config.yaml"
 cd "$work"
 # squeue, because without an accounting daemon sacct (the plugin's default) never answers.
-timeout -k 30 1200 snakemake --workflow-profile workflow/profiles/slurm --configfile micro.yaml \
+timeout -k 30 1800 snakemake --workflow-profile workflow/profiles/slurm --configfile micro.yaml \
   --slurm-status-command squeue --slurm-init-seconds-before-status-checks 2 \
   --set-resources train:gpu=1 train:slurm_partition=gpu calibrate:slurm_partition=gpu predict:slurm_partition=gpu
 
