@@ -11,28 +11,14 @@ axis whole; probabilities are averaged over the folds. MAE of the clipped raw es
 """
 
 import argparse
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from andiflow import settings
-from andiflow.manifest import member_path
-from andiflow.model import load_checkpoint
+from andiflow.manifest import networks_of
 from andiflow.normalize import zscore
 from andiflow.simulate import Recipe, challenge_set
-
-
-def load_by_length(folder, task: str = "alpha", dim: int = 1) -> dict:
-    """The networks of one task and dimension in a workflow's results/models
-    (<task>/<dim>D/L<length>/fold<k>.pt): length -> its networks in fold order."""
-    found = {}
-    for path in Path(folder).glob(member_path(task, dim, "*", "*", "pt")):
-        if not path.stem.removeprefix("fold").isdigit():  # fold<k>.resume.pt: training's snapshot
-            continue
-        model, meta = load_checkpoint(path)
-        found.setdefault(meta["length"], {})[meta["fold"]] = model
-    return {length: [of[k] for k in sorted(of)] for length, of in sorted(found.items())}
 
 
 def median(p, grid):
@@ -62,7 +48,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000, help="trajectories per dimension")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    members = load_by_length(args.models)
+    members = networks_of(args.models, "alpha", 1)
     lengths = sorted(members)
     grid = members[lengths[0]][0].grid.numpy()
     recipe = Recipe.from_settings(settings.resolve()["data"])

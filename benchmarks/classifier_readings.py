@@ -25,25 +25,12 @@ import numpy as np
 import torch
 
 from andiflow import settings
-from andiflow.manifest import member_path
-from andiflow.model import load_checkpoint
+from andiflow.manifest import networks_of
 from andiflow.normalize import zscore
 from andiflow.simulate import Recipe, challenge_set
 from andiflow.tasks import MODELS
 
 EDGES = (10, 50, 100, 200, 500, 1000)
-
-
-def load_by_length(folder, task: str, dim: int) -> dict:
-    """The networks of one task and dimension in a workflow's results/models
-    (<task>/<dim>D/L<length>/fold<k>.pt): length -> its networks in fold order."""
-    found = {}
-    for path in Path(folder).glob(member_path(task, dim, "*", "*", "pt")):
-        if not path.stem.removeprefix("fold").isdigit():  # fold<k>.resume.pt: training's snapshot
-            continue
-        model, meta = load_checkpoint(path)
-        found.setdefault(meta["length"], {})[meta["fold"]] = model
-    return {length: [of[k] for k in sorted(of)] for length, of in sorted(found.items())}
 
 
 def main() -> None:
@@ -54,8 +41,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     folder = Path(args.models)
-    alpha = load_by_length(folder, "alpha", 1)
-    classifiers = {d: load_by_length(folder, "diffusion_model", d) for d in (1, 2, 3)}
+    alpha = networks_of(folder, "alpha", 1)
+    classifiers = {d: networks_of(folder, "diffusion_model", d) for d in (1, 2, 3)}
     lengths = sorted(set(alpha).intersection(*(set(c) for c in classifiers.values())))
     grid = alpha[lengths[0]][0].grid.numpy()
 

@@ -34,7 +34,7 @@ def assemble(folder, *, name="test", scale=1.0, clip=(0.05, 2.0), windows="head_
     """An ensemble folder from the networks lying in it in the one layout, as the workflow's export,
     models-manifest and ensemble steps make one."""
     from andiflow.export import export_onnx
-    from andiflow.manifest import FORMAT, members_of, write_manifest
+    from andiflow.manifest import manifest_of, members_of, write_manifest
     from andiflow.model import load_checkpoint
 
     files = sorted(folder.rglob("fold*.pt"))
@@ -42,17 +42,8 @@ def assemble(folder, *, name="test", scale=1.0, clip=(0.05, 2.0), windows="head_
         model, meta = load_checkpoint(file)
         model.median = median
         export_onnx(model, meta["length"], file.with_suffix(".onnx"), onnx_weights)
-    manifest = dict(
-        format=FORMAT,
-        name=name,
-        members=members_of(files, folder, onnx_weights, median),
-        scale=scale,
-        clip=list(clip),
-        windows=windows,
-        intervals=intervals,
-        temperature=temperature,
-        settings=settings or {},
-        command="none",
-    )
+    members = members_of(files, folder, onnx_weights, median)
+    manifest = manifest_of(members, name=name, clip=clip, windows=windows, settings=settings or {}, command="none",
+                           scale=scale, intervals=intervals, temperature=temperature)  # fmt: skip
     write_manifest(folder, manifest)
     return manifest

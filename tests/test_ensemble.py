@@ -411,3 +411,14 @@ def test_the_windows_of_a_trajectory_are_cut_once_for_every_task(rng, monkeypatc
 
 
 Ensemble_windows = Ensemble.windows
+
+
+def test_the_networks_of_a_results_folder_by_length_in_fold_order(tmp_path):
+    from andiflow.manifest import networks_of
+
+    for L, k in ((20, 1), (10, 0), (20, 0)):
+        network(tmp_path, "alpha", 1, L, k, SETTINGS)
+    (tmp_path / "alpha/1D/L20/fold0.resume.pt").write_bytes(b"a training snapshot, not a network")
+    networks = networks_of(tmp_path, "alpha", 1)
+    assert list(networks) == [10, 20] and [len(v) for v in networks.values()] == [1, 2]
+    assert networks_of(tmp_path, "diffusion_model", 2) == {}

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from andiflow import results, settings, tracks
+from andiflow import results, tracks
 from andiflow.ensemble import Ensemble
 from andiflow.errors import InputFileError, ModelFileError
 from andiflow.tasks import TASKS
@@ -34,7 +34,6 @@ def load_ensemble(name_or_path=None, *, backend="onnx", device="cpu", threads=1,
     any folder with a manifest.json. Its members run in ONNX Runtime (`backend="onnx"`, no PyTorch
     needed) or in PyTorch (`backend="torch"`, e.g. with `device="cuda"`), `batch_values` numbers per
     pass (default: the configuration's default batch_values)."""
-    batch_values = batch_values or settings.default("batch_values")
     name = DEFAULT if name_or_path is None else str(name_or_path)
     folder = SHIPPED / name if name in shipped_ensembles() else Path(name)
     if not (Path(folder) / "manifest.json").is_file() and not Path(folder).is_file():

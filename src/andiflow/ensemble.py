@@ -26,6 +26,7 @@ from andiflow.manifest import MANIFEST, read_manifest, sha256
 from andiflow.members import OnnxMember, TorchMember
 from andiflow.normalize import zscore
 from andiflow.progress import progress
+from andiflow.settings import default
 from andiflow.tasks import MODELS, TASKS
 
 WINDOWS = ("head_tail", "whole")
@@ -52,14 +53,16 @@ class Ensemble:
                 )
 
     @classmethod
-    def load(cls, path, backend="onnx", device="cpu", threads=1, batch_values=16384, median=None) -> "Ensemble":
+    def load(cls, path, backend="onnx", device="cpu", threads=1, batch_values=None, median=None) -> "Ensemble":
         """The ensemble of a folder (or its manifest.json): exactly the members the manifest names,
-        each checked against its checksum, run in ONNX Runtime (`onnx`) or PyTorch (`torch`). In
+        each checked against its checksum, run in ONNX Runtime (`onnx`) or PyTorch (`torch`), at most
+        `batch_values` numbers a pass (default: the configuration's). In
         PyTorch, `median` reads distribution members out otherwise than their manifest says (heads.MEDIANS);
         an ONNX file holds its readout."""
         if median is not None and backend == "onnx":
             raise ModelFileError("an ONNX member's readout is in its file: choose another median with backend='torch'")
         manifest, folder = read_manifest(path)
+        batch_values = batch_values or default("batch_values")
         key = "onnx" if backend == "onnx" else "file"
         groups = {}
         for entry in manifest["members"]:

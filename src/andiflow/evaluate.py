@@ -14,6 +14,7 @@ from andiflow.errors import InputFileError
 from andiflow.intervals import coverage
 from andiflow.tasks import MODELS
 from andiflow.tasks.alpha import alpha_grid
+from andiflow.tracks import read_task1
 
 NAMES = {"model": "andiflow", "shipped": "shipped", "constant": "constant", "tamsd": "TAMSD fit"}
 
@@ -75,18 +76,17 @@ def _check_lined_up(file, file_dims, reference, dims, what="predictions") -> Non
 
 
 def _scored_tracks(trajectories, reference, dims, scored) -> list:
-    """The trajectories of the scored lines, read as `andiflow predict` read them: a line it skipped is
-    not read, an axis that never moves is left out."""
-    rows = list(andi_io.task1_rows(trajectories))
-    if len(rows) != len(dims):
-        _check_lined_up(trajectories, np.zeros(len(rows)), reference, dims, "trajectories")
-    tracks = []
-    for (lineno, fields), dim, keep in zip(rows, dims, scored):
-        if keep:
-            line_dim, t = andi_io.task1_line(trajectories, lineno, fields)
-            _check_lined_up(trajectories, np.array([line_dim]), reference, np.array([dim]), "trajectories")
-            tracks.append(t[np.ptp(t, axis=1) > 0])
-    return tracks
+    """The trajectories of the scored lines, read as `andiflow predict` reads them (tracks.read_task1:
+    a line it skipped counts as unnamed, an axis that never moves is left out)."""
+    found = read_task1(trajectories)
+    line_dims = np.zeros(len(found.dims))  # where the counts differ, they alone tell
+    if len(found.dims) == len(dims):
+        for lineno, keep in zip(found.particles, scored):
+            if keep and lineno in found.problems:
+                raise InputFileError(f"{trajectories}:{lineno}: predicted, but {found.problems[lineno]}")
+        line_dims = np.array([d if keep else 0 for d, keep in zip(found.dims, scored)])
+    _check_lined_up(trajectories, line_dims, reference, dims, "trajectories")
+    return _kept(found.trajectories, scored)
 
 
 def _scored(predictions, alphas) -> np.ndarray:

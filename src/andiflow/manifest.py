@@ -49,6 +49,22 @@ def read_manifest(path) -> tuple[dict, Path]:
     return manifest, file.parent
 
 
+def manifest_of(members: list, *, name, clip, windows, settings, command, scale=None, intervals=None, temperature=None):
+    """A manifest: its members (members_of), how they combine, and what made them."""
+    return dict(
+        format=FORMAT,
+        name=name,
+        members=members,
+        scale=scale,
+        clip=list(clip),
+        windows=windows,
+        intervals=intervals,
+        temperature=temperature,
+        settings=settings,
+        command=command,
+    )
+
+
 def write_manifest(folder, manifest: dict) -> None:
     with atomic_path(Path(folder) / MANIFEST) as tmp:
         Path(tmp).write_text(json.dumps(manifest, indent=1) + "\n")
@@ -88,15 +104,28 @@ def members_of(model_files, folder, onnx_weights: str, median: str) -> list[dict
     return sorted(members, key=lambda e: (order.index(e["task"]), e["dim"], e["length"], e["fold"]))
 
 
-def copy_members(manifest: dict, source, folder) -> None:
-    """Copy the files the manifest names (PyTorch files too where `source` has them) from an ensemble
-    folder `source` into `folder`."""
+def networks_of(folder, task: str, dim: int) -> dict:
+    """The trained networks of one task and dimension lying in `folder` in the one layout (a workflow's
+    results/models): length -> its networks (PyTorch, eval mode) in fold order."""
+    from andiflow.model import load_checkpoint
+
+    found = {}
+    for path in Path(folder).glob(member_path(task, dim, "*", "*", "pt")):
+        if not path.stem.removeprefix("fold").isdigit():  # fold<k>.resume.pt: training's snapshot
+            continue
+        model, meta = load_checkpoint(path)
+        found.setdefault(meta["length"], {})[meta["fold"]] = model
+    return {length: [of[k] for k in sorted(of)] for length, of in sorted(found.items())}
+
+
+def copy_members(manifest: dict, source, folder, keys=("file", "onnx")) -> None:
+    """Copy the files of every member the manifest names (its PyTorch file and ONNX export, or those of
+    `keys`) from an ensemble folder `source` into `folder`, in the same layout."""
     for entry in manifest["members"]:
-        for key in ("file", "onnx"):
-            if (Path(source) / entry[key]).is_file() or key == "onnx":
-                target = Path(folder) / entry[key]
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(Path(source) / entry[key], target)
+        for key in keys:
+            target = Path(folder) / entry[key]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(Path(source) / entry[key], target)
 
 
 def _training_record(file: Path, meta: dict) -> dict:

@@ -100,9 +100,6 @@ class Given(Mapping):
     def __len__(self):
         return len(self._values)
 
-    def plain(self) -> dict:
-        return copy.deepcopy(self._values)
-
 
 def parse(text: str | None):
     """The settings of a command: with --settings (JSON, sections of a resolved configuration, as the
@@ -120,7 +117,7 @@ def parse(text: str | None):
 
 def plain(config) -> dict:
     """A configuration (or part of one) as plain dicts, for JSON."""
-    return config.plain() if isinstance(config, Given) else copy.deepcopy(dict(config))
+    return copy.deepcopy(config._values if isinstance(config, Given) else dict(config))
 
 
 def _validate(config: dict, partial: bool = False) -> None:

@@ -88,26 +88,13 @@ def held_out_set(args) -> None:
 
 def models_manifest(args) -> None:
     """The manifest of trained networks (and their ONNX exports beside them), for calibration."""
-    from andiflow.manifest import FORMAT, members_of, write_manifest
+    from andiflow.manifest import manifest_of, members_of, write_manifest
 
     cfg, folder = args.config, Path(args.output).parent
     baked = cfg["ensemble"]
     members = members_of(args.models, folder, baked["onnx_weights"], baked["median"])
-    write_manifest(
-        folder,
-        dict(
-            format=FORMAT,
-            name=cfg["name"],
-            members=members,
-            scale=None,
-            clip=list(baked["clip"]),
-            windows=baked["windows"],
-            intervals=None,
-            temperature=None,
-            settings=settings.plain(cfg),
-            command=args.command,
-        ),
-    )
+    made_by = dict(name=cfg["name"], settings=settings.plain(cfg), command=args.command)
+    write_manifest(folder, manifest_of(members, clip=baked["clip"], windows=baked["windows"], **made_by))
     print(f"{len(members)} networks in {args.output}", flush=True)
 
 
@@ -196,15 +183,13 @@ def card(args) -> None:
 def ship(args) -> None:
     """Into a package folder: exactly the ONNX files the manifest names, the manifest, the card and the
     evaluations it quotes; the folder is replaced whole."""
-    from andiflow.manifest import MANIFEST, read_manifest
+    from andiflow.manifest import MANIFEST, copy_members, read_manifest
 
     manifest, source = read_manifest(args.ensemble)
     out = Path(args.output).parent
     staging = out.with_name(f".{out.name}.shipping")
     shutil.rmtree(staging, ignore_errors=True)
-    for entry in manifest["members"]:
-        (staging / entry["onnx"]).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source / entry["onnx"], staging / entry["onnx"])
+    copy_members(manifest, source, staging, keys=("onnx",))
     files = {MANIFEST: source / MANIFEST, "MODEL_CARD.md": args.card, "evaluation.json": args.evaluation}
     if args.model_evaluation:
         files["model_evaluation.json"] = args.model_evaluation
