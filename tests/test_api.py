@@ -26,7 +26,7 @@ def tracks(rng):
 
 
 def test_a_trackpy_dataframe_gives_the_table_of_the_command_line(tmp_path, tracks):
-    with pytest.warns(UserWarning, match=r"skipped 1 of 3 particles \(fewer than 10 points\): 5"):
+    with pytest.warns(UserWarning, match=r"skipped 1 of 3 particles \(too short: fewer than 10 points\): 5"):
         result = andiflow.predict(tracks)
     assert list(result.columns) == columns(["alpha", "diffusion_model"])  # the default classifies
     assert list(result.columns)[3:-1] == [

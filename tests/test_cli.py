@@ -61,7 +61,7 @@ def test_predict_writes_one_line_per_trajectory(tmp_path, models, rng):
         ("1;" + "1;" * 10 + "inf\n", "task1.txt:1: field 12 is 'inf'"),
         ("5;" + "1;" * 10 + "1\n", "task1.txt:1: dimension must be 1, 2 or 3"),
         ("2;" + "1;" * 20 + "1\n", "task1.txt:1: 21 coordinates cannot be split into 2"),
-        ("1;" + "1;2;" * 5 + "1\n1;1;2;3\n", "task1.txt: particle 2: fewer than 10 points"),
+        ("1;" + "1;2;" * 5 + "1\n1;1;2;3\n", "task1.txt: particle 2: too short: fewer than 10 points"),
         ("", "task1.txt: the file is empty"),
         (None, "task1.txt: no such file"),
     ],
@@ -88,7 +88,7 @@ def test_a_bad_task1_line_gets_an_empty_alpha_and_the_others_are_predicted(tmp_p
     assert [r[1] != "" for r in rows] == [True, False, False, False, True, False]
     err = capsys.readouterr().err
     assert "skipped 1 of 6 particles (field 4 is not a number: 'x'): 2" in err
-    assert "skipped 1 of 6 particles (positions never move): 6" in err and "(fewer than 10 points): 3" in err
+    assert "skipped 1 of 6 particles (positions never move): 6" in err and "(too short: fewer than 10 points): 3" in err
 
 
 def test_evaluate_reports_overall_per_dim_length_model(tmp_path, capsys):
@@ -152,7 +152,8 @@ def test_predict_a_table_of_tracks(tmp_path, models, rng, capsys):
     assert result["n_points"].tolist() == [30, 5, 12] and set(result["dim"]) == {2}
     assert result["alpha"].notna().tolist() == [True, False, True]
     err = capsys.readouterr().err
-    assert "frames missing within particles 2" in err and "skipped 1 of 3 particles (fewer than 10 points): 1" in err
+    assert "frames missing within particles 2" in err
+    assert "skipped 1 of 3 particles (too short: fewer than 10 points): 1" in err
     assert result.loc[1, "note"].startswith("skipped")
 
 

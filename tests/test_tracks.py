@@ -178,9 +178,9 @@ def test_tab_separated_table_with_byte_order_mark(tmp_path):
 @pytest.mark.parametrize(
     "rows, columns, message",
     [
-        ([(1, 0, 0.0)], ("id", "frame", "x"), ": no column 'particle'"),
-        ([(1, 0, 0.0)], ("particle", "time", "x"), ": no column 'frame'"),
-        ([(1, 0, 0.0)], ("particle", "frame", "pos"), ": no column 'x'"),
+        ([(1, 0, 0.0)], ("id", "frame", "x"), ": no column that is the particle"),
+        ([(1, 0, 0.0)], ("particle", "when", "x"), ": no column that is the frame"),
+        ([(1, 0, 0.0)], ("particle", "frame", "pos"), ": no column that is position x"),
         ([(1, 0, 0.0, 1.0), (1, 1, np.nan, 1.0)], ("particle", "frame", "x", "y"), ":3: particle 1: column 'x' is nan"),
         (
             [(1, 0, 0.0, 1.0), (1, 1, "inf", 1.0)],
@@ -305,8 +305,8 @@ def test_format_can_be_forced(tmp_path):
     path = tmp_path / "t.dat"
     path.write_text(TRACKMATE_CSV)
     assert read_tracks(path, format="trackmate-csv").particles == [0, 1]
-    with pytest.raises(InputFileError, match=r"no column 'particle'"):
-        read_tracks(path, format="table")
+    with pytest.raises(InputFileError, match=r"t.dat:4: column 'TRACK_ID' is missing"):  # as a table: its names rows
+        read_tracks(path, format="table", strict=True)
     with pytest.raises(InputFileError, match=r"unknown format 'imaris'"):
         read_tracks(path, format="imaris")
 
@@ -353,3 +353,26 @@ def test_frames_every_2_or_in_seconds_are_not_gaps_but_a_missing_one_is(tmp_path
     assert read_tracks(_write(tmp_path / "t.csv", rows)).gaps == [2]
     rows = [(1, t, t, t * t) for t in (0.0, 0.05, 0.1, 0.15)]
     assert read_tracks(_write(tmp_path / "s.csv", rows)).gaps == []
+
+
+def test_a_trackmate_spots_csv_track_that_splits_is_read_along_the_branch_that_continues_it(tmp_path):
+    head = "\n".join(TRACKMATE_CSV.splitlines()[:4])
+    # track 3 moves along x by 1 a frame; in frames 3 and 4 a second spot splits off far away
+    spots = [(f, float(f), 0.0) for f in range(6)] + [(3, 9.0, 9.0), (4, 9.5, 9.5)]
+    rows = [f"ID{i},{i},3,50,{x},{y},0.0,{f / 10},{f},0.5,1,,100" for i, (f, x, y) in enumerate(spots)]
+    path = tmp_path / "split.csv"
+    path.write_text(head + "\n" + "\n".join(rows) + "\n")
+    tracks = read_tracks(path, strict=True)  # a split is no error
+    np.testing.assert_array_equal(tracks.trajectories[0], [[0, 1, 2, 3, 4, 5]])  # y never moves on the branch kept
+    assert tracks.notes[3].startswith("splits or merges: the branch that continues it, 6 of 8 spots")
+
+
+def test_a_one_point_track_is_named_too_short_not_still(tmp_path):
+    from andiflow.results import unpredictable
+
+    rows = [(1, 0, 0.0, 0.0)] + [(2, f, float(f), float(f % 3)) for f in range(12)]
+    tracks = read_tracks(_write(tmp_path / "t.csv", rows))
+    messages = []
+    problems = unpredictable(tracks, 10, messages.append, "t.csv")
+    assert problems == {1: "too short: fewer than 10 points"}
+    assert messages == ["t.csv: skipped 1 of 2 particles (too short: fewer than 10 points): 1"]

@@ -48,9 +48,9 @@ def predict(
     models=None,
     interval: float | None = 0.9,
     *,
-    particle="particle",
-    frame="frame",
-    positions=("x", "y", "z"),
+    particle=None,
+    frame=None,
+    positions=None,
     time_axis: int = 0,
     scale=None,
     strict=False,
@@ -62,8 +62,10 @@ def predict(
     model task (the default's), also model (the most probable diffusion model) and p_attm, p_ctrw,
     p_fbm, p_lw, p_sbm, before note, unless classify=False (alpha alone; the classifiers do not run).
 
-    data: a DataFrame of tracks (one row per particle and frame; columns `particle`, `frame` and the
-    `positions` present), a path to any file `andiflow predict` reads (a table of tracks, TrackMate's
+    data: a DataFrame of tracks (one row per particle and frame; its particle, frame and position
+    columns as named by `particle`, `frame`, `positions`, or recognised by the names trackers give
+    them: trackpy's particle, frame, x, y[, z], TrackMate's TRACK_ID, `track_id`, `x [nm]`, ...), a
+    path to any file `andiflow predict` reads (a table of tracks, TrackMate's
     CSV or XML, an AnDi task1.txt: particle = line number), or a sequence of arrays, one per
     trajectory: [T] for 1D, or [T, dim] with time along `time_axis` (0: rows are time points; -1 for
     [dim, T]).
@@ -73,7 +75,8 @@ def predict(
     a frame given twice) gets an empty alpha and the reason in `note`, and the others are predicted;
     with strict=True the first such particle raises an InputFileError naming it. A particle still on
     one axis is predicted from the axes it moves on (said in `note`).
-    warn: called with a message for what was skipped or bridged (default: Python's warnings).
+    warn: called with a message for what was skipped or bridged, and for the columns recognised where
+    they are not trackpy's names (default: Python's warnings).
     """
     ens = models if isinstance(models, Ensemble) else load_ensemble(models)
     warn = warn or _python_warning
@@ -103,11 +106,21 @@ def predict(
 
 
 def predict_file(
-    path, ens: Ensemble, scale=None, interval=None, warn=None, format="auto", strict=False, classify=True, **columns
+    path,
+    ens: Ensemble,
+    scale=None,
+    interval=None,
+    warn=None,
+    format="auto",
+    strict=False,
+    classify=True,
+    info=None,
+    **columns,
 ) -> pd.DataFrame:
-    """predict() of a file: one row per particle (for a task1.txt, per line: particle = line number)."""
+    """predict() of a file: one row per particle (for a task1.txt, per line: particle = line number);
+    `info` is told the columns a table was read by."""
     found = tracks.read_tracks(path, format, strict=strict, **columns)
-    return _rows(found, ens, scale, interval, warn or _python_warning, path, strict, classify)
+    return _rows(found, ens, scale, interval, warn or _python_warning, path, strict, classify, info)
 
 
 def predict_into(
@@ -132,8 +145,12 @@ def predict_into(
     return f"{table['alpha'].notna().sum()} of {len(table)} {rows} of {path} predicted into {output}"
 
 
-def _rows(found: tracks.Tracks, ens: Ensemble, scale, interval, warn, source, strict, classify) -> pd.DataFrame:
+def _rows(
+    found: tracks.Tracks, ens: Ensemble, scale, interval, warn, source, strict, classify, info=None
+) -> pd.DataFrame:
     tasks = ["alpha", *(t for t in TASKS if t != "alpha" and classify and ens.has(t))]
+    if found.read_as and (info or found.recognised):
+        (info or warn)(f"{source}: read {found.read_as}")
     problems = results.unpredictable(found, ens.min_length, warn, source, strict)
     kept = [t for pid, t in zip(found.particles, found.trajectories) if pid not in problems]
     estimate = ens.estimate(kept, scale, interval, classify=len(tasks) > 1) if kept else {}

@@ -11,6 +11,7 @@ from andiflow import andi_io
 from andiflow.atomic import atomic_path
 from andiflow.errors import InputFileError
 from andiflow.tasks import TASKS
+from andiflow.tracks import NEVER_MOVE
 
 # the names Ensemble.estimate gives alpha's columns
 ESTIMATE = {"alpha": "alpha", "std": "alpha_std", "low": "alpha_low", "high": "alpha_high"}
@@ -27,8 +28,10 @@ def unpredictable(tracks, min_length: int, warn, source, strict=False) -> dict:
     bridged and notes are said too."""
     problems = dict(tracks.problems)
     for pid, t in zip(tracks.particles, tracks.trajectories):
-        if pid not in problems and t.shape[1] < min_length:
-            problems[pid] = f"fewer than {min_length} points"
+        if 0 < t.shape[1] < min_length:  # named as short, whatever else is wrong with it
+            other = problems.get(pid)
+            also = f"; also {other}" if other and other != NEVER_MOVE else ""
+            problems[pid] = f"too short: fewer than {min_length} points{also}"
     if strict and problems:
         pid = next(p for p in tracks.particles if p in problems)
         raise InputFileError(f"{source}: particle {pid!r}: {problems[pid]} (without --strict it is skipped)")

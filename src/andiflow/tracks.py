@@ -1,13 +1,16 @@
 """Trajectories as our users' trackers write them (the answers go out through results.py).
 
 `detect_format` tells the formats apart by content, not by file name:
-- "table": delimited text with a header, one row per particle and frame (trackpy and most others:
-  columns particle, frame, x, y[, z]; other names can be given). Position columns absent from the file
-  are dropped from the end of `positions` (x, y -> 2D).
+- "table": delimited text with a header, one row per particle and frame (trackpy and most others):
+  the particle, frame and position columns recognised by the names trackers give them (columns.py),
+  or as named. Position columns absent from the file are dropped from the end of `positions` (x, y ->
+  2D).
 - "trackmate-csv": TrackMate's spots CSV export: a header of feature keys (LABEL, ID, TRACK_ID, ...,
   POSITION_X, POSITION_Y, POSITION_Z, POSITION_T, FRAME, ...), then rows of names, short names and units
   (the leading rows whose FRAME is not a number are skipped), then spots in any order. particle =
-  TRACK_ID, frame = FRAME; spots in no track (TRACK_ID empty) are dropped.
+  TRACK_ID, frame = FRAME; spots in no track (TRACK_ID empty) are dropped. A track that splits or
+  merges (two of its spots in one frame; the file has no edges) is read along the branch that continues
+  it most smoothly, with a note.
 - "trackmate-xml": TrackMate's model file (File > Save). A track is the spots its edges connect, ordered
   by FRAME (a track that splits or merges: its longest path forward in time, with a note); only the
   tracks listed in FilteredTracks are read (all tracks when the file has none).
@@ -15,7 +18,8 @@
   `<particle>`s numbered 0, 1, 2... in file order, each of `<detection t x y z/>`; frame = t.
 - "task1": the AnDi challenge's task1.txt: particle = line number, dims = the line's dimension.
 
-Every format gives particles sorted by id, each trajectory [axes, T] (float64) sorted by frame, and:
+Every format gives particles sorted by id, each trajectory [axes, T] (float64) sorted by frame, the
+units its file states (positions' `space_unit`, `time_unit`, `frame_interval` in time units), and:
 - an axis whose positions never move anywhere in the file, or whose column is empty, is not a
   dimension (TrackMate writes POSITION_Z = 0.0 for 2D data);
 - `gaps`: particles with frames missing, beyond the file's frame step (their points are used as
@@ -35,7 +39,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from andiflow import columns
 from andiflow.andi_io import read_text, task1_line, task1_rows, text_encoding
+from andiflow.columns import AXES
 from andiflow.errors import InputFileError
 
 FORMATS = ("table", "trackmate-csv", "trackmate-xml", "tracks-xml", "task1")  # what read_tracks reads
@@ -43,7 +49,7 @@ _HEAD_BYTES = 1 << 16  # what detect_format looks at
 _TASK1_LINE = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*;")
 _TRACKMATE_KEYS = {"TRACK_ID", "FRAME", "POSITION_X"}
 _TRACKMATE_POSITIONS = ("POSITION_X", "POSITION_Y", "POSITION_Z")
-AXES = ("x", "y", "z")
+NEVER_MOVE = "positions never move"
 
 
 @dataclass
@@ -54,6 +60,11 @@ class Tracks:
     gaps: list = field(default_factory=list)  # particle ids with missing frames
     notes: dict = field(default_factory=dict)  # particle id -> what was done to predict it
     problems: dict = field(default_factory=dict)  # particle id -> why it gets no alpha
+    read_as: str = ""  # a table's columns, as recognised or given (columns.Columns.describe)
+    recognised: bool = False  # some column was recognised by its tracker's name
+    space_unit: str | None = None  # the positions' unit, where the file states it
+    time_unit: str | None = None
+    frame_interval: float | None = None  # time between frames, in time_unit
 
     def add(self, pid, trajectory: np.ndarray, dim: int, axes=AXES, problem=None) -> None:
         """One particle: a problem, or its trajectory on the axes it moves on (with a note when it
@@ -62,7 +73,7 @@ class Tracks:
         self.dims.append(dim)
         moving = np.ptp(trajectory, axis=1) > 0 if trajectory.shape[1] else np.zeros(len(trajectory), bool)
         if problem is None and not moving.any():
-            problem = "positions never move"
+            problem = NEVER_MOVE
         elif problem is None and not moving.all():
             self.notes[pid] = (
                 f"still on {', '.join(np.array(axes)[~moving])}: predicted from {', '.join(np.array(axes)[moving])}"
@@ -73,12 +84,10 @@ class Tracks:
             self.problems[pid] = problem
 
 
-def read_tracks(
-    path, format="auto", particle="particle", frame="frame", positions=("x", "y", "z"), strict=False
-) -> Tracks:
+def read_tracks(path, format="auto", particle=None, frame=None, positions=None, strict=False) -> Tracks:
     """Trajectories of a tracker's file or a task1.txt; `format` is "auto" (detect_format) or one of
-    FORMATS. The column names apply to "table" only. A particle's problem is kept in `problems`
-    (strict: raised, naming its place)."""
+    FORMATS. The column names apply to "table" only (None: recognised, columns.py). A particle's
+    problem is kept in `problems` (strict: raised, naming its place)."""
     path = Path(path)
     head = _head(path)  # also refuses an empty or binary file, whatever its format
     chosen = _format_of(path, head) if format == "auto" else format
@@ -158,20 +167,21 @@ def _read_table(path, particle, frame, positions, strict=False) -> Tracks:
     return from_table(table, particle, frame, positions, source=path, where=_line_of(table), strict=strict)
 
 
-def from_table(table: pd.DataFrame, particle, frame, positions, source, where=None, strict=False) -> Tracks:
-    """Tracks of a table of one row per particle and frame (a file's, or a DataFrame in memory);
-    position columns absent from it are dropped from the end of `positions`. where(i): the place of
-    row i in errors (default: the row's index label)."""
-    present = [c for c in positions if c in table.columns]
-    needed = [particle, frame, *positions[: max(1, len(present))]]
-    missing = [c for c in needed if c not in table.columns]
-    if missing:
-        raise InputFileError(
-            f"{source}: no column {missing[0]!r} (columns: {', '.join(map(str, table.columns))}); "
-            "name yours with --particle-column, --frame-column, --position-columns"
-        )
+def from_table(
+    table: pd.DataFrame, particle=None, frame=None, positions=None, source="the table", where=None, strict=False
+) -> Tracks:
+    """Tracks of a table of one row per particle and frame (a file's, or a DataFrame in memory), its
+    columns as named or else recognised (columns.choose); position columns absent from it are dropped
+    from the end of `positions`. where(i): the place of row i in errors (default: the row's index label)."""
+    chosen = columns.choose(table, particle, frame, positions, source)
     where = where or (lambda i: f" row {table.index[i]!r}")
-    return _assemble(source, table.reset_index(drop=True), where, particle, frame, needed[2:], strict=strict)
+    found = _assemble(
+        source, table.reset_index(drop=True), where, chosen.particle, chosen.frame, chosen.positions, strict=strict
+    )
+    found.read_as, found.recognised = chosen.describe(), chosen.recognised
+    found.space_unit = chosen.unit
+    found.time_unit = columns.unit_of(columns.plain(chosen.frame)[1])
+    return found
 
 
 def _read_trackmate_csv(path, strict=False) -> Tracks:
@@ -180,14 +190,73 @@ def _read_trackmate_csv(path, strict=False) -> Tracks:
     if missing:
         raise InputFileError(f"{path}: no column {missing[0]!r} in a TrackMate spots table")
     numeric = pd.to_numeric(table["FRAME"], errors="coerce").notna().to_numpy()
-    table = table.iloc[int(numeric.argmax()) if numeric.any() else len(table) :]  # names, short names, units
+    first = int(numeric.argmax()) if numeric.any() else len(table)
+    named = table.iloc[:first]  # names, short names, units
+    table = table.iloc[first:]
     table = table[pd.to_numeric(table["TRACK_ID"], errors="coerce").notna()]  # spots in no track
     positions = [c for c in _TRACKMATE_POSITIONS if c in table.columns]
-    return _assemble(path, table, _line_of(table), "TRACK_ID", "FRAME", positions, strict=strict)
+    table, notes = _continuing_branches(table, positions)
+    tracks = _assemble(path, table, _line_of(table), "TRACK_ID", "FRAME", positions, strict=strict)
+    _add_notes(tracks, notes)
+    units = {c: next((columns.unit_of(v) for v in named[c] if str(v).startswith("(")), None) for c in named}
+    tracks.space_unit, tracks.time_unit = units.get("POSITION_X"), units.get("POSITION_T")
+    if "POSITION_T" in table.columns:
+        tracks.frame_interval = _frame_interval(table, "TRACK_ID", "FRAME", "POSITION_T")
+    return tracks
+
+
+def _continuing_branches(table: pd.DataFrame, positions) -> tuple[pd.DataFrame, dict]:
+    """The spots of each track along one branch where it splits or merges (two of its spots in one
+    frame): through each of its frames, the path of the smallest sum of squared steps, i.e. the branch
+    that continues the track; and a note for each such track."""
+    numbers = table[["TRACK_ID", "FRAME", *positions]].apply(pd.to_numeric, errors="coerce")
+    doubled = numbers.duplicated(["TRACK_ID", "FRAME"], keep=False) & numbers.notna().all(axis=1)
+    dropped, notes = [], {}
+    for track, spots in numbers[numbers["TRACK_ID"].isin(numbers.loc[doubled, "TRACK_ID"])].groupby("TRACK_ID"):
+        spots = spots.dropna().sort_values("FRAME", kind="stable")
+        kept = _smoothest_path(spots["FRAME"].to_numpy(), spots[positions].to_numpy(np.float64))
+        dropped += [label for i, label in enumerate(spots.index) if i not in kept]
+        notes[_plain(track)] = f"splits or merges: the branch that continues it, {len(kept)} of {len(spots)} spots"
+    return table.drop(index=dropped), notes
+
+
+def _smoothest_path(frames: np.ndarray, xyz: np.ndarray) -> set:
+    """Indices of one spot per frame (frames sorted) whose path has the least sum of squared steps."""
+    starts = np.r_[0, np.flatnonzero(np.diff(frames)) + 1, len(frames)]
+    layers = [np.arange(a, b) for a, b in zip(starts[:-1], starts[1:])]
+    cost, back = np.zeros(len(layers[0])), []
+    for before, now in zip(layers[:-1], layers[1:]):
+        steps = ((xyz[now][:, None, :] - xyz[before][None, :, :]) ** 2).sum(axis=2) + cost[None, :]
+        back.append(before[steps.argmin(axis=1)])
+        cost = steps.min(axis=1)
+    spot = layers[-1][int(cost.argmin())]
+    path = [spot]
+    for layer, links in zip(layers[:0:-1], back[::-1]):
+        spot = links[int(np.flatnonzero(layer == spot)[0])]
+        path.append(spot)
+    return set(int(i) for i in path)
+
+
+def _frame_interval(table: pd.DataFrame, particle, frame, time) -> float | None:
+    """The time between frames: the median of time steps over frame steps within tracks."""
+    numbers = table[[particle, frame, time]].apply(pd.to_numeric, errors="coerce").dropna()
+    numbers = numbers.sort_values([particle, frame], kind="stable")
+    same = (numbers[particle].diff() == 0) & (numbers[frame].diff() > 0)
+    ratios = (numbers[time].diff() / numbers[frame].diff())[same]
+    return float(ratios.median()) if len(ratios) and ratios.median() > 0 else None
+
+
+def _add_notes(tracks: Tracks, notes: dict) -> None:
+    """A reader's notes of particles (keyed as the file writes their ids) before the particles' own."""
+    for pid in tracks.particles:
+        if str(pid) in map(str, notes) and pid not in tracks.problems:
+            note = next(v for k, v in notes.items() if str(k) == str(pid))
+            tracks.notes[pid] = "; ".join(filter(None, [note, tracks.notes.get(pid)]))
 
 
 def _read_trackmate_xml(path, strict=False) -> Tracks:
-    model = _xml_root(path).find("Model")
+    root = _xml_root(path)
+    model = root.find("Model")
     if model is None:
         raise InputFileError(f"{path}: a <TrackMate> file without <Model>")
     spots = {spot.get("ID"): spot for spot in model.iter("Spot")}
@@ -208,9 +277,15 @@ def _read_trackmate_xml(path, strict=False) -> Tracks:
             rows.append(dict(spots[spot_id].attrib, TRACK_ID=track_id))
             labels.append(f"<Spot ID={spot_id}>")
     tracks = _from_xml(path, rows, labels, "TRACK_ID", "FRAME", _TRACKMATE_POSITIONS, strict)
-    for pid in tracks.particles:
-        if str(pid) in notes and pid not in tracks.problems:
-            tracks.notes[pid] = "; ".join(filter(None, [notes[str(pid)], tracks.notes.get(pid)]))
+    _add_notes(tracks, notes)
+    tracks.space_unit = columns.unit_of(model.get("spatialunits"))
+    tracks.time_unit = columns.unit_of(model.get("timeunits"))
+    image = root.find("Settings/ImageData")
+    interval = _number(image.get("frameinterval")) if image is not None else float("nan")
+    if np.isfinite(interval) and interval > 0:
+        tracks.frame_interval = interval
+    elif rows and "POSITION_T" in rows[0]:
+        tracks.frame_interval = _frame_interval(pd.DataFrame(rows), "TRACK_ID", "FRAME", "POSITION_T")
     return tracks
 
 
@@ -256,12 +331,19 @@ def _kept_tracks(path, model) -> list:
 
 
 def _read_tracks_xml(path, strict=False) -> Tracks:
-    rows, labels = [], []
-    for number, particle in enumerate(_xml_root(path).iter("particle")):
+    rows, labels, root = [], [], _xml_root(path)
+    for number, particle in enumerate(root.iter("particle")):
         for i, detection in enumerate(particle.iter("detection"), start=1):
             rows.append(dict(detection.attrib, particle=number))
             labels.append(f"<particle> {number + 1}, <detection> {i}")
-    return _from_xml(path, rows, labels, "particle", "t", ("x", "y", "z"), strict)
+    tracks = _from_xml(path, rows, labels, "particle", "t", ("x", "y", "z"), strict)
+    header = root.find("TrackContestISBI2012") if root.tag == "root" else None
+    header = root if header is None else header
+    tracks.space_unit = columns.unit_of(header.get("spaceUnits"))
+    tracks.time_unit = columns.unit_of(header.get("timeUnits"))
+    interval = _number(header.get("frameInterval"))
+    tracks.frame_interval = interval if np.isfinite(interval) and interval > 0 else None
+    return tracks
 
 
 _READERS = {

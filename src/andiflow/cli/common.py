@@ -104,6 +104,10 @@ def warn(message: str) -> None:
     print(f"andiflow: warning: {message}", file=sys.stderr, flush=True)
 
 
+def say(message: str) -> None:
+    print(f"andiflow: {message}", file=sys.stderr, flush=True)
+
+
 def write_json(path, data) -> None:
     with atomic_path(path) as tmp:
         Path(tmp).write_text(json.dumps(data, indent=1, allow_nan=False) + "\n")

@@ -1,6 +1,6 @@
 """`andiflow predict`: alpha (and the diffusion model) for every trajectory of a file."""
 
-from andiflow.cli.common import ensemble_options, level, load, scale, settings_option, warn
+from andiflow.cli.common import ensemble_options, level, load, say, scale, settings_option, warn
 from andiflow.tasks import TASKS
 
 
@@ -35,13 +35,14 @@ def add_parser(sub, name):
         help="add the calibrated central interval at level P (task1: ;low;high; tables: at the "
         "ensemble's level unless given)",
     )
-    p.add_argument("--particle-column", default="particle")
-    p.add_argument("--frame-column", default="frame")
+    p.add_argument(
+        "--particle-column", help="a table's particle column (default: recognised: particle, track_id, TRACK_ID, ...)"
+    )
+    p.add_argument("--frame-column", help="a table's frame column (default: recognised: frame, FRAME, t, ...)")
     p.add_argument(
         "--position-columns",
         nargs="+",
-        default=["x", "y", "z"],
-        help="the first 1-3 that are present give the dimension (default: x y z)",
+        help="the first 1-3 that are present give the dimension (default: recognised: x y z, 'x [nm]', ...)",
     )
     p.add_argument("--scale", type=scale, help="scale.json or a number (default: the ensemble's)")
     p.add_argument(
@@ -61,7 +62,7 @@ def run(args) -> None:
     columns = dict(particle=args.particle_column, frame=args.frame_column, positions=args.position_columns)
     summary = api.predict_into(
         args.input, args.output, load(args), task=args.task, format=args.format, interval=args.interval,
-        with_std=args.with_std, scale=args.scale, strict=args.strict, warn=warn, **columns,
+        with_std=args.with_std, scale=args.scale, strict=args.strict, warn=warn, info=say, **columns,
     )  # fmt: skip
     if args.output:
         print(summary, flush=True)

@@ -1,0 +1,125 @@
+"""Which columns of a table of tracks are the particle, the frame and the positions, recognised by the
+names trackers write (trackpy `particle`, TrackMate `TRACK_ID`, MosaicSuite `Trajectory`, quot/saSPT
+`trajectory`, swift `track.id` and `"x [nm]"`, flika `track_number`, napari-gemspa `track_id`, the 2nd
+AnDi challenge `traj_idx`, ...), whatever their case, separators and units in brackets. A name the user
+gives is taken as it is. Units written in the positions' headers ("x [nm]", "y (µm)") are kept."""
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from andiflow.errors import InputFileError
+
+AXES = ("x", "y", "z")
+
+# plain names (see plain()) by how plausible they are, most plausible first; within a rank two
+# different columns are a tie, which is an error naming both
+PARTICLE = (
+    {"particle", "trackid", "trajectory", "trajidx", "tracknumber", "trajid", "trajectoryid", "particleid"},
+    {"track", "traj", "trackidx", "trackindex", "trajectoryidx", "trajectoryindex", "trackno"},
+)
+FRAME = (
+    {"frame", "frameid", "frameidx", "framenumber", "frameno", "frameindex", "slice", "timepoint"},
+    {"t", "time", "timestep"},
+)
+POSITION = {
+    a: ({a}, {f"position{a}", f"pos{a}", f"{a}pos", f"{a}position", f"{a}coord", f"centroid{a}", f"{a}centroid"})
+    for a in AXES
+}
+UNITS = {"nm": "nm", "um": "µm", "µm": "µm", "μm": "µm", "micron": "µm", "microns": "µm", "px": "px", "pixel": "px"}
+UNITS |= {"pixels": "px", "s": "s", "sec": "s", "ms": "ms", "frame": "frame", "frames": "frame"}
+
+_UNIT = re.compile(r"^(?P<name>.*?)\s*[\[(]\s*(?P<unit>[^\])]*?)\s*[\])]\s*$")
+_DUPLICATE = re.compile(r"^(?P<name>.+)\.(?P<copy>\d+)$")  # pandas names a repeated header "x.1"
+
+
+@dataclass
+class Columns:
+    particle: str
+    frame: str
+    positions: list  # 1 to 3 columns, x first
+    unit: str | None = None  # the positions' unit, when their headers say it
+    recognised: bool = False  # some column was found by its tracker's name, not given or named as trackpy does
+
+    def describe(self) -> str:
+        unit = f" ({self.unit})" if self.unit else ""
+        positions = ", ".join(repr(c) for c in self.positions)
+        return f"particle {self.particle!r}, frame {self.frame!r}, positions {positions}{unit}"
+
+
+def plain(header: str) -> tuple[str, str | None]:
+    """A header's name in lower case without separators, and its unit in brackets: "x [nm]" -> ("x",
+    "nm"), "track.id" -> ("trackid", None)."""
+    text = str(header).strip().strip("\"'")
+    found = _UNIT.match(text)
+    name, unit = (found["name"], found["unit"]) if found else (text, None)
+    return re.sub(r"[\s._\-]", "", name.lower()), unit
+
+
+def unit_of(text: str | None) -> str | None:
+    """A unit as written ("micron", "um", "[nm]") in its usual spelling; unknown ones as written."""
+    if text is None:
+        return None
+    unit = text.strip().strip("()[]").strip()
+    return UNITS.get(unit.lower(), unit) or None
+
+
+def choose(table: pd.DataFrame, particle=None, frame=None, positions=None, source="the table") -> Columns:
+    """The columns of a table that hold each role: those given, else those recognised by name. An
+    absent column given, a role no column fits, or two columns that fit a role equally well is an
+    InputFileError naming the columns."""
+    names = [str(c) for c in table.columns]
+    recognised = False
+    if particle is None:
+        particle = _one(table, names, PARTICLE, "the particle", "--particle-column", source)
+        recognised |= particle != "particle"
+    if frame is None:
+        frame = _one(table, names, FRAME, "the frame", "--frame-column", source)
+        recognised |= frame != "frame"
+    if positions is None:
+        positions = []
+        for axis in AXES:
+            found = _one(table, names, POSITION[axis], f"position {axis}", "--position-columns", source, axis != "x")
+            if found is None:
+                break
+            positions.append(found)
+        recognised |= positions != list(AXES[: len(positions)])
+    else:
+        present = [c for c in positions if c in names]
+        positions = list(positions[: max(1, len(present))])
+    missing = [c for c in [particle, frame, *positions] if c not in names]
+    if missing:
+        raise InputFileError(
+            f"{source}: no column {missing[0]!r} (columns: {', '.join(names)}); "
+            "name yours with --particle-column, --frame-column, --position-columns"
+        )
+    units = {unit_of(plain(c)[1]) for c in positions}
+    return Columns(particle, frame, positions, units.pop() if len(units) == 1 else None, recognised)
+
+
+def _one(table, names, ranks, role, flag, source, optional=False) -> str | None:
+    """The one column of the most plausible rank for a role."""
+    for rank in ranks:
+        found = []
+        for c in (c for c in names if plain(c)[0] in rank):  # "frame" and "FRAME" holding the same count once
+            if not any(table[c].astype(str).equals(table[f].astype(str)) for f in found):
+                found.append(c)
+        if len(found) == 1:
+            _same_as_repeats(table, names, found[0], source)
+            return found[0]
+        if len(found) > 1:
+            raise InputFileError(
+                f"{source}: columns {found[0]!r} and {found[1]!r} could both be {role}; name the one to use with {flag}"
+            )
+    if optional:
+        return None
+    raise InputFileError(f"{source}: no column that is {role} (columns: {', '.join(names)}); name it with {flag}")
+
+
+def _same_as_repeats(table, names, column, source) -> None:
+    """A header given twice is read as "x" and "x.1" (pandas): the repeats must hold the same values."""
+    for other in names:
+        found = _DUPLICATE.match(other)
+        if found and found["name"] == column and not table[other].astype(str).equals(table[column].astype(str)):
+            raise InputFileError(f"{source}: two columns named {column!r} with different values")

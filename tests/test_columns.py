@@ -1,0 +1,81 @@
+"""Tables read as trackers write them: columns recognised by name, units kept, ties refused."""
+
+import numpy as np
+import pytest
+
+from andiflow.errors import InputFileError
+from andiflow.tracks import read_tracks
+
+STEPS = [(0.0, 1.0), (0.5, 1.5), (1.5, 1.0)]  # x, y of frames 0-2 of every particle below
+
+# the headers (and a row's extra fields) of what each tool writes by default, as found in real files
+TOOLS = {
+    "trackpy": ("particle,frame,x,y,mass", lambda p, f, x, y: f"{p},{f},{x},{y},100"),
+    "mosaicsuite": (",Trajectory,Frame,x,y,z", lambda p, f, x, y: f"{p * 3 + f},{p},{f},{x},{y},0"),
+    "quot": ("y,x,I0,frame,trajectory", lambda p, f, x, y: f"{y},{x},5,{f},{p}"),
+    "swift": (
+        '"id","track.id","frame","x [nm]","y [nm]","id"',
+        lambda p, f, x, y: f"{p * 3 + f},{p},{f + 1},{x},{y},{p * 3 + f}",
+    ),
+    "flika": ("frame,track_number,x,y,intensity", lambda p, f, x, y: f"{f},{float(p)},{x},{y},"),
+    "napari-gemspa": ("track_id\tframe\ty\tx", lambda p, f, x, y: f"{p}\t{float(f)}\t{y}\t{x}"),
+    "andi2": ("traj_idx,frame,x,y", lambda p, f, x, y: f"{p},{f},{x},{y}"),
+}
+
+
+@pytest.mark.parametrize("tool", sorted(TOOLS))
+def test_each_trackers_names_are_recognised_without_being_named(tmp_path, tool):
+    header, row = TOOLS[tool]
+    lines = [header] + [row(p, f, x + 10 * p, y) for p in (1, 2) for f, (x, y) in enumerate(STEPS)]
+    path = tmp_path / f"{tool}.csv"
+    path.write_text("\n".join(lines) + "\n")
+    tracks = read_tracks(path)
+    assert tracks.particles == [1, 2] and tracks.problems == {} and tracks.dims == [2, 2]
+    np.testing.assert_array_equal(tracks.trajectories[1], np.array(STEPS).T + [[20], [0]])  # x first, then y
+    assert tracks.recognised == (tool not in ("trackpy",)) and "particle" in tracks.read_as
+    assert tracks.space_unit == ("nm" if tool == "swift" else None)
+
+
+def test_case_units_and_a_header_given_twice_with_the_same_values(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("Track_ID,FRAME,X (µm),Y (µm),frame,x (µm)\n1,0,0,0,0,0\n1,1,1,0.5,1,1\n1,2,1,2,2,1\n")
+    tracks = read_tracks(path)  # "frame" repeats "FRAME", "x (µm)" repeats "X (µm)": each counts once
+    assert tracks.read_as == "particle 'Track_ID', frame 'FRAME', positions 'X (µm)', 'Y (µm)' (µm)"
+    assert tracks.space_unit == "µm"
+
+
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        ("particle,track_id,frame,x", "columns 'particle' and 'track_id' could both be the particle; .*-column"),
+        ("particle,frame,x,pos_x", None),  # an exact "x" is more plausible than "pos_x"
+        ("particle,frame,x,x", "two columns named 'x' with different values"),
+        ("particle,when,x", "no column that is the frame .*--frame-column"),
+    ],
+)
+def test_two_equally_plausible_columns_are_refused_by_name(tmp_path, header, message):
+    path = tmp_path / "t.csv"
+    width = header.count(",") + 1
+    path.write_text(header + "\n" + "\n".join(",".join([str(v + i) for v in range(width)]) for i in range(3)) + "\n")
+    if message is None:
+        assert read_tracks(path).read_as.endswith("positions 'x'")
+    else:
+        with pytest.raises(InputFileError, match="t.csv: " + message):
+            read_tracks(path)
+
+
+def test_columns_named_by_the_user_are_taken_as_they_are(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("particle,track_id,frame,x\n" + "".join(f"1,{f % 2},{f},{f * f}\n" for f in range(4)))
+    tracks = read_tracks(path, particle="track_id")
+    assert tracks.particles == [0, 1] and not tracks.recognised
+
+
+def test_units_and_frame_interval_of_trackmate_and_tracks_xml(tmp_path):
+    from test_tracks import TRACKMATE_CSV, TRACKS_XML
+
+    (tmp_path / "spots.csv").write_text(TRACKMATE_CSV)
+    (tmp_path / "tracks.xml").write_text(TRACKS_XML)
+    spots, exported = read_tracks(tmp_path / "spots.csv"), read_tracks(tmp_path / "tracks.xml")
+    assert (spots.space_unit, spots.time_unit, spots.frame_interval) == ("µm", "s", pytest.approx(0.1))
+    assert (exported.space_unit, exported.time_unit, exported.frame_interval) == ("µm", "s", 0.1)
