@@ -422,3 +422,24 @@ def test_the_networks_of_a_results_folder_by_length_in_fold_order(tmp_path):
     networks = networks_of(tmp_path, "alpha", 1)
     assert list(networks) == [10, 20] and [len(v) for v in networks.values()] == [1, 2]
     assert networks_of(tmp_path, "diffusion_model", 2) == {}
+
+
+def test_worker_processes_give_the_same_outputs_as_one_process_bit_for_bit(tmp_path, monkeypatch):
+    from andiflow import workers
+
+    for L in (10, 20):
+        for k in (0, 1):
+            network(tmp_path, "alpha", 1, L, k, SETTINGS)
+        network(tmp_path, "diffusion_model", 1, L, 0, CLASSIFIER)
+        network(tmp_path, "diffusion_model", 2, L, 0, dict(CLASSIFIER, axes=2))
+    assemble(tmp_path, name="t")
+    rng = np.random.default_rng(5)
+    trajectories = [np.cumsum(rng.normal(size=(d, n)), axis=1) for n in range(10, 60) for d in (1, 2)]
+    one = Ensemble.load(tmp_path, threads=1, batch_values=400).estimate(trajectories)
+    monkeypatch.setattr(workers, "MIN_VALUES", 0)  # workers even for this little
+    spread = Ensemble.load(tmp_path, threads=3, batch_values=400)
+    assert spread.workers.n == 3
+    three = spread.estimate(trajectories)
+    assert spread.workers.pool is not None  # the workers ran
+    for key in ("alpha", "std", "p_fbm", "model"):
+        np.testing.assert_array_equal(one[key], three[key])

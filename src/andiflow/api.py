@@ -19,6 +19,7 @@ from andiflow import results, tracks
 from andiflow.ensemble import Ensemble
 from andiflow.errors import InputFileError, ModelFileError
 from andiflow.tasks import TASKS
+from andiflow.workers import cores
 
 SHIPPED = files("andiflow") / "ensembles"
 DEFAULT = "convlstm-cpu"  # the ensemble used when none is named
@@ -29,11 +30,13 @@ def shipped_ensembles() -> list[str]:
     return sorted(p.name for p in SHIPPED.iterdir() if (p / "manifest.json").is_file())
 
 
-def load_ensemble(name_or_path=None, *, backend="onnx", device="cpu", threads=1, batch_values=None):
+def load_ensemble(name_or_path=None, *, backend="onnx", device="cpu", threads=None, batch_values=None):
     """A shipped ensemble by name (see `shipped_ensembles()`; None: the default), or the ensemble in
     any folder with a manifest.json. Its members run in ONNX Runtime (`backend="onnx"`, no PyTorch
-    needed) or in PyTorch (`backend="torch"`, e.g. with `device="cuda"`), `batch_values` numbers per
+    needed; over `threads` worker processes of one thread each, default the cores this process may
+    use) or in PyTorch (`backend="torch"`, e.g. with `device="cuda"`), `batch_values` numbers per
     pass (default: the configuration's default batch_values)."""
+    threads = threads or cores()
     name = DEFAULT if name_or_path is None else str(name_or_path)
     folder = SHIPPED / name if name in shipped_ensembles() else Path(name)
     if not (Path(folder) / "manifest.json").is_file() and not Path(folder).is_file():

@@ -25,9 +25,9 @@ from andiflow.errors import InputFileError, ModelFileError
 from andiflow.manifest import MANIFEST, read_manifest, sha256
 from andiflow.members import OnnxMember, TorchMember
 from andiflow.normalize import zscore
-from andiflow.progress import progress
 from andiflow.settings import default
 from andiflow.tasks import MODELS, TASKS
+from andiflow.workers import Workers
 
 WINDOWS = ("head_tail", "whole")
 
@@ -36,8 +36,9 @@ class Ensemble:
     """groups: (task, dim) -> trained length -> members in fold order, each a callable from z-scored
     windows ([n, length] for 1D, [n, dim, length]) to raw outputs (members.OnnxMember, TorchMember)."""
 
-    def __init__(self, groups: dict, manifest: dict | None = None, windows: str | None = None):
+    def __init__(self, groups: dict, manifest: dict | None = None, windows: str | None = None, workers=1):
         self.groups = {key: dict(sorted(of.items())) for key, of in sorted(groups.items())}
+        self.workers = Workers(self, self.groups, workers)
         self.manifest = manifest or {}
         self.rule = windows or self.manifest.get("windows", "head_tail")
         if ("alpha", 1) not in self.groups:
@@ -55,8 +56,9 @@ class Ensemble:
     @classmethod
     def load(cls, path, backend="onnx", device="cpu", threads=1, batch_values=None, median=None) -> "Ensemble":
         """The ensemble of a folder (or its manifest.json): exactly the members the manifest names,
-        each checked against its checksum, run in ONNX Runtime (`onnx`) or PyTorch (`torch`), at most
-        `batch_values` numbers a pass (default: the configuration's). In
+        each checked against its checksum, run in ONNX Runtime (`onnx`, over `threads` worker
+        processes of one thread each, workers.py) or PyTorch (`torch`, its threads set by the caller),
+        at most `batch_values` numbers a pass (default: the configuration's). In
         PyTorch, `median` reads distribution members out otherwise than their manifest says (heads.MEDIANS);
         an ONNX file holds its readout."""
         if median is not None and backend == "onnx":
@@ -75,7 +77,7 @@ class Ensemble:
                     "after the ensemble was made (rebuild it with the command in the manifest)"
                 )
             if backend == "onnx":
-                member = OnnxMember(file, threads, batch_values)
+                member = OnnxMember(file, batch_values)
             else:
                 member = TorchMember.load(file, entry, device, batch_values, median)
             groups.setdefault((entry["task"], entry["dim"]), {}).setdefault(entry["length"], {})[entry["fold"]] = member
@@ -86,7 +88,7 @@ class Ensemble:
                     "every trajectory must be averaged over the same members"
                 )
         by_fold_order = {key: {L: [f[k] for k in sorted(f)] for L, f in of.items()} for key, of in groups.items()}
-        return cls(by_fold_order, manifest)
+        return cls(by_fold_order, manifest, workers=threads if backend == "onnx" else 1)
 
     @property
     def min_length(self) -> int:
@@ -115,7 +117,7 @@ class Ensemble:
         kept = {key: of for key, of in groups.items() if of and all(of.values())}
         if ("alpha", 1) not in kept:
             raise ModelFileError(f"{self.describe()}: no 1D alpha networks of folds {folds} and lengths {lengths}")
-        return Ensemble(kept, self.manifest, windows or self.rule)
+        return Ensemble(kept, self.manifest, windows or self.rule, self.workers.n)
 
     # the scikit-learn-shaped face
     def predict(self, trajectories: list[np.ndarray], scale=None) -> np.ndarray:
@@ -143,7 +145,8 @@ class Ensemble:
         if level is not None and table is None:
             raise ModelFileError(f"{self.describe()}: has no interval table; intervals cannot be given")
         cut = {}  # the windows of each group of trajectories, cut once for every task
-        raw = self.raw_alpha(trajectories, where, cut)
+        others = [t for t in TASKS if t != "alpha" and self.has(t)] if classify else []
+        raw = self.raw_alpha(trajectories, where, cut, others)
         alpha, std = finish(raw["alpha"], scale, clip), raw["spread"] * scale
         low = high = None
         if level is not None:
@@ -158,7 +161,7 @@ class Ensemble:
             dims, lengths = [len(t) for t in trajectories], [t.shape[1] for t in trajectories]
             low, high = interval(table, alpha, dims, lengths, std, level, clip)
         result = dict(alpha=alpha, std=std, low=low, high=high)
-        for task in [t for t in TASKS if t != "alpha" and self.has(t)] if classify else []:
+        for task in others:
             result.update(self.answer(trajectories, task, cut))
         return result
 
@@ -168,16 +171,19 @@ class Ensemble:
         return TASKS[task].answer(combined, [len(t) for t in trajectories], self.manifest)
 
     # what calibration reads
-    def raw_alpha(self, trajectories: list[np.ndarray], where=str, cut=None) -> dict:
+    def raw_alpha(self, trajectories: list[np.ndarray], where=str, cut=None, also=()) -> dict:
         """{alpha: the members' mean, before scale and clip; spread: their standard deviation} of each
         trajectory [dim, T]; a trajectory shorter than the shortest trained length is refused, named
-        by `where(i)`. `cut` (outputs) keeps the windows for other tasks."""
+        by `where(i)`. `cut` (outputs) keeps the windows, and the outputs of the tasks `also` run
+        beside alpha's, for those tasks."""
         for i, t in enumerate(trajectories):
             if t.shape[1] < self.min_length:
                 raise InputFileError(
                     f"{where(i)}: trajectory of length {t.shape[1]} is shorter than the shortest "
                     f"trained length ({self.min_length})"
                 )
+        cut = {} if cut is None else cut
+        self.outputs(trajectories, [TASKS["alpha"], *(TASKS[t] for t in also)], cut)
         return self.combined(trajectories, "alpha", cut)
 
     def mean_log_probabilities(self, trajectories: list[np.ndarray]) -> np.ndarray:
@@ -187,18 +193,40 @@ class Ensemble:
 
     def combined(self, trajectories: list[np.ndarray], task: str, cut=None) -> dict:
         """What the task's members say of each trajectory [dim, T], from all their outputs."""
-        values, owner = self.outputs(trajectories, TASKS[task], cut)
+        cut = {} if cut is None else cut
+        values, owner = self.outputs(trajectories, [TASKS[task]], cut)[task]
         return TASKS[task].combine(values, owner, len(trajectories))
 
-    def outputs(self, trajectories: list[np.ndarray], task, cut=None) -> tuple[np.ndarray, np.ndarray]:
-        """Every output of the task's members (window x fold, and axis where read axis by axis) for each
-        trajectory [dim, T], and the index of its trajectory. `cut`, a dict, holds the windows of each
-        group of series once cut, for the next task that reads the same series."""
-        cut = {} if cut is None else cut
+    def outputs(self, trajectories: list[np.ndarray], tasks: list, cut: dict) -> dict:
+        """task name -> every output of the task's members (window x fold, and axis where read axis by
+        axis) for each trajectory [dim, T], and the index of its trajectory: each trained length's
+        windows go through its networks in batches, never one at a time, every task's in one run of
+        the workers. `cut` holds the windows of each group of series once cut, and each task's
+        outputs once run, for the next that reads them."""
+        todo = [task for task in tasks if ("outputs", task.name) not in cut]
+        calls, owners, of_task = [], [], []
+        for task in todo:
+            for group, windows, trajectory_of in self._reads(trajectories, task, cut):
+                for (Tn, _), (series, x) in windows.items():
+                    for k in range(len(self.groups[group][Tn])):
+                        calls.append((group, Tn, k, x))
+                        owners.append(trajectory_of[series])
+                        of_task.append(task.name)
+        values = self.workers.run(calls)
+        for task in todo:
+            mine = [i for i, name in enumerate(of_task) if name == task.name]
+            cut["outputs", task.name] = (
+                np.concatenate([values[i] for i in mine]).astype(np.float64),
+                np.concatenate([owners[i] for i in mine]),
+            )
+        return {task.name: cut["outputs", task.name] for task in tasks}
+
+    def _reads(self, trajectories: list[np.ndarray], task, cut: dict) -> list[tuple]:
+        """What the task's networks read: (group, its windows, the trajectory of each series)."""
         if not self.has(task.name):
             raise ModelFileError(f"{self.describe()}: has no networks of the {task.name} task")
         dims = np.array([len(t) for t in trajectories])
-        values, owners, by_axis = [], [], np.zeros(len(dims), bool)
+        reads, by_axis = [], np.zeros(len(dims), bool)
         for d in sorted(set(dims.tolist())):
             index = np.flatnonzero(dims == d)
             if (task.name, d) not in self.groups or (task.by_axis and d == 1):
@@ -208,28 +236,12 @@ class Ensemble:
                 continue
             series = [trajectories[i][0] if d == 1 else trajectories[i] for i in index]
             key = ("axes" if d == 1 else "all", tuple(index))  # a 1D trajectory's one axis is all its axes
-            out, owner = self.members(series, (task.name, d), self._cut(cut, key, series))
-            values.append(out)
-            owners.append(index[owner])
+            reads.append(((task.name, d), self._cut(cut, key, series), index))
         index = np.flatnonzero(by_axis)
         if len(index):  # HNU's rule: every axis read by the 1D networks
             axes = [axis for i in index for axis in trajectories[i]]
-            out, series = self.members(axes, (task.name, 1), self._cut(cut, ("axes", tuple(index)), axes))
-            values.append(out)
-            owners.append(np.repeat(index, dims[index])[series])
-        return np.concatenate(values), np.concatenate(owners)
-
-    def members(self, series: list[np.ndarray], group: tuple, windows=None) -> tuple[np.ndarray, np.ndarray]:
-        """Every output of a group's members (window x fold) for each series, and the index of its
-        series; each trained length's windows (self.windows(series) unless given) go through its
-        networks in batches, never one at a time."""
-        windows = self.windows(series) if windows is None else windows
-        values, owners = [], []
-        for (Tn, _), (owner, x) in progress(windows.items(), "predict", total=len(windows), unit="length"):
-            for member in self.groups[group][Tn]:
-                values.append(member(x))
-                owners.append(owner)
-        return np.concatenate(values).astype(np.float64), np.concatenate(owners)
+            reads.append(((task.name, 1), self._cut(cut, ("axes", tuple(index)), axes), np.repeat(index, dims[index])))
+        return reads
 
     def _cut(self, cut: dict, key: tuple, series: list[np.ndarray]) -> dict:
         if key not in cut:

@@ -1,26 +1,43 @@
 """The members of an ensemble as callables from z-scored windows to raw outputs, in bounded batches: in
 ONNX Runtime (what users' predictions run; no PyTorch needed) or in PyTorch (on a GPU)."""
 
+import os
+
 import numpy as np
 
 from andiflow.errors import ModelFileError
 
 
 class OnnxMember:
-    """One member in ONNX Runtime: z-scored windows [n, Tn] (or [n, d, Tn]) -> raw outputs, in batches of
-    at most `batch_values` numbers."""
+    """One member in ONNX Runtime, on one thread (workers.py spreads members over cores): z-scored
+    windows [n, Tn] (or [n, d, Tn]) -> raw outputs, in batches of at most `batch_values` numbers. Its
+    file is checked when loaded and read at its first use."""
 
-    def __init__(self, path, threads: int, batch_values: int):
-        import onnxruntime
+    def __init__(self, path, batch_values: int):
+        self.path, self.batch_values = path, batch_values
+        self._session, self._pid = None, None
 
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = options.inter_op_num_threads = threads
-        options.log_severity_level = 3  # its warnings are about graph details, not the user's data
-        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.batch_values = batch_values
+    @property
+    def session(self):
+        """ONNX Runtime's session of one thread, made in the process that runs it (workers.py forks)."""
+        if self._pid != os.getpid():
+            import onnxruntime
+
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = options.inter_op_num_threads = 1
+            options.log_severity_level = 3  # its warnings are about graph details, not the user's data
+            providers = ["CPUExecutionProvider"]
+            self._session, self._pid = (
+                onnxruntime.InferenceSession(str(self.path), options, providers=providers),
+                os.getpid(),
+            )
+        return self._session
+
+    def batch_rows(self, x: np.ndarray) -> int:
+        return max(1, self.batch_values // x[0].size)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        batch = max(1, self.batch_values // x[0].size)
+        batch = self.batch_rows(x)
         return np.concatenate(
             [self.session.run(None, {"positions": x[i : i + batch]})[0] for i in range(0, len(x), batch)]
         )

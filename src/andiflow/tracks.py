@@ -414,7 +414,7 @@ def _assemble(path, table: pd.DataFrame, where, particle, frame, positions, fiel
         raise InputFileError(f"{path}: no tracked positions in the file")
     ids = table[particle].to_numpy()
     _fail_at(path, pd.isna(ids), where, lambda i: f"{field} {particle!r} is missing")
-    empty = [c for c in positions if (table[c].isna() | (table[c].astype(str).str.strip() == "")).all()]
+    empty = [c for c in positions if _empty(table[c])]
     positions = [c for c in positions if c not in empty]  # an empty column (z of 2D data) is no axis
     if not positions:
         raise InputFileError(f"{path}: every position column is empty ({', '.join(empty)})")
@@ -435,12 +435,12 @@ def _assemble(path, table: pd.DataFrame, where, particle, frame, positions, fiel
         if strict:
             raise InputFileError(f"{path}{where(i)}: particle {pid!r}: {problem}")
         problems.setdefault(pid, f"{problem} ({str(where(i)).lstrip(': ')})")
-    good = numbers[~bad.any(axis=1)]
+    good = numbers[~bad.any(axis=1)] if bad.any() else numbers
     axes = [c for c in positions if good[c].max() > good[c].min()]
     if not axes:
         raise InputFileError(f"{path}: positions never move on any axis ({', '.join(positions)})")
     names = [AXES[positions.index(c)] if len(positions) <= 3 else c for c in axes]
-    order = good.sort_values([particle, frame], kind="stable")
+    order = good if _in_order(good[particle], good[frame]) else good.sort_values([particle, frame], kind="stable")
     ids, frames = order[particle].to_numpy(), order[frame].to_numpy()
     values = order[axes].to_numpy(np.float64).T
     same = ids[1:] == ids[:-1]
@@ -454,6 +454,21 @@ def _assemble(path, table: pd.DataFrame, where, particle, frame, positions, fiel
         if pid not in problems and np.any(np.diff(frames[a:b]) > 1.5 * step):
             tracks.gaps.append(pid)
     return tracks
+
+
+def _in_order(ids: pd.Series, frames: pd.Series) -> bool:
+    """Whether rows are sorted by particle (numbers), then frame, as most trackers write them."""
+    if not pd.api.types.is_numeric_dtype(ids):
+        return False
+    step, next_frame = np.diff(ids.to_numpy()), np.diff(frames.to_numpy())
+    return bool(np.all((step > 0) | ((step == 0) & (next_frame > 0))))
+
+
+def _empty(column: pd.Series) -> bool:
+    """No value in the column: all missing, or (text) blank."""
+    if column.notna().any() and pd.api.types.is_numeric_dtype(column):
+        return False
+    return bool((column.isna() | (column.astype(str).str.strip() == "")).all())
 
 
 def _sort_key(pid):

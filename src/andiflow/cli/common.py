@@ -9,6 +9,7 @@ from pathlib import Path
 from andiflow import settings
 from andiflow.atomic import atomic_path
 from andiflow.errors import AndiflowError, InputFileError
+from andiflow.workers import cores
 
 
 def run_command(args) -> int:
@@ -48,7 +49,13 @@ def ensemble_options(p, default=None) -> None:
 
 def torch_options(p) -> None:
     p.add_argument("--device", help="cpu or cuda (default: cuda if PyTorch sees one)")
-    p.add_argument("--threads", type=int, default=1, help="CPU threads (default: 1)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=cores(),
+        help="CPU cores: worker processes of one thread each (ONNX), or PyTorch's threads "
+        f"(default: the cores this process may use, {cores()} here)",
+    )
 
 
 def load(args):

@@ -1,0 +1,86 @@
+"""The members' evaluations spread over worker processes of one thread each. ONNX Runtime's own threads
+make these small networks slower, not faster (3,000 trajectories: 5.4 s with one thread, 26-29 s with
+two on 2 cores); processes of one thread each scale with the cores and, beside other load, share them
+as one thread does. Each worker runs whole batches, the same batches as one process would, so the
+outputs are identical whatever the number of workers. Worker processes are forked (Linux); elsewhere
+the evaluations run in the calling process."""
+
+import multiprocessing
+import os
+import sys
+import weakref
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+import numpy as np
+
+from andiflow.progress import progress
+
+MIN_VALUES = 200_000  # below this many input values, one process is faster than starting workers
+_GROUPS = None  # in a worker: the ensemble's members, (task, dim) -> length -> [members]
+
+
+def cores() -> int:
+    """The cores this process may use (a SLURM job's or a container's, not the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+class Workers:
+    """N worker processes for an ensemble's members, started at the first evaluation large enough to
+    need them and stopped with the ensemble."""
+
+    def __init__(self, owner, groups: dict, n: int):
+        self.groups, self.n = groups, n if sys.platform == "linux" else 1
+        self.pool = None
+        self._owner = weakref.ref(owner)
+
+    def run(self, calls: list) -> list:
+        """The outputs of calls (group, length, fold position, x): member k of that length of the group
+        ((task, dim)) on the windows x, in the order of calls."""
+        if self.n == 1 or not calls or sum(call[-1].size for call in calls) < MIN_VALUES:
+            return [self.groups[g][length][k](x) for g, length, k, x in progress(calls, "predict", unit="network")]
+        pieces = [(i, a, b) for i, call in enumerate(calls) for a, b in self._chunks(*call)]
+        pool, outputs, bundles = self._pool(), [[] for _ in calls], self._bundles(pieces, calls)
+        futures = [
+            pool.submit(_evaluate, [(*calls[i][:3], calls[i][3][a:b]) for i, a, b in bundle]) for bundle in bundles
+        ]
+        for future in progress(as_completed(futures), "predict", total=len(futures)):
+            future.result()
+        for bundle, future in zip(bundles, futures):
+            for (i, _, _), out in zip(bundle, future.result()):
+                outputs[i].append(out)
+        return [np.concatenate(out) for out in outputs]
+
+    def _chunks(self, group, length, k, x) -> list[tuple[int, int]]:
+        """Row ranges of x of whole batches of the member, each at most a quarter of a worker's share."""
+        rows = self.groups[group][length][k].batch_rows(x)
+        per_chunk = max(rows, -(-len(x) // (4 * self.n)) // rows * rows)
+        return [(a, min(a + per_chunk, len(x))) for a in range(0, len(x), per_chunk)]
+
+    def _bundles(self, pieces: list, calls: list) -> list[list]:
+        """Consecutive pieces in bundles of about equal work, 4 a worker: a member's pieces stay
+        together, so each worker opens only its share of the members' sessions; one task each, as a
+        trajectory set of many lengths makes thousands of small calls."""
+        work = np.cumsum([(b - a) * calls[i][3][0].size for i, a, b in pieces])
+        bundle = np.minimum((work - 1) * (4 * self.n) // work[-1], 4 * self.n - 1)
+        return [[p for p, j in zip(pieces, bundle) if j == b] for b in range(4 * self.n) if (bundle == b).any()]
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            context = multiprocessing.get_context("fork")
+            self.pool = ProcessPoolExecutor(self.n, mp_context=context, initializer=_adopt, initargs=(self.groups,))
+            owner = self._owner()
+            if owner is not None:
+                weakref.finalize(owner, self.pool.shutdown, wait=False, cancel_futures=True)
+        return self.pool
+
+
+def _adopt(groups: dict) -> None:
+    global _GROUPS
+    _GROUPS = groups
+
+
+def _evaluate(calls: list) -> list:
+    return [_GROUPS[group][length][k](x) for group, length, k, x in calls]
