@@ -121,7 +121,7 @@ def test_particles_sorted_and_frames_sorted_within_each(tmp_path):
     tracks = read_tracks(path)
     assert tracks.particles == [3, 7]
     np.testing.assert_array_equal(tracks.trajectories[1], [[0, 1, 2], [0, 10, 20]])
-    assert tracks.trajectories[0].shape == (2, 1) and tracks.gaps == []
+    assert tracks.trajectories[0].shape == (2, 1) and list(tracks.gaps) == []
     assert tracks.problems == {3: "positions never move"}  # a single point never moves
 
 
@@ -158,7 +158,7 @@ def test_a_particle_still_on_one_axis_is_predicted_from_the_axes_it_moves_on(tmp
 def test_gaps_are_reported(tmp_path):
     path = _write(tmp_path / "t.csv", [(1, 0, 0, 0), (1, 1, 1, 1), (1, 5, 2, 2), (2, 0, 0, 0), (2, 1, 1, 1)])
     tracks = read_tracks(path)
-    assert tracks.gaps == [1]
+    assert list(tracks.gaps) == [1]
     assert tracks.trajectories[0].shape == (2, 3)
 
 
@@ -222,7 +222,7 @@ def test_trackmate_spots_csv(tmp_path):
     path.write_text(TRACKMATE_CSV)
     assert detect_format(path) == "trackmate-csv"
     tracks = read_tracks(path)
-    assert tracks.particles == [0, 1] and tracks.gaps == [] and tracks.problems == {}
+    assert tracks.particles == [0, 1] and list(tracks.gaps) == [] and tracks.problems == {}
     np.testing.assert_array_equal(tracks.trajectories[0], [[0.5, 1.0, 1.5], [1.5, 2.0, 2.5]])  # no z
     np.testing.assert_array_equal(tracks.trajectories[1], [[5.0, 4.5, 4.0], [6.0, 6.5, 7.0]])
 
@@ -247,7 +247,7 @@ def test_trackmate_model_xml_reads_filtered_tracks_in_frame_order(tmp_path):
     path.write_text(_trackmate_xml())
     assert detect_format(path) == "trackmate-xml"
     tracks = read_tracks(path)
-    assert tracks.particles == [0, 2] and tracks.gaps == [] and tracks.problems == {}
+    assert tracks.particles == [0, 2] and list(tracks.gaps) == [] and tracks.problems == {}
     np.testing.assert_allclose(tracks.trajectories[0], [[1.0, 1.1, 1.2], [2.0, 2.1, 2.2]])
     np.testing.assert_allclose(tracks.trajectories[1], [[3.0, 3.2, 3.4, 3.6], [4.0, 4.2, 4.4, 4.6]])
 
@@ -267,7 +267,8 @@ def test_trackmate_model_xml_errors_name_the_spot(tmp_path):
         read_tracks(path, strict=True)
     path.write_text(_trackmate_xml().replace('POSITION_Y="4.2" FRAME="2"', 'POSITION_Y="4.2" FRAME="1"'))
     tracks = read_tracks(path, strict=True)  # two spots of track 2 in frame 1: a merge, not an error
-    assert tracks.problems == {} and tracks.notes == {2: "splits or merges: its longest path, 3 of 4 spots"}
+    assert tracks.problems == {}
+    assert tracks.notes == {2: "splits or merges: its longest path, 3 of 4 spots; gaps bridged (1 frame missing)"}
     np.testing.assert_allclose(tracks.trajectories[1][0], [3.2, 3.4, 3.6])
     path.write_text(_trackmate_xml(filtered=("0", "5")))
     with pytest.raises(InputFileError, match=r"<FilteredTracks> lists track 5, which <AllTracks> lacks"):
@@ -279,7 +280,7 @@ def test_isbi_tracks_xml(tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + TRACKS_XML.encode())
     assert detect_format(path) == "tracks-xml"
     tracks = read_tracks(path)
-    assert tracks.particles == [0, 1] and tracks.gaps == [1] and tracks.problems == {}
+    assert tracks.particles == [0, 1] and list(tracks.gaps) == [1] and tracks.problems == {}
     np.testing.assert_allclose(tracks.trajectories[0], [[1.0, 1.1, 1.2], [2.0, 2.2, 2.4]])
     np.testing.assert_allclose(tracks.trajectories[1], [[5.0, 5.5, 6.0], [6.0, 6.5, 7.0]])
     path.write_text(TRACKS_XML.replace(' y="6.5"', ""))
@@ -350,9 +351,9 @@ def test_tables_as_spreadsheets_and_trackers_write_them(tmp_path, text):
 
 def test_frames_every_2_or_in_seconds_are_not_gaps_but_a_missing_one_is(tmp_path):
     rows = [(1, f, f, f * f) for f in (0, 2, 4, 6)] + [(2, f, f, -f) for f in (0, 2, 6, 8)]
-    assert read_tracks(_write(tmp_path / "t.csv", rows)).gaps == [2]
+    assert list(read_tracks(_write(tmp_path / "t.csv", rows)).gaps) == [2]
     rows = [(1, t, t, t * t) for t in (0.0, 0.05, 0.1, 0.15)]
-    assert read_tracks(_write(tmp_path / "s.csv", rows)).gaps == []
+    assert list(read_tracks(_write(tmp_path / "s.csv", rows)).gaps) == []
 
 
 def test_a_trackmate_spots_csv_track_that_splits_is_read_along_the_branch_that_continues_it(tmp_path):
@@ -376,3 +377,18 @@ def test_a_one_point_track_is_named_too_short_not_still(tmp_path):
     problems = unpredictable(tracks, 10, messages.append, "t.csv")
     assert problems == {1: "too short: fewer than 10 points"}
     assert messages == ["t.csv: skipped 1 of 2 particles (too short: fewer than 10 points): 1"]
+
+
+@pytest.mark.parametrize(
+    "rule, expected, note",
+    [
+        ("bridge", [[0, 1, 4, 5, 6]], "gaps bridged (2 frames missing)"),
+        ("interpolate", [[0, 1, 2, 3, 4, 5, 6]], "gaps interpolated (2 frames missing)"),
+        ("split", [[4, 5, 6]], "split at gaps: its longest run, 3 of 5 points"),
+    ],
+)
+def test_missing_frames_are_bridged_interpolated_or_split_with_a_note(tmp_path, rule, expected, note):
+    rows = [(1, f, float(f)) for f in (0, 1, 4, 5, 6)] + [(2, f, float(f % 2)) for f in range(5)]
+    tracks = read_tracks(_write(tmp_path / "t.csv", rows, ("particle", "frame", "x")), gaps=rule)
+    np.testing.assert_array_equal(tracks.trajectories[0], expected)
+    assert tracks.notes == {1: note} and list(tracks.gaps) == [1]

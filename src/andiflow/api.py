@@ -59,6 +59,7 @@ def predict(
     strict=False,
     warn=None,
     classify=True,
+    gaps="bridge",
 ) -> pd.DataFrame:
     """alpha for each particle or trajectory, one row each: particle, dim, n_points, alpha, alpha_std,
     alpha_low, alpha_high, note (the columns of `andiflow predict`'s table); from an ensemble with the
@@ -80,16 +81,19 @@ def predict(
     one axis is predicted from the axes it moves on (said in `note`).
     warn: called with a message for what was skipped or bridged, and for the columns recognised where
     they are not trackpy's names (default: Python's warnings).
+    gaps: what is done where frames are missing within a particle: "bridge" (its points used as
+    consecutive; the best measured, benchmarks/gaps.py), "interpolate" or "split" (its longest run of
+    consecutive frames); its note says which.
     """
     ens = models if isinstance(models, Ensemble) else load_ensemble(models)
     warn = warn or _python_warning
     if interval is not None and ens.manifest.get("intervals") is None:
         interval = None
     if isinstance(data, pd.DataFrame):
-        found = tracks.from_table(data, particle, frame, positions, source="the DataFrame", strict=strict)
+        found = tracks.from_table(data, particle, frame, positions, "the DataFrame", strict=strict, gaps=gaps)
         return _rows(found, ens, scale, interval, warn, "the DataFrame", strict, classify)
     if isinstance(data, (str, Path)):
-        columns = dict(particle=particle, frame=frame, positions=positions)
+        columns = dict(particle=particle, frame=frame, positions=positions, gaps=gaps)
         return predict_file(data, ens, scale, interval, warn, strict=strict, classify=classify, **columns)
     found = tracks.Tracks([], [])
     for i, array in enumerate(data):
@@ -127,18 +131,20 @@ def predict_file(
 
 
 def predict_into(
-    path, output, ens: Ensemble, task="alpha", format="auto", interval=None, with_std=False, **options
+    path, output, ens: Ensemble, task=None, format="auto", interval=None, with_std=False, **options
 ) -> str:
     """`andiflow predict`: predict a file and write the result: a table of tracks gives a CSV of one row
-    per particle (with intervals at the ensemble's level unless `interval` names one); a task1.txt
-    gives the task's challenge lines (Task 1: dim;alpha[;alpha_std][;low;high]; Task 2:
+    per particle (with intervals at the ensemble's level unless `interval` names one; the columns of
+    every task the ensemble has, of alpha alone with task="alpha"); a task1.txt gives the task's
+    challenge lines (None or "alpha", Task 1: dim;alpha[;alpha_std][;low;high]; Task 2:
     dim;p_attm;...;p_sbm), standard output when `output` is None. Returns what was done, in words."""
     fmt = tracks.detect_format(path) if format == "auto" else format
     if fmt != "task1" and interval is None and ens.manifest.get("intervals"):
         interval = ens.manifest["intervals"]["level"]
-    if task != "alpha" and not ens.has(task):
+    if task not in (None, "alpha") and not ens.has(task):
         raise ModelFileError(f"{ens.describe()}: has no networks of the {task} task (--task {task})")
-    classify = fmt != "task1" or task != "alpha"  # task1's alpha lines need no other task's networks
+    task = task or ("alpha" if fmt == "task1" else None)
+    classify = task != "alpha"  # alpha alone needs no other task's networks
     table = predict_file(path, ens, interval=interval, format=fmt, classify=classify, **options)
     if fmt != "task1":
         results.write_table(output, table)

@@ -36,10 +36,8 @@ def unpredictable(tracks, min_length: int, warn, source, strict=False) -> dict:
         pid = next(p for p in tracks.particles if p in problems)
         raise InputFileError(f"{source}: particle {pid!r}: {problems[pid]} (without --strict it is skipped)")
     if tracks.gaps:
-        warn(
-            f"{source}: frames missing within particles {_ids(tracks.gaps)}; their points are used as "
-            "consecutive (the gaps are bridged)"
-        )
+        missing = _ids(list(tracks.gaps))
+        warn(f"{source}: frames missing within particles {missing} (their notes say what was done)")
     by_reason = {}
     for pid in tracks.particles:
         if pid in problems:
@@ -61,8 +59,6 @@ def table(tracks, problems: dict, estimate: dict, tasks) -> pd.DataFrame:
     rows = []
     for i, (pid, t) in enumerate(zip(tracks.particles, tracks.trajectories)):
         note = f"skipped: {problems[pid]}" if pid in problems else tracks.notes.get(pid, "")
-        if pid in tracks.gaps:
-            note = "; ".join(filter(None, [note, "gaps bridged"]))
         rows.append(
             dict(particle=pid, dim=tracks.dims[i] if tracks.dims else t.shape[0], n_points=t.shape[1], note=note)
         )

@@ -22,8 +22,8 @@ Every format gives particles sorted by id, each trajectory [axes, T] (float64) s
 units its file states (positions' `space_unit`, `time_unit`, `frame_interval` in time units), and:
 - an axis whose positions never move anywhere in the file, or whose column is empty, is not a
   dimension (TrackMate writes POSITION_Z = 0.0 for 2D data);
-- `gaps`: particles with frames missing, beyond the file's frame step (their points are used as
-  consecutive);
+- `gaps`: particles with frames missing, beyond the file's frame step, and their frames: bridged (their
+  points used as consecutive), interpolated or split as `gaps=` says (close_gaps, with a note);
 - `notes`: what was done to predict a particle (still on an axis: predicted from the others; a split);
 - `problems`: particles that cannot have an alpha and why (a value missing or not finite, a frame given
   twice, positions that never move): listed with an empty alpha; with strict=True the first is an
@@ -50,6 +50,7 @@ _TASK1_LINE = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*;")
 _TRACKMATE_KEYS = {"TRACK_ID", "FRAME", "POSITION_X"}
 _TRACKMATE_POSITIONS = ("POSITION_X", "POSITION_Y", "POSITION_Z")
 NEVER_MOVE = "positions never move"
+GAPS = ("bridge", "interpolate", "split")  # what close_gaps does with missing frames
 
 
 @dataclass
@@ -57,7 +58,8 @@ class Tracks:
     particles: list  # particle ids, sorted
     trajectories: list[np.ndarray]  # [axes, T] each, sorted by frame: the axes the particle moves on
     dims: list = field(default_factory=list)  # the dimension as read (the file's axes, a task1 line's dim)
-    gaps: list = field(default_factory=list)  # particle ids with missing frames
+    gaps: dict = field(default_factory=dict)  # particle id -> its frames, for particles with frames missing
+    step: float = 1.0  # the file's frame step (1, 2, or 0.05 s)
     notes: dict = field(default_factory=dict)  # particle id -> what was done to predict it
     problems: dict = field(default_factory=dict)  # particle id -> why it gets no alpha
     read_as: str = ""  # a table's columns, as recognised or given (columns.Columns.describe)
@@ -65,6 +67,15 @@ class Tracks:
     space_unit: str | None = None  # the positions' unit, where the file states it
     time_unit: str | None = None
     frame_interval: float | None = None  # time between frames, in time_unit
+
+    def close_gaps(self, rule: str) -> "Tracks":
+        """Each particle with frames missing closed as `rule` says (close_gaps), with a note."""
+        where = {pid: i for i, pid in enumerate(self.particles)}
+        for pid, frames in self.gaps.items():
+            i = where[pid]
+            self.trajectories[i], note = close_gaps(frames, self.trajectories[i], self.step, rule)
+            self.notes[pid] = "; ".join(filter(None, [self.notes.get(pid), note]))
+        return self
 
     def add(self, pid, trajectory: np.ndarray, dim: int, axes=AXES, problem=None) -> None:
         """One particle: a problem, or its trajectory on the axes it moves on (with a note when it
@@ -84,17 +95,18 @@ class Tracks:
             self.problems[pid] = problem
 
 
-def read_tracks(path, format="auto", particle=None, frame=None, positions=None, strict=False) -> Tracks:
+def read_tracks(path, format="auto", particle=None, frame=None, positions=None, strict=False, gaps="bridge") -> Tracks:
     """Trajectories of a tracker's file or a task1.txt; `format` is "auto" (detect_format) or one of
     FORMATS. The column names apply to "table" only (None: recognised, columns.py). A particle's
-    problem is kept in `problems` (strict: raised, naming its place)."""
+    problem is kept in `problems` (strict: raised, naming its place). Missing frames are closed as
+    `gaps` says (close_gaps; bridged by default, as benchmarks/gaps.py measured best)."""
     path = Path(path)
     head = _head(path)  # also refuses an empty or binary file, whatever its format
     chosen = _format_of(path, head) if format == "auto" else format
     if chosen == "table":
-        return _read_table(path, particle, frame, positions, strict)
+        return _read_table(path, particle, frame, positions, strict, gaps)
     if chosen in _READERS:
-        return _READERS[chosen](path, strict)
+        return _READERS[chosen](path, strict).close_gaps(gaps)
     raise InputFileError(f"{path}: unknown format {format!r} (auto, {', '.join(FORMATS)})")
 
 
@@ -162,17 +174,25 @@ def _xml_format(path, head: str) -> str:
     )
 
 
-def _read_table(path, particle, frame, positions, strict=False) -> Tracks:
+def _read_table(path, particle, frame, positions, strict=False, gaps="bridge") -> Tracks:
     table = _read_csv(path)
-    return from_table(table, particle, frame, positions, source=path, where=_line_of(table), strict=strict)
+    return from_table(table, particle, frame, positions, source=path, where=_line_of(table), strict=strict, gaps=gaps)
 
 
 def from_table(
-    table: pd.DataFrame, particle=None, frame=None, positions=None, source="the table", where=None, strict=False
+    table: pd.DataFrame,
+    particle=None,
+    frame=None,
+    positions=None,
+    source="the table",
+    where=None,
+    strict=False,
+    gaps="bridge",
 ) -> Tracks:
     """Tracks of a table of one row per particle and frame (a file's, or a DataFrame in memory), its
     columns as named or else recognised (columns.choose); position columns absent from it are dropped
-    from the end of `positions`. where(i): the place of row i in errors (default: the row's index label)."""
+    from the end of `positions`; missing frames closed as `gaps` says. where(i): the place of row i in
+    errors (default: the row's index label)."""
     chosen = columns.choose(table, particle, frame, positions, source)
     where = where or (lambda i: f" row {table.index[i]!r}")
     found = _assemble(
@@ -181,7 +201,7 @@ def from_table(
     found.read_as, found.recognised = chosen.describe(), chosen.recognised
     found.space_unit = chosen.unit
     found.time_unit = columns.unit_of(columns.plain(chosen.frame)[1])
-    return found
+    return found.close_gaps(gaps)
 
 
 def _read_trackmate_csv(path, strict=False) -> Tracks:
@@ -452,8 +472,29 @@ def _assemble(path, table: pd.DataFrame, where, particle, frame, positions, fiel
         a, b = rows_of.get(pid, (0, 0))
         tracks.add(pid, values[:, a:b], len(axes), names, problems.get(pid))
         if pid not in problems and np.any(np.diff(frames[a:b]) > 1.5 * step):
-            tracks.gaps.append(pid)
+            tracks.gaps[pid] = frames[a:b]
+    tracks.step = step
     return tracks
+
+
+def close_gaps(frames: np.ndarray, trajectory: np.ndarray, step: float, rule: str) -> tuple[np.ndarray, str]:
+    """A trajectory [axes, T] whose frames (sorted, `step` apart where none is missing) miss some,
+    as `rule` (GAPS) says, and a note of what was done: "bridge" uses its points as consecutive,
+    "interpolate" fills each missing frame on the straight line between its neighbours, "split" keeps
+    the longest run of consecutive frames."""
+    k = np.rint((frames - frames[0]) / step).astype(int)
+    missing = int(k[-1]) + 1 - len(k)
+    frames_missing = f"{missing} frame{'s' * (missing != 1)} missing"
+    if rule == "bridge":
+        return trajectory, f"gaps bridged ({frames_missing})"
+    if rule == "interpolate":
+        every = np.arange(k[-1] + 1)
+        return np.stack([np.interp(every, k, axis) for axis in trajectory]), f"gaps interpolated ({frames_missing})"
+    if rule == "split":
+        runs = np.split(np.arange(len(k)), np.flatnonzero(np.diff(k) > 1) + 1)
+        longest = max(runs, key=len)
+        return trajectory[:, longest], f"split at gaps: its longest run, {len(longest)} of {len(k)} points"
+    raise ValueError(f"unknown gap rule {rule!r} (one of {', '.join(GAPS)})")
 
 
 def _in_order(ids: pd.Series, frames: pd.Series) -> bool:

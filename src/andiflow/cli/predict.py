@@ -2,6 +2,7 @@
 
 from andiflow.cli.common import ensemble_options, level, load, say, scale, settings_option, warn
 from andiflow.tasks import TASKS
+from andiflow.tracks import GAPS
 
 
 def add_parser(sub, name):
@@ -24,9 +25,9 @@ def add_parser(sub, name):
     p.add_argument(
         "--task",
         choices=sorted(TASKS),
-        default="alpha",
-        help="task1 input: write Task 1 lines (dim;alpha) or Task 2 lines (dim;p_attm;p_ctrw;p_fbm;p_lw;p_sbm); "
-        "tables get both (model, p_<model> columns) from an ensemble that has the diffusion_model task",
+        help="task1 input: write Task 1 lines (dim;alpha, the default) or Task 2 lines "
+        "(dim;p_attm;p_ctrw;p_fbm;p_lw;p_sbm); a table gets the columns of every task the ensemble has "
+        "(model, p_<model> of the diffusion_model task), of alpha alone with --task alpha",
     )
     p.add_argument(
         "--interval",
@@ -44,6 +45,14 @@ def add_parser(sub, name):
         nargs="+",
         help="the first 1-3 that are present give the dimension (default: recognised: x y z, 'x [nm]', ...)",
     )
+    p.add_argument(
+        "--gaps",
+        choices=GAPS,
+        default="bridge",
+        help="frames missing within a particle: use its points as consecutive (bridge, the default: the "
+        "best measured), fill them on straight lines (interpolate), or keep its longest run of consecutive "
+        "frames (split); its note says which",
+    )
     p.add_argument("--scale", type=scale, help="scale.json or a number (default: the ensemble's)")
     p.add_argument(
         "--strict",
@@ -59,7 +68,9 @@ def add_parser(sub, name):
 def run(args) -> None:
     from andiflow import api
 
-    columns = dict(particle=args.particle_column, frame=args.frame_column, positions=args.position_columns)
+    columns = dict(
+        particle=args.particle_column, frame=args.frame_column, positions=args.position_columns, gaps=args.gaps
+    )
     summary = api.predict_into(
         args.input, args.output, load(args), task=args.task, format=args.format, interval=args.interval,
         with_std=args.with_std, scale=args.scale, strict=args.strict, warn=warn, info=say, **columns,

@@ -1,0 +1,93 @@
+"""`andiflow predict --task alpha` end to end (start, read, infer, write) on one machine: N cores against
+one, and a table of tracks against the same trajectories as a task1.txt, with the peak memory of each run.
+
+    python benchmarks/predict_cores.py                  # 3,000 trajectories, 1 and 2 cores
+    python benchmarks/predict_cores.py --n 12000 --threads 1 2 4
+
+The trajectories are challenge-style 2D ones (lengths 10-999, the 2020 recipe, a seed of their own); each
+command runs `--repeat` times in a fresh process, alternating, and the median is shown. Run it on an
+otherwise idle machine: the throughput of N cores is only N times one core's where N cores are free.
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from andiflow import andi_io, settings
+from andiflow.simulate import Recipe, simulate_challenge
+
+CLI = "import sys; from andiflow.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def write_inputs(folder: Path, n: int) -> int:
+    """n 2D trajectories as a task1.txt and as a table (particle, frame, x, y); their points."""
+    recipe = Recipe.from_settings(settings.resolve()["data"])
+    t, lengths = simulate_challenge(n, 10, 999, 2, seed=424242, recipe=recipe)
+    trajectories = [p[:, :T] for p, T in zip(t.positions, lengths)]
+    andi_io.write_trajectories(folder / "task1.txt", trajectories)
+    rows = [
+        pd.DataFrame({"particle": i, "frame": np.arange(p.shape[1]), "x": p[0], "y": p[1]})
+        for i, p in enumerate(trajectories)
+    ]
+    pd.concat(rows).to_csv(folder / "table.csv", index=False)
+    return int(sum(lengths))
+
+
+def run(command: list[str]) -> tuple[float, float]:
+    """Seconds and peak memory (MB) of a command in a fresh process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"failed: {' '.join(command)}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=3000, help="trajectories")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        points = write_inputs(tmp, args.n)
+        print(
+            f"# benchmarks/predict_cores.py: {platform.machine()}, {os.cpu_count()} cores; {args.n} 2D trajectories "
+            f"(lengths 10-999), {points:,} points; median of {args.repeat} runs"
+        )
+        runs = {(name, n): [] for name in ("task1.txt", "table.csv") for n in args.threads}
+        for _ in range(args.repeat):
+            for name, n in runs:
+                out = tmp / f"{name}.{n}.out"
+                command = [sys.executable, "-c", CLI, "predict", str(tmp / name), "-o", str(out)]
+                alone = ["--task", "alpha"]  # a table gets the diffusion model too, a task1.txt alpha alone
+                runs[name, n].append(run(command + alone + ["--threads", str(n)]))
+        median = {key: statistics.median(s for s, _ in measured) for key, measured in runs.items()}
+        first = args.threads[0]
+        for (name, n), measured in runs.items():
+            speedup = median[name, first] / median[name, n]
+            same = (tmp / f"{name}.{n}.out").read_bytes() == (tmp / f"{name}.{first}.out").read_bytes()
+            seconds = median[name, n]
+            print(
+                f"{name:<10} --threads {n}: {seconds:6.2f} s, {points / seconds / 1e3:4.0f} k points/s, "
+                f"{speedup:4.2f}x the throughput of --threads {first} ({speedup * first / n:.2f} per core), "
+                f"peak {max(m for _, m in measured):5.0f} MB, output {'identical' if same else 'DIFFERS'}"
+            )
+        for n in args.threads:
+            ratio = median["table.csv", n] / median["task1.txt", n]
+            print(f"table.csv / task1.txt at --threads {n}: {ratio:.2f}x the time")
+
+
+if __name__ == "__main__":
+    main()
