@@ -123,7 +123,7 @@ def held_out_set(config, name: str) -> tuple[list[np.ndarray], list[int], list[f
 
 
 @contextlib.contextmanager
-def _global_rngs(seed: int):
+def seeded_globals(seed: int):
     """andi-datasets draws from numpy's global state and fbm from `stochastic`'s: both seeded here, and
     given back as they were, so that a caller's own random numbers are not changed by a simulation."""
     numpy_state, stochastic_generator = np.random.get_state(), stochastic.random.generator
@@ -137,7 +137,7 @@ def _global_rngs(seed: int):
 
 
 def _simulate(n, gen_length, dim, seed, recipe, lengths):
-    with _global_rngs(seed):
+    with seeded_globals(seed):
         return _simulate_seeded(n, gen_length, dim, seed, recipe, lengths)
 
 

@@ -1,0 +1,185 @@
+"""Tracks whose motion changes, as the 2nd AnDi challenge (2024) made them, with per-frame labels: the
+training data of the segments task. andi-datasets' phenomenological models (`models_phenom`: single
+state, multi-state, immobile traps, dimerization, confinement), 2D, in a 230.4 px box, localisation
+noise added; each frame labelled with alpha, K (the generalised diffusion coefficient, px^2/frame^alpha),
+the state (0 immobile, 1 confined, 2 free, 3 directed) and whether a new segment starts there. The labels
+are filtered as the challenge filters them (`label_filter`: a majority vote over 5 frames, then no
+segment shorter than 3 frames), by a vectorised equivalent with identical output.
+
+Two recipes:
+- "defaults": the challenge's default parameters of each model (andi-datasets' `_get_dic_andi2`);
+- "varied": a wider variety around them, so that networks do not learn one parameter set: K over three
+  decades (0.003 to 3), alpha from 0.05 to 1.99 (directed motion among them), two or three states,
+  other trap, particle and compartment sizes, binding and switching rates, and localisation noise.
+
+An experiment is one model with one parameter set, simulated for `frames` frames; its tracks are cut to
+the length asked for at a random start. Every random draw comes from the seed, so the same seed gives
+the same tracks and labels, bit for bit (andi-datasets draws from numpy's global generator and fbm from
+`stochastic`'s, both seeded per experiment).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from andiflow.simulate import seeded_globals
+
+MODELS = ("single_state", "multi_state", "immobile_traps", "dimerization", "confinement")
+STATES = ("immobile", "confined", "free", "directed")
+RECIPES = ("defaults", "varied")
+BOX = 1.8 * 128  # px: the challenge's simulated environment around its 128 px field of view
+FRAMES = 200  # frames simulated per experiment, as the challenge
+
+
+@dataclass(frozen=True)
+class PhenomRecipe:
+    name: str = "defaults"  # RECIPES
+    tracks_per_experiment: int = 20
+    noise: float = 0.12  # px, the challenge's localisation noise ("defaults")
+
+    def __post_init__(self):
+        if self.name not in RECIPES:
+            raise ValueError(f"unknown recipe {self.name!r}; one of {', '.join(RECIPES)}")
+
+    def experiment(self, model: str, rng: np.random.Generator) -> dict:
+        """The keyword arguments of models_phenom's function for one experiment of `model`."""
+        if self.name == "defaults":
+            return _defaults(model, rng)
+        return _varied(model, rng)
+
+    def noise_of(self, rng: np.random.Generator) -> float:
+        return self.noise if self.name == "defaults" else float(rng.uniform(0.0, 0.3))
+
+
+def _defaults(model: str, rng) -> dict:
+    """The challenge's defaults (andi-datasets' _get_dic_andi2), drawn from rng."""
+    if model in ("single_state", "immobile_traps"):
+        args = dict(Ds=[1.0, 0.01], alphas=[rng.uniform(0.5, 1.5), 0.01])
+    else:
+        fast = 1.0 + rng.standard_normal() * 0.01
+        slow = fast * rng.uniform(0.01, 0.1)
+        alpha = rng.uniform(0.8, 1.2)
+        args = dict(
+            Ds=np.array([[fast, fast * 0.01], [slow, slow * 0.01]]),
+            alphas=np.array([[alpha, 0.01], [alpha - rng.uniform(0.2, 0.6), 0.01]]),
+        )
+    args |= {
+        "single_state": dict(dim=2),
+        "multi_state": dict(M=np.array([[0.99, 0.01], [0.01, 0.99]])),
+        "immobile_traps": dict(Pu=0.01, Pb=1, Nt=300, r=0.4),
+        "dimerization": dict(Pu=0.01, Pb=1, r=0.6),
+        "confinement": dict(r=5, Nc=30, trans=0.1),
+    }[model]
+    return args
+
+
+def _varied(model: str, rng) -> dict:
+    """Parameters drawn around the defaults, wider: K log-uniform over 0.003-3, alpha 0.05-1.99."""
+    states = (
+        int(rng.integers(2, 4)) if model == "multi_state" else 1 if model in ("single_state", "immobile_traps") else 2
+    )
+    Ks = np.sort(10 ** rng.uniform(-2.5, 0.5, size=states))[::-1]  # the first state the fastest
+    alphas = rng.uniform(0.05, 1.99, size=states)
+    if states == 1:
+        args = dict(Ds=[Ks[0], Ks[0] * 0.01], alphas=[alphas[0], 0.01])
+    else:
+        args = dict(Ds=np.array([[K, K * 0.01] for K in Ks]), alphas=np.array([[a, 0.01] for a in alphas]))
+    if model == "single_state":
+        args |= dict(dim=2)
+    elif model == "multi_state":
+        stay = rng.uniform(0.9, 0.995, size=states)
+        M = np.array(
+            [[stay[i] if i == j else (1 - stay[i]) / (states - 1) for j in range(states)] for i in range(states)]
+        )
+        args |= dict(M=M)
+    elif model == "immobile_traps":
+        args |= dict(
+            Pu=rng.uniform(0.005, 0.1), Pb=rng.uniform(0.3, 1), Nt=int(rng.integers(100, 500)), r=rng.uniform(0.3, 1.5)
+        )
+    elif model == "dimerization":
+        args |= dict(Pu=rng.uniform(0.005, 0.1), Pb=rng.uniform(0.3, 1), r=rng.uniform(0.4, 1.5))
+    else:
+        args |= dict(r=rng.uniform(2, 10), Nc=int(rng.integers(15, 60)), trans=rng.uniform(0.02, 0.5))
+    return args
+
+
+def simulate_phenom(n: int, length: int, seed: int, recipe: PhenomRecipe) -> dict:
+    """n tracks of `length` frames (at most FRAMES) and their per-frame labels: positions [n, 2, length]
+    (px), alpha, K [n, length] (float32), state [n, length] (int8), changepoint [n, length] (bool: a
+    segment starts at that frame; never at frame 0)."""
+    from andi_datasets.models_phenom import models_phenom
+
+    if not 1 <= length <= FRAMES:
+        raise ValueError(f"length {length}: tracks of 1 to {FRAMES} frames")
+    parts = []
+    for experiment in range(-(-n // recipe.tracks_per_experiment)):
+        rng = np.random.default_rng([seed, experiment])
+        model = MODELS[int(rng.integers(len(MODELS)))]
+        args = recipe.experiment(model, rng)
+        with seeded_globals(int(rng.integers(2**32))):  # andi-datasets draws from numpy's and stochastic's
+            trajs, labels = getattr(models_phenom(), model)(N=recipe.tracks_per_experiment, T=FRAMES, L=BOX, **args)
+        start = rng.integers(0, FRAMES - length + 1, size=trajs.shape[1])
+        window = start[:, None] + np.arange(length)  # [tracks, length]
+        tracks = np.arange(trajs.shape[1])[:, None]
+        positions = trajs[window, tracks].transpose(0, 2, 1)  # [tracks, 2, length]
+        positions = positions + rng.normal(0, recipe.noise_of(rng), size=positions.shape)
+        alpha, K, state = (label_filter(labels[window, tracks, i]) for i in range(3))
+        parts.append((positions, alpha, K, state))
+    positions, alpha, K, state = (np.concatenate([p[i] for p in parts])[:n] for i in range(4))
+    change = np.zeros(alpha.shape, bool)
+    change[:, 1:] = (alpha[:, 1:] != alpha[:, :-1]) | (K[:, 1:] != K[:, :-1]) | (state[:, 1:] != state[:, :-1])
+    return dict(
+        positions=positions.astype(np.float32),
+        alpha=alpha.astype(np.float32),
+        K=K.astype(np.float32),
+        state=state.astype(np.int8),
+        changepoint=change,
+    )
+
+
+def label_filter(labels: np.ndarray, window: int = 5, min_segment: int = 3) -> np.ndarray:
+    """andi-datasets' utils_challenge.label_filter of each row of labels [n, T], vectorised over the
+    frames: each label replaced by the most frequent one in the window of frames around it (the window
+    cut at the ends; a tie to the label seen first), then each run shorter than min_segment joined to the
+    run before it (the first run: to the one after)."""
+    out = labels.astype(np.float64)
+    for i in np.flatnonzero((labels[:, 1:] != labels[:, :-1]).any(axis=1)):
+        out[i] = _filter_row(labels[i], window, min_segment)
+    return out
+
+
+def _filter_row(row: np.ndarray, window: int, min_segment: int) -> np.ndarray:
+    values, first = np.unique(row, return_index=True)
+    order = values[np.argsort(first)]  # labels in the order first seen, as the library's tags
+    tags = np.searchsorted(values, row)
+    tags = np.argsort(np.argsort(first))[tags]
+    half = window // 2
+    padded = np.pad(tags, half, constant_values=-1)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, window)
+    counts = np.stack([(windows == k).sum(axis=1) for k in range(len(order))])
+    voted = counts.argmax(axis=0)  # the smallest tag among the most frequent, as scipy's mode
+    runs = _runs(voted)
+    i = 0
+    while i < len(runs):
+        value, start, end = runs[i]
+        if end - start + 1 < min_segment:
+            if i > 0:
+                runs[i - 1] = (runs[i - 1][0], runs[i - 1][1], end)
+                runs.pop(i)
+                continue
+            if i < len(runs) - 1:
+                runs[i] = (runs[i + 1][0], start, runs[i + 1][2])
+                runs.pop(i + 1)
+                continue
+        i += 1
+    result = np.empty(len(row))
+    for value, start, end in runs:
+        result[start : end + 1] = order[value]
+    return result
+
+
+def _runs(tags: np.ndarray) -> list[tuple[int, int, int]]:
+    """(tag, first, last) of each run of equal tags."""
+    starts = np.r_[0, np.flatnonzero(tags[1:] != tags[:-1]) + 1]
+    ends = np.r_[starts[1:] - 1, len(tags) - 1]
+    return [(int(tags[a]), int(a), int(b)) for a, b in zip(starts, ends)]

@@ -1,0 +1,42 @@
+"""The segments task's data: andi-datasets' 2024 models with per-frame labels, filtered as the challenge."""
+
+import numpy as np
+import pytest
+
+from andiflow.phenom import MODELS, PhenomRecipe, label_filter, simulate_phenom
+
+
+def test_the_label_filter_equals_the_challenges_on_every_row():
+    from andi_datasets.utils_challenge import label_filter as challenge_filter
+
+    rng = np.random.default_rng(3)
+    rows = [np.repeat(rng.choice([0.3, 1.0, 0.0, 2.5], size=12), rng.integers(1, 6, size=12))[:60] for _ in range(300)]
+    rows += [np.full(60, 0.7), np.r_[np.full(2, 1.0), np.full(58, 0.5)], np.r_[np.full(58, 1.0), np.full(2, 0.5)]]
+    labels = np.stack([np.resize(r, 60) for r in rows])
+    expected = np.stack([challenge_filter(row, window_size=5, min_seg=3) for row in labels])
+    np.testing.assert_array_equal(label_filter(labels), expected)
+
+
+@pytest.mark.parametrize("recipe", ["defaults", "varied"])
+def test_tracks_and_labels_are_the_same_for_the_same_seed_and_consistent(recipe):
+    first = simulate_phenom(45, 60, seed=11, recipe=PhenomRecipe(recipe, tracks_per_experiment=15))
+    again = simulate_phenom(45, 60, seed=11, recipe=PhenomRecipe(recipe, tracks_per_experiment=15))
+    for key, values in first.items():
+        np.testing.assert_array_equal(values, again[key])
+    assert first["positions"].shape == (45, 2, 60) and first["state"].shape == (45, 60)
+    assert np.isfinite(first["positions"]).all() and set(np.unique(first["state"])) <= {0, 1, 2, 3}
+    assert not first["changepoint"][:, 0].any()
+    change = first["changepoint"][:, 1:]
+    for key in ("alpha", "K", "state"):  # a changepoint where, and only where, a label changes
+        assert (first[key][:, 1:] != first[key][:, :-1])[~change].sum() == 0
+    other = simulate_phenom(45, 60, seed=12, recipe=PhenomRecipe(recipe, tracks_per_experiment=15))
+    assert not np.array_equal(other["positions"], first["positions"])
+
+
+def test_every_model_is_drawn():
+    recipe = PhenomRecipe("varied", tracks_per_experiment=1)
+    drawn = set()
+    for experiment in range(40):
+        rng = np.random.default_rng([5, experiment])
+        drawn.add(MODELS[int(rng.integers(len(MODELS)))])
+    assert drawn == set(MODELS) and recipe.noise_of(np.random.default_rng(0)) <= 0.3
