@@ -25,7 +25,11 @@ import pandas as pd
 from andiflow import andi_io, settings
 from andiflow.simulate import Recipe, simulate_challenge
 
-CLI = "import sys; from andiflow.cli import main; sys.exit(main(sys.argv[1:]))"
+# the command line, then its peak memory (VmHWM: this process's, not inherited at fork as ru_maxrss is)
+CLI = (
+    "import re, sys; from andiflow.cli import main; rc = main(sys.argv[1:]); "
+    "print(re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read())[1], file=sys.stderr); sys.exit(rc)"
+)
 
 
 def write_inputs(folder: Path, n: int) -> int:
@@ -43,14 +47,14 @@ def write_inputs(folder: Path, n: int) -> int:
 
 
 def run(command: list[str]) -> tuple[float, float]:
-    """Seconds and peak memory (MB) of a command in a fresh process."""
+    """Seconds and peak memory (MB, of the main process; workers have their own) of a command in a fresh
+    process."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     seconds = time.perf_counter() - start
-    if status != 0:
-        raise SystemExit(f"failed: {' '.join(command)}")
-    return seconds, usage.ru_maxrss / 1024
+    if done.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{done.stderr}")
+    return seconds, int(done.stderr.split()[-1]) / 1024
 
 
 def main() -> None:
