@@ -15,6 +15,7 @@ from andiflow.errors import ModelFileError
 
 WEIGHT_STORAGES = ("float16", "int8")  # how an ONNX export stores its weight tensors (ensemble.onnx_weights)
 COMPACT_MIN_SIZE = 64  # tensors of fewer numbers are stored as float32
+OUTPUTS = {"classes": ["log_probabilities"], "distribution": ["alpha", "probabilities"]}  # else ["alpha"]
 
 
 def round_weights(model: nn.Module, storage: str | None) -> nn.Module:
@@ -40,10 +41,23 @@ def round_weights(model: nn.Module, storage: str | None) -> nn.Module:
     return model
 
 
+class WithProbabilities(nn.Module):
+    """A distribution model giving alpha (its readout) and its probabilities over the alpha grid."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        logits = self.model.logits(x)  # once, for both outputs
+        return self.model.head.forward(self.model, logits), torch.softmax(logits, dim=-1)
+
+
 def export_onnx(model: nn.Module, length: int, path, storage: str = "float16") -> None:
     """The model as an ONNX file that takes z-scored positions [batch, length] ([batch, axes, length]
-    for a model of several axes) of any batch and length and gives alpha [batch] (or
-    log-probabilities [batch, classes]); written whole or not at all, the same bytes for the same
+    for a model of several axes) of any batch and length and gives alpha [batch] (a distribution
+    model also its probabilities over the alpha grid, [batch, grid]; a classifier log-probabilities
+    [batch, classes]); written whole or not at all, the same bytes for the same
     model. The weights are stored as `storage` says (round_weights) and cast back to float32 in the
     graph: float16 halves the file, int8 quarters it; the model computes in float32 with the rounded
     weights, which round_weights gives PyTorch too."""
@@ -51,17 +65,20 @@ def export_onnx(model: nn.Module, length: int, path, storage: str = "float16") -
 
     model = round_weights(copy.deepcopy(model).eval(), storage)
     example = torch.zeros(2, length) if model.axes == 1 else torch.zeros(2, model.axes, length)
-    output = "log_probabilities" if model.output == "classes" else "alpha"
+    outputs = {"classes": ["log_probabilities"], "distribution": ["alpha", "probabilities"]}.get(
+        model.output, ["alpha"]
+    )
+    exported_model = WithProbabilities(model) if model.output == "distribution" else model
     with warnings.catch_warnings(), io.BytesIO() as buffer:
         warnings.simplefilter("ignore")  # the exporter's notes on tracing and on LSTM batch sizes
         torch.onnx.export(
-            model,
+            exported_model,
             (example,),
             buffer,
             dynamo=False,
             input_names=["positions"],
-            output_names=[output],
-            dynamic_axes={"positions": {0: "batch", example.dim() - 1: "length"}, output: {0: "batch"}},
+            output_names=outputs,
+            dynamic_axes={"positions": {0: "batch", example.dim() - 1: "length"}} | {o: {0: "batch"} for o in outputs},
         )
         exported = onnx.load_from_string(buffer.getvalue())
     _store_compact(exported)

@@ -55,6 +55,10 @@ class Estimator(nn.Module):
         """x: normalised positions -> [batch] predicted alpha, or [batch, classes] log-probabilities."""
         return self.head.forward(self, self.logits(x))
 
+    def probabilities(self, x: torch.Tensor) -> torch.Tensor:
+        """A distribution model's probabilities over the alpha grid, [batch, grid]."""
+        return torch.softmax(self.logits(x), dim=-1)
+
     def loss(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return self.head.loss(self, self.logits(x), target)
 
@@ -191,10 +195,10 @@ def load_checkpoint(path) -> tuple[nn.Module, dict]:
     return model.eval(), {k: v for k, v in checkpoint.items() if k != "state_dict"}
 
 
-def predict_in_batches(model: nn.Module, x: torch.Tensor, batch_values: int, device=None) -> torch.Tensor:
-    """Model outputs for x [n, length] or [n, axes, length], in batches of at most `batch_values`
-    numbers, which bounds the memory cuDNN asks for at long lengths. Batches are moved to `device` if
-    given."""
+def predict_in_batches(model, x: torch.Tensor, batch_values: int, device=None) -> torch.Tensor:
+    """Model outputs (or a model method's) for x [n, length] or [n, axes, length], in batches of at
+    most `batch_values` numbers, which bounds the memory cuDNN asks for at long lengths. Batches are
+    moved to `device` if given."""
     batch = max(1, batch_values // x[0].numel())
     with torch.inference_mode():
         return torch.cat(

@@ -36,15 +36,17 @@ class Workers:
         self.pool = None
         self._owner = weakref.ref(owner)
 
-    def run(self, calls: list) -> list:
+    def run(self, calls: list, output="__call__") -> list:
         """The outputs of calls (group, length, fold position, x): member k of that length of the group
-        ((task, dim)) on the windows x, in the order of calls."""
+        ((task, dim)) on the windows x (its `output` method: called, or its probabilities), in the
+        order of calls."""
         if self.n == 1 or not calls or sum(call[-1].size for call in calls) < MIN_VALUES:
-            return [self.groups[g][length][k](x) for g, length, k, x in progress(calls, "predict", unit="network")]
+            return [_output(self.groups, call, output) for call in progress(calls, "predict", unit="network")]
         pieces = [(i, a, b) for i, call in enumerate(calls) for a, b in self._chunks(*call)]
         pool, outputs, bundles = self._pool(), [[] for _ in calls], self._bundles(pieces, calls)
         futures = [
-            pool.submit(_evaluate, [(*calls[i][:3], calls[i][3][a:b]) for i, a, b in bundle]) for bundle in bundles
+            pool.submit(_evaluate, [(*calls[i][:3], calls[i][3][a:b]) for i, a, b in bundle], output)
+            for bundle in bundles
         ]
         for future in progress(as_completed(futures), "predict", total=len(futures)):
             future.result()
@@ -82,5 +84,10 @@ def _adopt(groups: dict) -> None:
     _GROUPS = groups
 
 
-def _evaluate(calls: list) -> list:
-    return [_GROUPS[group][length][k](x) for group, length, k, x in calls]
+def _evaluate(calls: list, output: str) -> list:
+    return [_output(_GROUPS, call, output) for call in calls]
+
+
+def _output(groups: dict, call: tuple, output: str) -> np.ndarray:
+    group, length, k, x = call
+    return getattr(groups[group][length][k], output)(x)

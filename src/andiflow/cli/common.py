@@ -47,6 +47,34 @@ def ensemble_options(p, default=None) -> None:
     torch_options(p)
 
 
+def reading_options(p) -> None:
+    """How a table's columns and missing frames are read (tracks.py)."""
+    from andiflow.tracks import GAPS
+
+    p.add_argument(
+        "--particle-column", help="a table's particle column (default: recognised: particle, track_id, TRACK_ID, ...)"
+    )
+    p.add_argument("--frame-column", help="a table's frame column (default: recognised: frame, FRAME, t, ...)")
+    p.add_argument(
+        "--position-columns",
+        nargs="+",
+        help="the first 1-3 that are present give the dimension (default: recognised: x y z, 'x [nm]', ...)",
+    )
+    p.add_argument(
+        "--gaps",
+        choices=GAPS,
+        default="bridge",
+        help="frames missing within a particle: use its points as consecutive (bridge, the default: the "
+        "best measured), fill them on straight lines (interpolate), or keep its longest run of consecutive "
+        "frames (split); its note says which",
+    )
+
+
+def read_as(args) -> dict:
+    """The reading options as tracks.read_tracks takes them."""
+    return dict(particle=args.particle_column, frame=args.frame_column, positions=args.position_columns, gaps=args.gaps)
+
+
 def torch_options(p) -> None:
     p.add_argument("--device", help="cpu or cuda (default: cuda if PyTorch sees one)")
     p.add_argument(

@@ -1,8 +1,17 @@
 """`andiflow predict`: alpha (and the diffusion model) for every trajectory of a file."""
 
-from andiflow.cli.common import ensemble_options, level, load, say, scale, settings_option, warn
+from andiflow.cli.common import (
+    ensemble_options,
+    level,
+    load,
+    read_as,
+    reading_options,
+    say,
+    scale,
+    settings_option,
+    warn,
+)
 from andiflow.tasks import TASKS
-from andiflow.tracks import GAPS
 
 
 def add_parser(sub, name):
@@ -36,23 +45,7 @@ def add_parser(sub, name):
         help="add the calibrated central interval at level P (task1: ;low;high; tables: at the "
         "ensemble's level unless given)",
     )
-    p.add_argument(
-        "--particle-column", help="a table's particle column (default: recognised: particle, track_id, TRACK_ID, ...)"
-    )
-    p.add_argument("--frame-column", help="a table's frame column (default: recognised: frame, FRAME, t, ...)")
-    p.add_argument(
-        "--position-columns",
-        nargs="+",
-        help="the first 1-3 that are present give the dimension (default: recognised: x y z, 'x [nm]', ...)",
-    )
-    p.add_argument(
-        "--gaps",
-        choices=GAPS,
-        default="bridge",
-        help="frames missing within a particle: use its points as consecutive (bridge, the default: the "
-        "best measured), fill them on straight lines (interpolate), or keep its longest run of consecutive "
-        "frames (split); its note says which",
-    )
+    reading_options(p)
     p.add_argument("--scale", type=scale, help="scale.json or a number (default: the ensemble's)")
     p.add_argument(
         "--strict",
@@ -68,9 +61,7 @@ def add_parser(sub, name):
 def run(args) -> None:
     from andiflow import api
 
-    columns = dict(
-        particle=args.particle_column, frame=args.frame_column, positions=args.position_columns, gaps=args.gaps
-    )
+    columns = read_as(args)
     summary = api.predict_into(
         args.input, args.output, load(args), task=args.task, format=args.format, interval=args.interval,
         with_std=args.with_std, scale=args.scale, strict=args.strict, warn=warn, info=say, **columns,

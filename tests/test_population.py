@@ -1,0 +1,112 @@
+"""The population of many short tracks: deconvolved from each track's likelihood over the alpha grid."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from conftest import assemble, network
+
+from andiflow.api import population, population_difference
+from andiflow.deconvolve import alpha_difference, alpha_population, model_shares
+from andiflow.ensemble import Ensemble
+from andiflow.model import build
+
+GRID = np.round(np.arange(0.05, 2.0001, 0.05), 2)
+
+
+def likelihoods(mean, sd, n, error, seed):
+    """Tracks of a population N(mean, sd) read with Gaussian error `error`: each track's likelihood."""
+    rng = np.random.default_rng(seed)
+    read = rng.normal(mean, sd, n) + rng.normal(0, error, n)
+    found = np.exp(-0.5 * ((GRID[None] - read[:, None]) / error) ** 2)
+    return found / found.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("mean, sd", [(0.4, 0.05), (0.9, 0.15), (1.4, 0.1)])
+def test_mean_and_spread_net_of_each_tracks_error(mean, sd):
+    found = alpha_population(likelihoods(mean, sd, 600, error=0.3, seed=int(mean * 10)), GRID)
+    assert found["mean_low"] <= mean <= found["mean_high"] and abs(found["mean"] - mean) < 0.04
+    assert abs(found["sd"] - sd) < 0.06 and found["sd_low"] <= found["sd"] <= found["sd_high"]
+    # the point estimates' own spread is inflated by their error: the deconvolved one is not
+    assert found["sd"] < 0.2
+
+
+def test_the_difference_of_two_populations_and_model_shares():
+    a, b = likelihoods(0.6, 0.1, 400, 0.3, 1), likelihoods(0.8, 0.1, 400, 0.3, 2)
+    diff = alpha_difference(a, b, GRID)
+    assert diff["low"] <= 0.2 <= diff["high"] and diff["low"] > 0
+    rng = np.random.default_rng(0)
+    truth = rng.choice(5, size=4000, p=[0.1, 0.1, 0.5, 0.1, 0.2])
+    # each track read as its model with probability 0.8, as each other with 0.05: its probabilities
+    confusion = np.full((5, 5), 0.05) + np.eye(5) * 0.75
+    read = np.array([rng.choice(5, p=confusion[t]) for t in truth])
+    probabilities = confusion[:, read].T / confusion[:, read].T.sum(axis=1, keepdims=True)
+    shares = model_shares(probabilities)
+    np.testing.assert_allclose(shares["share"], [0.1, 0.1, 0.5, 0.1, 0.2], atol=0.03)
+    assert (shares["low"] <= shares["share"]).all() and (shares["share"] <= shares["high"]).all()
+
+
+@pytest.fixture
+def ensemble(tmp_path):
+    torch.manual_seed(0)
+    settings = dict(kind="convlstm", output="distribution", grid=GRID.tolist(), hidden_size=8)
+    settings.update(num_layers=1, dropout=0.0, features=4, block=4)
+    for L in (10, 20):
+        for fold in (0, 1):
+            network(tmp_path, "alpha", 1, L, fold, settings, state_dict=build(settings).state_dict())
+    assemble(tmp_path, name="t")
+    return tmp_path
+
+
+def test_onnx_members_give_the_likelihoods_pytorch_gives(ensemble):
+    rng = np.random.default_rng(4)
+    trajectories = [np.cumsum(rng.normal(size=(d, n)), axis=1) for n, d in ((12, 1), (33, 2), (25, 3))]
+    by_onnx = Ensemble.load(ensemble).alpha_likelihoods(trajectories)
+    by_torch = Ensemble.load(ensemble, backend="torch").alpha_likelihoods(trajectories)
+    np.testing.assert_allclose(by_onnx, by_torch, atol=1e-5)
+    np.testing.assert_allclose(by_onnx.sum(axis=1), 1)
+    # a 2D trajectory read axis by axis: the product of its axes' likelihoods
+    one = Ensemble.load(ensemble).alpha_likelihoods([trajectories[1][:1], trajectories[1][1:]])
+    product = one[0] * one[1]
+    np.testing.assert_allclose(by_onnx[1], product / product.sum(), rtol=1e-6)
+
+
+def test_population_of_a_table_by_condition_and_of_two_files(ensemble, tmp_path):
+    rng = np.random.default_rng(5)
+    rows = [
+        pd.DataFrame({"particle": p, "frame": np.arange(15), "x": np.cumsum(rng.normal(size=15)), "cell": p % 2})
+        for p in range(40)
+    ]
+    table = pd.concat(rows)
+    table.loc[table["particle"] == 7, "x"] = 0.0  # never moves: skipped, not counted
+    found = population(table, Ensemble.load(ensemble), by="cell", warn=lambda message: None)
+    assert found["group"].tolist() == [0, 1] and found["n_tracks"].tolist() == [20, 19]
+    assert found["n_skipped"].tolist() == [0, 1]
+    assert (found["alpha_mean_low"] <= found["alpha_mean"]).all() and (
+        found["alpha_mean"] <= found["alpha_mean_high"]
+    ).all()
+    assert {"alpha_sd", "alpha_sd_low", "alpha_sd_high"} <= set(found.columns)
+    table[table["cell"] == 0].to_csv(tmp_path / "a.csv", index=False)
+    table[table["cell"] == 1].to_csv(tmp_path / "b.csv", index=False)
+    diff = population_difference(tmp_path / "a.csv", tmp_path / "b.csv", Ensemble.load(ensemble), warn=print)
+    assert diff["low"] <= diff["difference"] <= diff["high"]
+
+
+def test_the_command_writes_a_row_per_file_the_difference_and_a_figure(ensemble, tmp_path, capsys):
+    from andiflow.cli import main
+
+    rng = np.random.default_rng(6)
+    for name in ("a", "b"):
+        rows = [
+            pd.DataFrame({"track_id": p, "frame": np.arange(15), "x": np.cumsum(rng.normal(size=15))})
+            for p in range(20)
+        ]
+        pd.concat(rows).to_csv(tmp_path / f"{name}.csv", index=False)
+    files = [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]
+    out = tmp_path / "population.csv"
+    code = main(["population", *files, "-o", str(out), "--models", str(ensemble), "--plot", str(tmp_path / "p.png")])
+    assert code == 0
+    table = pd.read_csv(out)
+    assert table["group"].tolist() == [*files, f"{files[1]} - {files[0]}"] and (tmp_path / "p.png").stat().st_size > 0
+    err = capsys.readouterr().err
+    assert f"{files[0]}: 20 tracks: alpha mean" in err and f"{files[1]} - {files[0]}: mean alpha" in err
