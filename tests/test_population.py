@@ -1,12 +1,10 @@
 """The population of many short tracks: deconvolved from each track's likelihood over the alpha grid."""
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 from conftest import assemble, network
 
-from andiflow.api import population, population_difference
 from andiflow.deconvolve import alpha_difference, alpha_population, model_shares
 from andiflow.ensemble import Ensemble
 from andiflow.model import build
@@ -69,44 +67,3 @@ def test_onnx_members_give_the_likelihoods_pytorch_gives(ensemble):
     one = Ensemble.load(ensemble).alpha_likelihoods([trajectories[1][:1], trajectories[1][1:]])
     product = one[0] * one[1]
     np.testing.assert_allclose(by_onnx[1], product / product.sum(), rtol=1e-6)
-
-
-def test_population_of_a_table_by_condition_and_of_two_files(ensemble, tmp_path):
-    rng = np.random.default_rng(5)
-    rows = [
-        pd.DataFrame({"particle": p, "frame": np.arange(15), "x": np.cumsum(rng.normal(size=15)), "cell": p % 2})
-        for p in range(40)
-    ]
-    table = pd.concat(rows)
-    table.loc[table["particle"] == 7, "x"] = 0.0  # never moves: skipped, not counted
-    found = population(table, Ensemble.load(ensemble), by="cell", warn=lambda message: None)
-    assert found["group"].tolist() == [0, 1] and found["n_tracks"].tolist() == [20, 19]
-    assert found["n_skipped"].tolist() == [0, 1]
-    assert (found["alpha_mean_low"] <= found["alpha_mean"]).all() and (
-        found["alpha_mean"] <= found["alpha_mean_high"]
-    ).all()
-    assert {"alpha_sd", "alpha_sd_low", "alpha_sd_high"} <= set(found.columns)
-    table[table["cell"] == 0].to_csv(tmp_path / "a.csv", index=False)
-    table[table["cell"] == 1].to_csv(tmp_path / "b.csv", index=False)
-    diff = population_difference(tmp_path / "a.csv", tmp_path / "b.csv", Ensemble.load(ensemble), warn=print)
-    assert diff["low"] <= diff["difference"] <= diff["high"]
-
-
-def test_the_command_writes_a_row_per_file_the_difference_and_a_figure(ensemble, tmp_path, capsys):
-    from andiflow.cli import main
-
-    rng = np.random.default_rng(6)
-    for name in ("a", "b"):
-        rows = [
-            pd.DataFrame({"track_id": p, "frame": np.arange(15), "x": np.cumsum(rng.normal(size=15))})
-            for p in range(20)
-        ]
-        pd.concat(rows).to_csv(tmp_path / f"{name}.csv", index=False)
-    files = [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]
-    out = tmp_path / "population.csv"
-    code = main(["population", *files, "-o", str(out), "--models", str(ensemble), "--plot", str(tmp_path / "p.png")])
-    assert code == 0
-    table = pd.read_csv(out)
-    assert table["group"].tolist() == [*files, f"{files[1]} - {files[0]}"] and (tmp_path / "p.png").stat().st_size > 0
-    err = capsys.readouterr().err
-    assert f"{files[0]}: 20 tracks: alpha mean" in err and f"{files[1]} - {files[0]}: mean alpha" in err

@@ -18,7 +18,7 @@ import pandas as pd
 from andiflow import results, tracks
 from andiflow.ensemble import Ensemble
 from andiflow.errors import InputFileError, ModelFileError
-from andiflow.tasks import MODELS, TASKS
+from andiflow.tasks import TASKS
 from andiflow.workers import cores
 
 SHIPPED = files("andiflow") / "ensembles"
@@ -92,78 +92,6 @@ def predict(
     columns = dict(particle=particle, frame=frame, positions=positions)
     found, source = _found(data, time_axis, strict, gaps, **columns)
     return _rows(found, ens, scale, interval, warn, source, strict, classify)
-
-
-def population(
-    data,
-    models=None,
-    level: float = 0.9,
-    *,
-    by=None,
-    particle=None,
-    frame=None,
-    positions=None,
-    time_axis: int = 0,
-    strict=False,
-    warn=None,
-    gaps="bridge",
-    seed: int = 0,
-) -> pd.DataFrame:
-    """The population the tracks come from (deconvolve.py), one row per group: group, n_tracks (those
-    read), n_skipped, alpha_mean with its central `level` interval (alpha_mean_low, alpha_mean_high),
-    alpha_sd (the spread of alpha over the tracks, net of each track's own uncertainty) with its
-    interval (alpha_sd_low, alpha_sd_high), and from an ensemble with the diffusion_model task the
-    share of each diffusion model with its interval (share_<model>, share_<model>_low, _high).
-
-    data: what `predict` accepts (a DataFrame of tracks, a file, arrays); the whole of it is one group,
-    or, for a DataFrame, each value of its column `by` (a condition, a cell, a file). The intervals are
-    percentiles over the tracks resampled with replacement (seeded by `seed`). The other arguments are
-    `predict`'s.
-    """
-    ens = models if isinstance(models, Ensemble) else load_ensemble(models)
-    warn = warn or _python_warning
-    parts = data.groupby(by, sort=True) if by is not None else [("all", data)]
-    read = dict(particle=particle, frame=frame, positions=positions, time_axis=time_axis, strict=strict, gaps=gaps)
-    rows = []
-    for group, part in parts:
-        kept, skipped = _kept(part, ens, warn or _python_warning, f", {by} {group!r}" if by is not None else "", **read)
-        rows.append(dict(group=group, n_tracks=len(kept), n_skipped=skipped) | _population_of(kept, ens, level, seed))
-    return pd.DataFrame(rows)
-
-
-def population_difference(first, second, models=None, level: float = 0.9, *, seed: int = 0, warn=None, **read) -> dict:
-    """The mean alpha of the second population minus the first's (each what `predict` accepts), with its
-    central `level` interval: {difference, low, high}; `read`: how `predict` reads them (particle=,
-    gaps=, ...)."""
-    from andiflow.deconvolve import alpha_difference
-
-    ens = models if isinstance(models, Ensemble) else load_ensemble(models)
-    first, second = (_kept(data, ens, warn or _python_warning, "", **read)[0] for data in (first, second))
-    return alpha_difference(
-        ens.alpha_likelihoods(first), ens.alpha_likelihoods(second), ens.alpha_grid, level, seed=seed
-    )
-
-
-def _kept(data, ens: Ensemble, warn, where="", time_axis=0, strict=False, gaps="bridge", **columns) -> tuple[list, int]:
-    """The trajectories of what `predict` accepts that the ensemble can read, and how many it cannot."""
-    found, source = _found(data, time_axis, strict, gaps, **columns)
-    problems = results.unpredictable(found, ens.min_length, warn, source + where, strict)
-    return [t for pid, t in zip(found.particles, found.trajectories) if pid not in problems], len(problems)
-
-
-def _population_of(trajectories: list, ens: Ensemble, level: float, seed: int) -> dict:
-    from andiflow.deconvolve import alpha_population, model_shares
-
-    if len(trajectories) < 2:
-        return {}
-    found = alpha_population(ens.alpha_likelihoods(trajectories), ens.alpha_grid, level, seed=seed)
-    row = {f"alpha_{key}": value for key, value in found.items()}
-    if ens.has("diffusion_model"):
-        shares = model_shares(ens.predict_proba(trajectories), level, seed=seed)
-        for i, model in enumerate(MODELS):
-            row |= {f"share_{model}": shares["share"][i], f"share_{model}_low": shares["low"][i]}
-            row[f"share_{model}_high"] = shares["high"][i]
-    return row
 
 
 def _found(data, time_axis=0, strict=False, gaps="bridge", **columns) -> tuple[tracks.Tracks, str]:

@@ -1,5 +1,7 @@
-"""The population a set of tracks comes from (andiflow.population): where its alphas lie and how widely
-they spread, and the share of each diffusion model, from many tracks each too short to say much alone.
+"""The population a set of tracks comes from: where its alphas lie and how widely they spread, and the
+share of each diffusion model, from many tracks each too short to say much alone. Not yet a user's
+answer: on simulated populations of one process the per-track likelihoods it reads are not calibrated
+well enough (benchmarks/population.py); what it does is measured there.
 
 Each track's alpha members give a likelihood over the alpha grid (Ensemble.alpha_likelihoods). The
 population's alphas are taken as normally distributed, N(mean, sd) cut to the grid's range, and

@@ -142,28 +142,6 @@ def confusion(result: dict, png) -> None:
     _save(fig, png)
 
 
-def population(table, png, level: float) -> None:
-    """Each group's population of alpha (population's rows): the fitted distribution of alpha over its
-    tracks, its mean with the interval at `level`, and its number of tracks."""
-    fig, ax = plt.subplots(figsize=(6.4, 1.0 + 0.9 * len(table)))
-    x = np.linspace(0, 2.05, 411)
-    for i, row in enumerate(table.itertuples()):
-        if not np.isfinite(getattr(row, "alpha_mean", np.nan)):
-            continue
-        sd = max(row.alpha_sd, 0.01)
-        density = np.exp(-0.5 * ((x - row.alpha_mean) / sd) ** 2) * ((x >= 0.025) & (x <= 2.025))
-        ax.fill_between(x, i, i + 0.8 * density / density.max(), alpha=0.35, color=f"C{i}", lw=0)
-        spread = [[row.alpha_mean - row.alpha_mean_low], [row.alpha_mean_high - row.alpha_mean]]
-        ax.errorbar(row.alpha_mean, i - 0.08, xerr=spread, fmt="o", color=f"C{i}", capsize=3)
-        ax.text(2.07, i + 0.2, f"n = {row.n_tracks}", va="center", fontsize=8)
-    ax.set_yticks(range(len(table)), [str(g) for g in table["group"]])
-    ax.set_xlim(0, 2.3)
-    ax.set_ylim(-0.4, len(table))
-    ax.set_xlabel("anomalous exponent α")
-    ax.set_title(f"population of α: distribution over tracks, mean with its {level:.0%} interval", fontsize=9)
-    _save(fig, png)
-
-
 def _save(fig, path) -> None:
     fig.tight_layout()
     with atomic_path(path) as tmp:
