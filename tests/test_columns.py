@@ -31,6 +31,7 @@ def test_each_trackers_names_are_recognised_without_being_named(tmp_path, tool):
     path.write_text("\n".join(lines) + "\n")
     tracks = read_tracks(path)
     assert tracks.particles == [1, 2] and tracks.problems == {} and tracks.dims == [2, 2]
+    assert all(isinstance(pid, int) for pid in tracks.particles)  # flika's 1.0 is particle 1
     np.testing.assert_array_equal(tracks.trajectories[1], np.array(STEPS).T + [[20], [0]])  # x first, then y
     assert tracks.recognised == (tool not in ("trackpy",)) and "particle" in tracks.read_as
     assert tracks.space_unit == ("nm" if tool == "swift" else None)

@@ -439,6 +439,12 @@ def _assemble(path, table: pd.DataFrame, where, particle, frame, positions, fiel
     if not positions:
         raise InputFileError(f"{path}: every position column is empty ({', '.join(empty)})")
     numeric_ids = pd.to_numeric(table[particle], errors="coerce").to_numpy()
+    if (
+        numeric_ids.dtype.kind == "f"
+        and np.isfinite(numeric_ids).all()
+        and (numeric_ids == np.round(numeric_ids)).all()
+    ):
+        numeric_ids = numeric_ids.astype(np.int64)  # flika's track_number 1.0: particle 1
     columns = [frame, *positions]
     numbers = pd.DataFrame({c: pd.to_numeric(table[c], errors="coerce").to_numpy(np.float64) for c in columns})
     numbers.insert(0, particle, ids if pd.isna(numeric_ids).any() else numeric_ids)
