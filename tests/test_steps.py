@@ -49,6 +49,23 @@ def test_generate_2d_shards_hold_both_axes_each_z_scored(tmp_path):
     assert not np.allclose(one_d["positions"], arrays["positions"][:, 0])
 
 
+def test_generate_segments_shards_are_bit_identical_whatever_the_order_and_hold_labels_per_frame(tmp_path):
+    given = json.dumps(
+        {"seed": 7, "data": {"shard_size": 10}, "phenom": {"recipe": "varied", "tracks_per_experiment": 5}}
+    )
+    for shard in (1, 0):
+        args = ["generate-segments", "--length", "40", "--n", "20", "--shard", str(shard)]
+        assert step([*args, "-o", str(tmp_path / f"s{shard}.h5"), "--settings", given]) == 0
+    again = tmp_path / "again.h5"
+    args = ["generate-segments", "--length", "40", "--n", "20", "--shard", "1", "-o", str(again)]
+    assert step([*args, "--settings", given]) == 0
+    assert _digest(again) == _digest(tmp_path / "s1.h5") != _digest(tmp_path / "s0.h5")
+    arrays, attrs = read_shard(again)
+    assert attrs["kind"] == "segments" and attrs["recipe"] == "varied" and arrays["K"].shape == (10, 40)
+    missing = json.dumps({"seed": 7, "data": {"shard_size": 10}, "phenom": {"recipe": "varied"}})
+    assert step([*args, "--settings", missing]) == 2  # tracks_per_experiment not given: named, not filled in
+
+
 def test_the_interval_set_gains_its_long_tracks(tmp_path):
     section = {"n_per_dim": 4, "min_length": 10, "max_length": 30, "long_tracks": {"n_per_dim": 2, "max_length": 60}}
     given = json.dumps({"seed": 1, "data": RECIPE, "sets": {"intervals": dict(section, dims=[1, 2, 3])}})

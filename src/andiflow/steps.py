@@ -40,6 +40,31 @@ def generate(args) -> None:
     print(f"L={args.length} {args.dim}D shard {args.shard + 1}/{len(rows)}: {rows[args.shard]} trajectories")
 
 
+def generate_segments(args) -> None:
+    """One shard of `--n` 2D tracks of the segments task (the 2024 challenge's models, phenom.py), with
+    labels per frame."""
+    from andiflow import phenom, shards
+
+    cfg = args.config
+    rows = shards.plan(args.n, cfg["data"]["shard_size"])
+    if not 0 <= args.shard < len(rows):
+        raise SettingsError(f"--shard {args.shard} is outside 0..{len(rows) - 1} for --n {args.n}")
+    recipe = phenom.PhenomRecipe(cfg["phenom"]["recipe"], cfg["phenom"]["tracks_per_experiment"])
+    seed = shards.segments_seed(cfg["seed"], recipe.name, args.length, args.shard)
+    arrays = phenom.simulate_phenom(rows[args.shard], args.length, seed, recipe)
+    attrs = dict(
+        seed=seed,
+        base_seed=cfg["seed"],
+        shard=args.shard,
+        generator_version=GENERATOR_VERSION,
+        recipe=recipe.name,
+        tracks_per_experiment=recipe.tracks_per_experiment,
+        positions="px",
+    )
+    shards.write_shard(args.output, arrays, attrs, kind="segments")
+    print(f"segments L={args.length} shard {args.shard + 1}/{len(rows)}: {rows[args.shard]} tracks ({recipe.name})")
+
+
 def train(args) -> None:
     from andiflow import shards
     from andiflow import train as training
@@ -254,6 +279,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, required=True, help="number of trajectories of this length (all shards)")
     p.add_argument("--shard", type=int, required=True, help="which shard of them to write")
     p.add_argument("--dim", type=int, choices=(1, 2, 3), default=1)
+    p.add_argument("-o", "--output", required=True, help="the shard (.h5)")
+
+    p = step(generate_segments, "simulate one shard of tracks whose motion changes (2024 challenge models)")
+    p.add_argument("--length", type=int, required=True, help="frames per track (at most 200)")
+    p.add_argument("--n", type=int, required=True, help="number of tracks of this length (all shards)")
+    p.add_argument("--shard", type=int, required=True, help="which shard of them to write")
     p.add_argument("-o", "--output", required=True, help="the shard (.h5)")
 
     p = step(train, "train the network of one (task, dimension, length, fold)")
