@@ -15,7 +15,10 @@ import numpy as np
 
 from andiflow.progress import progress
 
-MIN_VALUES = 200_000  # below this many input values, one process is faster than starting workers
+# Below this many input values the calling process runs the members itself, since starting workers and
+# their sessions costs about a second. Set by hand, not measured: at 100 tracks (47 k points) two
+# workers were no faster (benchmarks/predict_cores.py --n 100).
+MIN_VALUES = 200_000
 _GROUPS = None  # in a worker: the ensemble's members, (task, dim) -> length -> [members]
 
 
