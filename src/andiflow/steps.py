@@ -16,26 +16,31 @@ from andiflow.errors import SettingsError
 from andiflow.tasks import TASKS
 
 
+def _shard_rows(args, cfg) -> list[int]:
+    """Rows of each shard of `--n` (data.shard_size each); `--shard` must be one of them."""
+    from andiflow import shards
+
+    rows = shards.plan(args.n, cfg["data"]["shard_size"])
+    if not 0 <= args.shard < len(rows):
+        raise SettingsError(f"--shard {args.shard} is outside 0..{len(rows) - 1} for --n {args.n}")
+    return rows
+
+
+def _shard_attrs(seed: int, cfg, args, **recipe) -> dict:
+    """What every shard records of how it was made, and its recipe."""
+    return dict(seed=seed, base_seed=cfg["seed"], shard=args.shard, generator_version=GENERATOR_VERSION, **recipe)
+
+
 def generate(args) -> None:
     """One shard of `--n` trajectories at one length and dimension (the 2020 challenge recipe)."""
     from andiflow import shards, simulate
 
     cfg = args.config
-    rows = shards.plan(args.n, cfg["data"]["shard_size"])
-    if not 0 <= args.shard < len(rows):
-        raise SettingsError(f"--shard {args.shard} is outside 0..{len(rows) - 1} for --n {args.n}")
+    rows = _shard_rows(args, cfg)
     recipe = simulate.Recipe.from_settings(cfg["data"])
     seed = shards.shard_seed(cfg["seed"], args.length, args.shard, args.dim)
     arrays = simulate.training_shard(args.length, rows[args.shard], seed, recipe, args.dim)
-    attrs = dict(
-        seed=seed,
-        base_seed=cfg["seed"],
-        shard=args.shard,
-        generator_version=GENERATOR_VERSION,
-        alphas=recipe.alphas,
-        noise_sigmas=recipe.noise_sigmas,
-        positions="z-scored",
-    )
+    attrs = _shard_attrs(seed, cfg, args, alphas=recipe.alphas, noise_sigmas=recipe.noise_sigmas, positions="z-scored")
     shards.write_shard(args.output, arrays, attrs)
     print(f"L={args.length} {args.dim}D shard {args.shard + 1}/{len(rows)}: {rows[args.shard]} trajectories")
 
@@ -46,20 +51,12 @@ def generate_segments(args) -> None:
     from andiflow import phenom, shards
 
     cfg = args.config
-    rows = shards.plan(args.n, cfg["data"]["shard_size"])
-    if not 0 <= args.shard < len(rows):
-        raise SettingsError(f"--shard {args.shard} is outside 0..{len(rows) - 1} for --n {args.n}")
+    rows = _shard_rows(args, cfg)
     recipe = phenom.PhenomRecipe(cfg["phenom"]["recipe"], cfg["phenom"]["tracks_per_experiment"])
     seed = shards.segments_seed(cfg["seed"], recipe.name, args.length, args.shard)
     arrays = phenom.simulate_phenom(rows[args.shard], args.length, seed, recipe)
-    attrs = dict(
-        seed=seed,
-        base_seed=cfg["seed"],
-        shard=args.shard,
-        generator_version=GENERATOR_VERSION,
-        recipe=recipe.name,
-        tracks_per_experiment=recipe.tracks_per_experiment,
-        positions="px",
+    attrs = _shard_attrs(
+        seed, cfg, args, recipe=recipe.name, tracks_per_experiment=recipe.tracks_per_experiment, positions="px"
     )
     shards.write_shard(args.output, arrays, attrs, kind="segments")
     print(f"segments L={args.length} shard {args.shard + 1}/{len(rows)}: {rows[args.shard]} tracks ({recipe.name})")
