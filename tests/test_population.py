@@ -5,7 +5,7 @@ import pytest
 import torch
 from conftest import assemble, network
 
-from andiflow.deconvolve import alpha_difference, alpha_population, model_shares
+from andiflow.deconvolve import alpha_population
 from andiflow.ensemble import Ensemble
 from andiflow.model import build
 
@@ -27,21 +27,6 @@ def test_mean_and_spread_net_of_each_tracks_error(mean, sd):
     assert abs(found["sd"] - sd) < 0.06 and found["sd_low"] <= found["sd"] <= found["sd_high"]
     # the point estimates' own spread is inflated by their error: the deconvolved one is not
     assert found["sd"] < 0.2
-
-
-def test_the_difference_of_two_populations_and_model_shares():
-    a, b = likelihoods(0.6, 0.1, 400, 0.3, 1), likelihoods(0.8, 0.1, 400, 0.3, 2)
-    diff = alpha_difference(a, b, GRID)
-    assert diff["low"] <= 0.2 <= diff["high"] and diff["low"] > 0
-    rng = np.random.default_rng(0)
-    truth = rng.choice(5, size=4000, p=[0.1, 0.1, 0.5, 0.1, 0.2])
-    # each track read as its model with probability 0.8, as each other with 0.05: its probabilities
-    confusion = np.full((5, 5), 0.05) + np.eye(5) * 0.75
-    read = np.array([rng.choice(5, p=confusion[t]) for t in truth])
-    probabilities = confusion[:, read].T / confusion[:, read].T.sum(axis=1, keepdims=True)
-    shares = model_shares(probabilities)
-    np.testing.assert_allclose(shares["share"], [0.1, 0.1, 0.5, 0.1, 0.2], atol=0.03)
-    assert (shares["low"] <= shares["share"]).all() and (shares["share"] <= shares["high"]).all()
 
 
 @pytest.fixture

@@ -9,9 +9,7 @@ population's alphas are taken as normally distributed, N(mean, sd) cut to the gr
 likelihood of a track is its likelihood averaged over the population's alphas): so every track counts
 as much as its own uncertainty allows, and its estimate is shrunk towards the population, not the
 population's spread inflated by each track's error. The intervals are percentiles of the same fit
-on the tracks resampled with replacement. The shares of the diffusion models are the mixture weights
-under which the classifiers' probabilities (their prior uniform over the models, as the training
-recipe's) are most likely, by expectation-maximisation, with intervals alike.
+on the tracks resampled with replacement.
 """
 
 import math
@@ -40,26 +38,6 @@ def alpha_population(likelihoods: np.ndarray, grid: np.ndarray, level=0.9, resam
         sd_low=float(sd_low),
         sd_high=float(sd_high),
     )
-
-
-def alpha_difference(first: np.ndarray, second: np.ndarray, grid, level=0.9, resamples=RESAMPLES, seed=0) -> dict:
-    """The second population's mean alpha minus the first's, with its central `level` interval (each set
-    of tracks resampled on its own)."""
-    means = _candidate_moments(tuple(grid))[0]
-    a = _fits(first, grid, _resampled(len(first), resamples, seed))
-    b = _fits(second, grid, _resampled(len(second), resamples, seed + 1))
-    difference = means[b] - means[a]
-    low, high = np.quantile(difference[1:], [(1 - level) / 2, (1 + level) / 2])
-    return dict(difference=float(difference[0]), low=float(low), high=float(high))
-
-
-def model_shares(probabilities: np.ndarray, level=0.9, resamples=RESAMPLES, seed=0) -> dict:
-    """The share of each class (columns of probabilities [n, classes]) in the population, and the
-    central `level` interval of each: (shares, low, high), arrays [classes]."""
-    counts = _resampled(len(probabilities), resamples, seed)
-    fits = np.stack([_mixture(probabilities, c) for c in counts])
-    low, high = np.quantile(fits[1:], [(1 - level) / 2, (1 + level) / 2], axis=0)
-    return dict(share=fits[0], low=low, high=high)
 
 
 def _resampled(n: int, resamples: int, seed: int) -> np.ndarray:
@@ -116,17 +94,3 @@ def _candidate_moments(grid: tuple) -> tuple[np.ndarray, np.ndarray]:
 
 def _erf(x: np.ndarray) -> np.ndarray:
     return np.vectorize(math.erf, otypes=[float])(x)
-
-
-def _mixture(probabilities: np.ndarray, counts: np.ndarray, steps=500, tolerance=1e-8) -> np.ndarray:
-    """Mixture weights maximising sum_i counts_i log(sum_m w_m p_im), by expectation-maximisation."""
-    weights = np.full(probabilities.shape[1], 1 / probabilities.shape[1])
-    total = counts.sum()
-    for _ in range(steps):
-        joint = probabilities * weights
-        responsibility = joint / np.maximum(joint.sum(axis=1, keepdims=True), 1e-300)
-        new = counts @ responsibility / total
-        if np.abs(new - weights).max() < tolerance:
-            return new
-        weights = new
-    return weights
