@@ -1,5 +1,5 @@
-"""The population a set of tracks comes from: where its alphas lie and how widely they spread, and the
-share of each diffusion model, from many tracks each too short to say much alone. Not yet a user's
+"""The population a set of tracks comes from: where its alphas lie and how widely they spread, from
+many tracks each too short to say much alone. Not yet a user's
 answer: on simulated populations of one process the per-track likelihoods it reads are not calibrated
 well enough (benchmarks/population.py); what it does is measured there.
 
