@@ -84,9 +84,9 @@ def test_card_is_what_the_manifest_and_the_test_set_evaluation_say(name):
 
 @pytest.mark.parametrize("name", shipped_ensembles())
 def test_each_shipped_ensemble_is_small(name):
-    """At most 10 MB (the accuracy issue's limit): the default's 34 1D and 34 3D alpha networks and 51
-    classifiers, with int8 weight matrices, weigh 9.4 MB."""
-    assert sum(f.stat().st_size for f in Path(str(SHIPPED / name)).rglob("*") if f.is_file()) <= 10e6
+    """At most 15 MB (the 2D issue's limit): the default's 34 alpha networks of each dimension and 51
+    classifiers, with int8 weight matrices, weigh 13 MB."""
+    assert sum(f.stat().st_size for f in Path(str(SHIPPED / name)).rglob("*") if f.is_file()) <= 15e6
 
 
 def test_the_wheel_carries_the_shipped_ensembles(tmp_path):
