@@ -35,19 +35,14 @@ include: "workflow/rules/calibrate.smk"
 include: "workflow/rules/infer.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/segments.smk"
 
 
 rule all:
     default_target: True
     input:
-        "results/ensemble",
-        prediction_files(),
-        expand("results/evaluation/{name}.json", name=evaluated_inputs()),
-        task_evaluations(),
-        model_card(),
-        "results/report/training_curves.png",
-        "results/report/calibration.png",
-        expand("results/report/{name}_predicted_vs_true.png", name=evaluated_inputs()),
+        alpha_targets(),
+        segments_targets(),
 
 
 onsuccess:

@@ -33,10 +33,12 @@ def test_tracks_and_labels_are_the_same_for_the_same_seed_and_consistent(recipe)
     assert not np.array_equal(other["positions"], first["positions"])
 
 
-def test_every_model_is_drawn():
-    recipe = PhenomRecipe("varied", tracks_per_experiment=1)
-    drawn = set()
+def test_every_model_is_drawn_and_mixed_draws_both_recipes():
+    drawn, noises = set(), set()
     for experiment in range(40):
         rng = np.random.default_rng([5, experiment])
-        drawn.add(MODELS[int(rng.integers(len(MODELS)))])
-    assert drawn == set(MODELS) and recipe.noise_of(np.random.default_rng(0)) <= 0.3
+        model = MODELS[int(rng.integers(len(MODELS)))]
+        drawn.add(model)
+        noises.add(PhenomRecipe("mixed").experiment(model, rng)[1])
+    assert drawn == set(MODELS)
+    assert 0.12 in noises and len(noises) > 20 and max(noises) <= 0.3  # defaults' 0.12, varied's 0-0.3

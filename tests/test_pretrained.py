@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from andiflow.api import DEFAULT, SHIPPED, load_ensemble, shipped_ensembles
@@ -16,9 +17,12 @@ from andiflow.card import model_card
 from andiflow.cli import main
 from andiflow.ensemble import Ensemble
 from andiflow.manifest import read_manifest, sha256
+from andiflow.segmenter import is_segments
 
 REPO = Path(__file__).resolve().parents[1]
 PINNED = Path(__file__).with_name("pinned")
+SEGMENTS_ENSEMBLES = [name for name in shipped_ensembles() if is_segments(SHIPPED / name)]
+ALPHA_ENSEMBLES = [name for name in shipped_ensembles() if name not in SEGMENTS_ENSEMBLES]
 
 
 def fixed_set() -> list[np.ndarray]:
@@ -32,7 +36,7 @@ def fixed_set() -> list[np.ndarray]:
     ]
 
 
-@pytest.mark.parametrize("name", shipped_ensembles())
+@pytest.mark.parametrize("name", ALPHA_ENSEMBLES)
 def test_members_match_their_checksums_and_load(name):
     manifest, folder = read_manifest(SHIPPED / name)
     assert manifest["name"] == name and manifest["scale"] > 0 and manifest["intervals"]["level"] == 0.9
@@ -46,7 +50,7 @@ def test_members_match_their_checksums_and_load(name):
     assert files - named <= {"model_evaluation.json"}, sorted(files - named)[:5]
 
 
-@pytest.mark.parametrize("name", shipped_ensembles())
+@pytest.mark.parametrize("name", ALPHA_ENSEMBLES)
 def test_onnx_members_give_what_their_pytorch_models_give(name):
     """The PyTorch files stay in the workflow folder that made them (config `workdir`), committed."""
     manifest, _ = read_manifest(SHIPPED / name)
@@ -63,7 +67,7 @@ def test_onnx_members_give_what_their_pytorch_models_give(name):
         np.testing.assert_allclose(by_onnx, by_torch, atol=1e-5, rtol=0)  # before the ensemble's temperatures
 
 
-@pytest.mark.parametrize("name", shipped_ensembles())
+@pytest.mark.parametrize("name", ALPHA_ENSEMBLES)
 def test_outputs_on_a_fixed_set_are_pinned(name):
     """Regenerate after an intended change: python tests/test_pretrained.py"""
     est = load_ensemble(name).estimate(fixed_set(), level=0.9)
@@ -73,7 +77,7 @@ def test_outputs_on_a_fixed_set_are_pinned(name):
         np.testing.assert_allclose(est[key], pinned[key], atol=2e-5, rtol=0, err_msg=key)
 
 
-@pytest.mark.parametrize("name", shipped_ensembles())
+@pytest.mark.parametrize("name", ALPHA_ENSEMBLES)
 def test_card_is_what_the_manifest_and_the_test_set_evaluation_say(name):
     manifest, folder = read_manifest(SHIPPED / name)
     evaluation = json.loads((folder / "evaluation.json").read_text())
@@ -82,7 +86,7 @@ def test_card_is_what_the_manifest_and_the_test_set_evaluation_say(name):
     assert (folder / "MODEL_CARD.md").read_text() == model_card(manifest, evaluation, model_evaluation)
 
 
-@pytest.mark.parametrize("name", shipped_ensembles())
+@pytest.mark.parametrize("name", ALPHA_ENSEMBLES)
 def test_each_shipped_ensemble_is_small(name):
     """At most 15 MB (the 2D issue's limit): the default's 34 alpha networks of each dimension and 51
     classifiers, with int8 weight matrices, weigh 13 MB."""
@@ -109,9 +113,10 @@ def test_the_wheel_carries_the_shipped_ensembles(tmp_path):
     (wheel,) = tmp_path.glob("andiflow-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in shipped_ensembles():
-        manifest, _ = read_manifest(SHIPPED / name)
+        manifest = json.loads((SHIPPED / name / "manifest.json").read_text())
         evaluations = [f.name for f in (SHIPPED / name).iterdir() if f.name.endswith("evaluation.json")]
         expected = ["manifest.json", "MODEL_CARD.md", *evaluations] + [m["onnx"] for m in manifest["members"]]
+        expected += [manifest["andij"]["onnx"]] if "andij" in manifest else []
         assert {f"andiflow/ensembles/{name}/{file}" for file in expected} <= names
 
 
@@ -143,9 +148,45 @@ def test_card_counts_gpu_trained_members_apart_from_thread_time():
     assert "except the models whose seconds name NVIDIA H200, trained there" in card
 
 
+def segment_tracks() -> list[np.ndarray]:
+    """Fixed 2D tracks [2, T] whose steps change scale midway, for the segments ensembles' pinned lines."""
+    rng = np.random.default_rng(11)
+    tracks = []
+    for T in (20, 57, 120, 200):
+        scale = np.where(np.arange(T) < T // 2, 1.0, 0.1)
+        tracks.append((rng.normal(size=(2, T)) * scale).cumsum(axis=1))
+    return tracks
+
+
+def segment_lines(name) -> list[str]:
+    from andiflow.tracks import Tracks
+
+    found = Tracks([], [])
+    for i, t in enumerate(segment_tracks()):
+        found.add(i, t, 2)
+    return load_ensemble(name).challenge_lines(found)[0]
+
+
+@pytest.mark.parametrize("name", SEGMENTS_ENSEMBLES)
+def test_segments_ensembles_are_small_pinned_and_carded(name):
+    from andiflow import segments_score
+
+    folder = Path(str(SHIPPED / name))
+    assert sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) <= 10e6
+    assert segment_lines(name) == (PINNED / f"{name}.txt").read_text().splitlines()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    evaluations = json.loads((folder / "evaluation.json").read_text())
+    models = REPO / manifest["made_by"]["workdir"] / "results" / "models" / "segments" / "2D"
+    histories = {int(p.stem[4:]): pd.read_csv(p) for p in sorted(models.glob("L*/fold*.csv"))}
+    assert (folder / "MODEL_CARD.md").read_text() == segments_score.card(manifest, evaluations, histories)
+
+
 if __name__ == "__main__":
     PINNED.mkdir(exist_ok=True)
-    for name in shipped_ensembles():
+    for name in SEGMENTS_ENSEMBLES:
+        (PINNED / f"{name}.txt").write_text("".join(line + "\n" for line in segment_lines(name)))
+        print(f"pinned {name}: {PINNED / name}.txt")
+    for name in ALPHA_ENSEMBLES:
         est = load_ensemble(name).estimate(fixed_set(), level=0.9)
         pinned = {key: np.round(values, 6).tolist() for key, values in est.items() if key != "model"}
         (PINNED / f"{name}.json").write_text(json.dumps(pinned, indent=1) + "\n")

@@ -51,7 +51,7 @@ def test_generate_2d_shards_hold_both_axes_each_z_scored(tmp_path):
 
 def test_generate_segments_shards_are_bit_identical_whatever_the_order_and_hold_labels_per_frame(tmp_path):
     given = json.dumps(
-        {"seed": 7, "data": {"shard_size": 10}, "phenom": {"recipe": "varied", "tracks_per_experiment": 5}}
+        {"seed": 7, "data": {"shard_size": 10}, "segments": {"data": {"recipe": "varied", "tracks_per_experiment": 5}}}
     )
     for shard in (1, 0):
         args = ["generate-segments", "--length", "40", "--n", "20", "--shard", str(shard)]
@@ -62,7 +62,7 @@ def test_generate_segments_shards_are_bit_identical_whatever_the_order_and_hold_
     assert _digest(again) == _digest(tmp_path / "s1.h5") != _digest(tmp_path / "s0.h5")
     arrays, attrs = read_shard(again)
     assert attrs["kind"] == "segments" and attrs["recipe"] == "varied" and arrays["K"].shape == (10, 40)
-    missing = json.dumps({"seed": 7, "data": {"shard_size": 10}, "phenom": {"recipe": "varied"}})
+    missing = json.dumps({"seed": 7, "data": {"shard_size": 10}, "segments": {"data": {"recipe": "varied"}}})
     assert step([*args, "--settings", missing]) == 2  # tracks_per_experiment not given: named, not filled in
 
 

@@ -366,3 +366,18 @@ def test_a_config_of_ones_own_runs_end_to_end_and_records_its_true_settings(tmp_
     assert len(alphas) == 30 and 0.1 <= min(alphas) and max(alphas) <= 1.9
     table = json.loads((workdir / "results/intervals/intervals.json").read_text())
     assert table["level"] == 0.9
+
+
+def test_the_segments_task_runs_end_to_end_and_is_scored_by_the_challenges_scorer(tmp_path):
+    workdir = workflow_copy(tmp_path)
+    shutil.copy(REPO / "tests" / "segments_micro.yaml", workdir)
+    run = snakemake(workdir, "--cores", "2", "--configfile", "segments_micro.yaml", timeout=600)
+    assert run.returncode == 0, run.output[-3000:]
+    results = workdir / "segments-micro" / "results"
+    manifest = json.loads((results / "segments" / "ensemble" / "manifest.json").read_text())
+    assert manifest["task"] == "segments" and set(manifest["segmentation"]) == {"threshold", "gap"}
+    for recipe in ("defaults", "varied"):
+        scores = json.loads((results / "evaluation" / "segments" / f"test_{recipe}.json").read_text())
+        assert scores["predicted"] == scores["tracks"] == 60
+        assert set(scores["all"]) >= {"jaccard", "cp_rmse", "alpha_mae", "log10_k_mae", "state_f1"}
+    assert not list(results.glob("models/alpha/**/*.pt"))  # alpha is not trained when not named

@@ -18,11 +18,13 @@ import pandas as pd
 from andiflow import results, tracks
 from andiflow.ensemble import Ensemble
 from andiflow.errors import InputFileError, ModelFileError
+from andiflow.segmenter import SegmentsEnsemble, is_segments
 from andiflow.tasks import TASKS
 from andiflow.workers import cores
 
 SHIPPED = files("andiflow") / "ensembles"
 DEFAULT = "convlstm-cpu"  # the ensemble used when none is named
+SEGMENTS_DEFAULT = "segments-cpu"  # the segments task's, likewise
 
 
 def shipped_ensembles() -> list[str]:
@@ -43,6 +45,8 @@ def load_ensemble(name_or_path=None, *, backend="onnx", device="cpu", threads=No
         raise ModelFileError(
             f"{name}: neither a shipped ensemble ({', '.join(shipped_ensembles())}) nor a folder with manifest.json"
         )
+    if is_segments(folder):  # the segments task's (segmenter.py), in ONNX Runtime
+        return SegmentsEnsemble.load(folder)
     return Ensemble.load(folder, backend=backend, device=device, threads=threads, batch_values=batch_values)
 
 
@@ -60,6 +64,9 @@ def predict(
     warn=None,
     classify=True,
     gaps="bridge",
+    task=None,
+    pixel_size=None,
+    frame_interval=None,
 ) -> pd.DataFrame:
     """alpha for each particle or trajectory, one row each: particle, dim, n_points, alpha, alpha_std,
     alpha_low, alpha_high, note (the columns of `andiflow predict`'s table); from an ensemble with the
@@ -84,14 +91,25 @@ def predict(
     gaps: what is done where frames are missing within a particle: "bridge" (its points used as
     consecutive; the best measured, benchmarks/gaps.py), "interpolate" or "split" (its longest run of
     consecutive frames); its note says which.
+    task="segments" (or a segments ensemble as `models`): where each particle's motion changes
+    instead, one row per segment: particle, segment, first_frame, last_frame, points, alpha,
+    alpha_low, alpha_high, K, K_low, K_high, K_unit, state, note (segmenter.COLUMNS). K is in
+    µm²/s^alpha where the positions' unit (µm, nm; or `pixel_size`, µm per unit) and the frame
+    interval (the file's, or `frame_interval` in s) are known; else as K_unit says (px²/frame^alpha).
     """
-    ens = models if isinstance(models, Ensemble) else load_ensemble(models)
+    if task == "segments" and models is None:
+        models = SEGMENTS_DEFAULT
+    ens = models if isinstance(models, (Ensemble, SegmentsEnsemble)) else load_ensemble(models)
     warn = warn or _python_warning
     if interval is not None and ens.manifest.get("intervals") is None:
         interval = None
     columns = dict(particle=particle, frame=frame, positions=positions)
     found, source = _found(data, time_axis, strict, gaps, **columns)
-    return _rows(found, ens, scale, interval, warn, source, strict, classify)
+    if isinstance(ens, SegmentsEnsemble):
+        return ens.table(found, pixel_size, frame_interval, interval)
+    if task not in (None, "alpha") and not ens.has(task):
+        raise ModelFileError(f"{ens.describe()}: has no networks of the {task} task")
+    return _rows(found, ens, scale, interval, warn, source, strict, classify and task != "alpha")
 
 
 def _found(data, time_axis=0, strict=False, gaps="bridge", **columns) -> tuple[tracks.Tracks, str]:
@@ -157,6 +175,29 @@ def predict_into(
         results.write_challenge(output, table, task, with_std, interval is not None)
     rows = "particles" if fmt != "task1" else "trajectories"
     return f"{table['alpha'].notna().sum()} of {len(table)} {rows} of {path} predicted into {output}"
+
+
+def predict_segments_into(
+    path, output, ens: SegmentsEnsemble, format="auto", pixel_size=None, frame_interval=None, info=None, **options
+) -> str:
+    """`andiflow predict --task segments`: the segments of every track of a file; a .txt output gets the
+    2024 challenge's lines (K in the file's units per frame^alpha), any other a CSV of one row per
+    segment (predict's columns). Returns what was done, in words."""
+    found = tracks.read_tracks(path, format, **options)
+    if found.read_as and info:
+        info(f"{path}: read {found.read_as}")
+    if output is not None and str(output).endswith(".txt"):
+        lines, problems = ens.challenge_lines(found)
+        results.write_lines(output, lines)
+        done = len(lines)
+    else:
+        table = ens.table(found, pixel_size, frame_interval)
+        problems = dict(zip(table["particle"][table["alpha"].isna()], table["note"][table["alpha"].isna()]))
+        results.write_table(output, table, float_format="%.6g")
+        done = table["particle"][table["alpha"].notna()].nunique()
+    for pid, why in list(problems.items())[:5]:
+        (info or print)(f"{path}: particle {pid!r}: no segments: {why}")
+    return f"{done} of {len(found.particles)} particles of {path} segmented into {output}"
 
 
 def _rows(

@@ -15,7 +15,7 @@ from andiflow.errors import ModelFileError
 
 WEIGHT_STORAGES = ("float16", "int8")  # how an ONNX export stores its weight tensors (ensemble.onnx_weights)
 COMPACT_MIN_SIZE = 64  # tensors of fewer numbers are stored as float32
-OUTPUTS = {"classes": ["log_probabilities"], "distribution": ["alpha", "probabilities"]}  # else ["alpha"]
+OUTPUTS = {"classes": ["log_probabilities"], "distribution": ["alpha", "probabilities"], "frames": ["frames"]}
 
 
 def round_weights(model: nn.Module, storage: str | None) -> nn.Module:
@@ -57,18 +57,18 @@ def export_onnx(model: nn.Module, length: int, path, storage: str = "float16") -
     """The model as an ONNX file that takes z-scored positions [batch, length] ([batch, axes, length]
     for a model of several axes) of any batch and length and gives alpha [batch] (a distribution
     model also its probabilities over the alpha grid, [batch, grid]; a classifier log-probabilities
-    [batch, classes]); written whole or not at all, the same bytes for the same
+    [batch, classes]; a segments network, raw positions in, `frames` [batch, length, 7],
+    framewise.py); written whole or not at all, the same bytes for the same
     model. The weights are stored as `storage` says (round_weights) and cast back to float32 in the
     graph: float16 halves the file, int8 quarters it; the model computes in float32 with the rounded
     weights, which round_weights gives PyTorch too."""
     import onnx
 
     model = round_weights(copy.deepcopy(model).eval(), storage)
-    example = torch.zeros(2, length) if model.axes == 1 else torch.zeros(2, model.axes, length)
-    outputs = {"classes": ["log_probabilities"], "distribution": ["alpha", "probabilities"]}.get(
-        model.output, ["alpha"]
-    )
+    example = torch.zeros(2, length) if model.axes == 1 else torch.randn(2, model.axes, length).cumsum(-1)
+    outputs = OUTPUTS.get(model.output, ["alpha"])
     exported_model = WithProbabilities(model) if model.output == "distribution" else model
+    per_frame = {"frames": {0: "batch", 1: "length"}}
     with warnings.catch_warnings(), io.BytesIO() as buffer:
         warnings.simplefilter("ignore")  # the exporter's notes on tracing and on LSTM batch sizes
         torch.onnx.export(
@@ -78,7 +78,8 @@ def export_onnx(model: nn.Module, length: int, path, storage: str = "float16") -
             dynamo=False,
             input_names=["positions"],
             output_names=outputs,
-            dynamic_axes={"positions": {0: "batch", example.dim() - 1: "length"}} | {o: {0: "batch"} for o in outputs},
+            dynamic_axes={"positions": {0: "batch", example.dim() - 1: "length"}}
+            | {o: per_frame.get(o, {0: "batch"}) for o in outputs},
         )
         exported = onnx.load_from_string(buffer.getvalue())
     _store_compact(exported)
@@ -136,3 +137,52 @@ def _short_names(exported) -> None:
         node.name = ""
         node.input[:] = [short(n) for n in node.input]
         node.output[:] = [short(n) for n in node.output]
+
+
+class AnDiJ(nn.Module):
+    """Segments networks as AnDi-J (the AnDi challenge's Fiji plugin) runs a custom segmentation model:
+    raw positions `input` [1, T, 2] in; per frame `alpha`, `logD` (log10 K; NaN where immobile is the
+    most probable state), `cp` (1 at the first frame of each new segment: a peak of the members' mean
+    changepoint probability at or above `threshold`, the highest within `gap` - 1 frames either side,
+    at least `gap` frames from both ends: segment.changepoints without its greedy order) and
+    `diffusive_state` [1, T, 4] (the state probabilities); the members' outputs averaged."""
+
+    def __init__(self, models: list, threshold: float, gap: int):
+        super().__init__()
+        self.models, self.threshold, self.gap = nn.ModuleList(models), threshold, gap
+
+    def forward(self, x: torch.Tensor):
+        frames = torch.stack([m(x.transpose(1, 2)) for m in self.models]).mean(dim=0)  # [1, T, 7]
+        p, alpha, log_k, states = frames[..., 0], frames[..., 1], frames[..., 2], frames[..., 3:]
+        highest = torch.nn.functional.max_pool1d(p[:, None], 2 * self.gap - 1, stride=1, padding=self.gap - 1)[:, 0]
+        index = torch.cumsum(torch.ones_like(p), dim=1) - 1  # from the input's own length, not a traced one
+        inside = (index >= self.gap) & (index <= index[:, -1:] - self.gap + 1)
+        cp = ((p >= self.threshold) & (p >= highest) & inside).float()
+        immobile = states.argmax(dim=-1) == 0
+        log_d = torch.where(immobile, torch.full_like(log_k, float("nan")), log_k)
+        return alpha.clamp(0, 2), log_d, cp, states
+
+
+def export_andij(models: list, threshold: float, gap: int, path, storage: str = "float16") -> None:
+    """One ONNX file of the segments networks by AnDi-J's contract (AnDiJ), opset 17."""
+    import onnx
+
+    wrapped = AnDiJ([round_weights(copy.deepcopy(m).eval(), storage) for m in models], threshold, gap).eval()
+    names = ["alpha", "logD", "cp", "diffusive_state"]
+    with warnings.catch_warnings(), io.BytesIO() as buffer:
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            wrapped,
+            (torch.randn(1, 50, 2).cumsum(1),),
+            buffer,
+            dynamo=False,
+            opset_version=17,
+            input_names=["input"],
+            output_names=names,
+            dynamic_axes={"input": {1: "T"}} | {n: {1: "T"} for n in names},
+        )
+        exported = onnx.load_from_string(buffer.getvalue())
+    _store_compact(exported)
+    _short_names(exported)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(exported.SerializeToString())

@@ -13,7 +13,8 @@ the diffusion_model task and alpha's networks of 2D and 3D do. The head of the n
   and AnDi-J read a trajectory), two convolutions, blocks of `block` steps folded into one LSTM step,
   so the recurrence runs (length - 1) / block steps; the last and the mean LSTM outputs are pooled.
 
-Adding an encoder means a class here, its name in KINDS, and its section in the schema.
+The segments task's per-frame networks are in framewise.py. Adding an encoder means a class here,
+its name in KINDS, and its section in the schema.
 """
 
 import io
@@ -25,6 +26,7 @@ from torch import nn
 
 from andiflow.atomic import atomic_path
 from andiflow.errors import ModelFileError
+from andiflow.framewise import FRAME_KINDS
 from andiflow.heads import HEADS
 
 
@@ -165,7 +167,7 @@ KINDS = {"lstm": AnDiLSTM, "wavenet": WaveNetLSTM, "convlstm": ConvLSTM}
 def build(settings: dict) -> Estimator:
     """A fresh model from its settings (settings_of); files saved before `output` existed regress."""
     options = dict(settings)
-    return KINDS[options.pop("kind")](**options)
+    return (KINDS | FRAME_KINDS)[options.pop("kind")](**options)
 
 
 def weights(model: nn.Module) -> dict:

@@ -6,11 +6,12 @@ the state (0 immobile, 1 confined, 2 free, 3 directed) and whether a new segment
 are filtered as the challenge filters them (`label_filter`: a majority vote over 5 frames, then no
 segment shorter than 3 frames), by a vectorised equivalent with identical output.
 
-Two recipes:
+Three recipes:
 - "defaults": the challenge's default parameters of each model (andi-datasets' `_get_dic_andi2`);
 - "varied": a wider variety around them, so that networks do not learn one parameter set: K over three
   decades (0.003 to 3), alpha from 0.05 to 1.99 (directed motion among them), two or three states,
-  other trap, particle and compartment sizes, binding and switching rates, and localisation noise.
+  other trap, particle and compartment sizes, binding and switching rates, and localisation noise;
+- "mixed": each experiment "defaults" with probability MIXED_DEFAULTS, else "varied".
 
 An experiment is one model with one parameter set, simulated for `frames` frames; its tracks are cut to
 the length asked for at a random start. Every random draw comes from the seed, so the same seed gives
@@ -26,7 +27,8 @@ from andiflow.simulate import seeded_globals
 
 MODELS = ("single_state", "multi_state", "immobile_traps", "dimerization", "confinement")
 STATES = ("immobile", "confined", "free", "directed")
-RECIPES = ("defaults", "varied")
+RECIPES = ("defaults", "varied", "mixed")
+MIXED_DEFAULTS = 0.25  # the share of "mixed" experiments drawn with the challenge's defaults
 BOX = 1.8 * 128  # px: the challenge's simulated environment around its 128 px field of view
 FRAMES = 200  # frames simulated per experiment, as the challenge
 
@@ -41,14 +43,12 @@ class PhenomRecipe:
         if self.name not in RECIPES:
             raise ValueError(f"unknown recipe {self.name!r}; one of {', '.join(RECIPES)}")
 
-    def experiment(self, model: str, rng: np.random.Generator) -> dict:
-        """The keyword arguments of models_phenom's function for one experiment of `model`."""
-        if self.name == "defaults":
-            return _defaults(model, rng)
-        return _varied(model, rng)
-
-    def noise_of(self, rng: np.random.Generator) -> float:
-        return self.noise if self.name == "defaults" else float(rng.uniform(0.0, 0.3))
+    def experiment(self, model: str, rng: np.random.Generator) -> tuple[dict, float]:
+        """(the keyword arguments of models_phenom's function, the localisation noise in px) of one
+        experiment of `model`."""
+        if self.name == "defaults" or (self.name == "mixed" and rng.random() < MIXED_DEFAULTS):
+            return _defaults(model, rng), self.noise
+        return _varied(model, rng), float(rng.uniform(0.0, 0.3))
 
 
 def _defaults(model: str, rng) -> dict:
@@ -106,7 +106,8 @@ def _varied(model: str, rng) -> dict:
 def simulate_phenom(n: int, length: int, seed: int, recipe: PhenomRecipe) -> dict:
     """n tracks of `length` frames (at most FRAMES) and their per-frame labels: positions [n, 2, length]
     (px), alpha, K [n, length] (float32), state [n, length] (int8), changepoint [n, length] (bool: a
-    segment starts at that frame; never at frame 0)."""
+    segment starts at that frame; never at frame 0), and each track's model [n] (int8, into MODELS;
+    its experiment is its row // tracks_per_experiment)."""
     from andi_datasets.models_phenom import models_phenom
 
     if not 1 <= length <= FRAMES:
@@ -115,17 +116,17 @@ def simulate_phenom(n: int, length: int, seed: int, recipe: PhenomRecipe) -> dic
     for experiment in range(-(-n // recipe.tracks_per_experiment)):
         rng = np.random.default_rng([seed, experiment])
         model = MODELS[int(rng.integers(len(MODELS)))]
-        args = recipe.experiment(model, rng)
+        args, noise = recipe.experiment(model, rng)
         with seeded_globals(int(rng.integers(2**32))):  # andi-datasets draws from numpy's and stochastic's
             trajs, labels = getattr(models_phenom(), model)(N=recipe.tracks_per_experiment, T=FRAMES, L=BOX, **args)
         start = rng.integers(0, FRAMES - length + 1, size=trajs.shape[1])
         window = start[:, None] + np.arange(length)  # [tracks, length]
         tracks = np.arange(trajs.shape[1])[:, None]
         positions = trajs[window, tracks].transpose(0, 2, 1)  # [tracks, 2, length]
-        positions = positions + rng.normal(0, recipe.noise_of(rng), size=positions.shape)
+        positions = positions + rng.normal(0, noise, size=positions.shape)
         alpha, K, state = (label_filter(labels[window, tracks, i]) for i in range(3))
-        parts.append((positions, alpha, K, state))
-    positions, alpha, K, state = (np.concatenate([p[i] for p in parts])[:n] for i in range(4))
+        parts.append((positions, alpha, K, state, np.full(len(positions), MODELS.index(model))))
+    positions, alpha, K, state, models = (np.concatenate([p[i] for p in parts])[:n] for i in range(5))
     change = np.zeros(alpha.shape, bool)
     change[:, 1:] = (alpha[:, 1:] != alpha[:, :-1]) | (K[:, 1:] != K[:, :-1]) | (state[:, 1:] != state[:, :-1])
     return dict(
@@ -134,6 +135,7 @@ def simulate_phenom(n: int, length: int, seed: int, recipe: PhenomRecipe) -> dic
         K=K.astype(np.float32),
         state=state.astype(np.int8),
         changepoint=change,
+        model=models.astype(np.int8),
     )
 
 
@@ -183,3 +185,32 @@ def _runs(tags: np.ndarray) -> list[tuple[int, int, int]]:
     starts = np.r_[0, np.flatnonzero(tags[1:] != tags[:-1]) + 1]
     ends = np.r_[starts[1:] - 1, len(tags) - 1]
     return [(int(tags[a]), int(a), int(b)) for a, b in zip(starts, ends)]
+
+
+def held_out_tracks(n: int, seed: int, recipe: PhenomRecipe, min_length: int = 20) -> list[dict]:
+    """n tracks cut from simulated experiments as a field of view cuts them: each a window of
+    min_length to FRAMES frames (uniform) at a random start, with its labels; each a dict of positions
+    [2, T], alpha, K, state, changepoint [T], model and experiment."""
+    full = simulate_phenom(n, FRAMES, seed, recipe)
+    rng = np.random.default_rng([seed, n])
+    lengths = rng.integers(min_length, FRAMES + 1, size=n)
+    starts = rng.integers(0, FRAMES - lengths + 1)
+    tracks = []
+    for i, (a, T) in enumerate(zip(starts, lengths)):
+        window = slice(a, a + T)
+        track = {k: full[k][i, ..., window] for k in ("positions", "alpha", "K", "state", "changepoint")}
+        track["changepoint"] = track["changepoint"].copy()
+        track["changepoint"][0] = False  # the window's first frame starts it
+        track |= dict(model=MODELS[full["model"][i]], experiment=i // recipe.tracks_per_experiment)
+        tracks.append(track)
+    return tracks
+
+
+def label_line(idx, track: dict) -> str:
+    """The 2024 challenge's reference line of a track: idx, K1, alpha1, state1, CP1, ..., T."""
+    starts = [0, *np.flatnonzero(track["changepoint"]).tolist()]
+    ends = [*starts[1:], len(track["alpha"])]
+    values = [str(idx)]
+    for a, b in zip(starts, ends):
+        values += [f"{track['K'][a]:.6g}", f"{track['alpha'][a]:.6g}", str(int(track["state"][a])), str(b)]
+    return ",".join(values)

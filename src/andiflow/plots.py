@@ -1,4 +1,5 @@
-"""The report's figures: how training went, how the scale was chosen, how well alpha was inferred."""
+"""The report's figures: how training went, how the scale was chosen, how well alpha was inferred, and
+the segments of tracks whose motion changes."""
 
 import json
 import re
@@ -140,6 +141,44 @@ def confusion(result: dict, png) -> None:
     )
     fig.colorbar(image, ax=ax, label="share of the true model's trajectories")
     _save(fig, png)
+
+
+def segments(table: pd.DataFrame, tracks: dict, png, shown: int = 6) -> None:
+    """A segments table (segmenter.COLUMNS) drawn: `shown` of its tracks (the first with several
+    segments; `tracks`: particle -> positions [2, T]) coloured by segment, and the distributions of
+    segment alpha and K, each segment weighted by its points."""
+    found = table.dropna(subset=["alpha"])
+    several = found.groupby("particle", sort=False)["segment"].max()
+    chosen = list(several[several > 0].index[:shown]) or list(several.index[:shown])
+    fig, axes = plt.subplots(2, max(3, len(chosen) // 2 + len(chosen) % 2), figsize=(12, 7))
+    colours = plt.get_cmap("tab10")
+    for ax, pid in zip(axes[0], chosen[: axes.shape[1]]):
+        _segmented_track(ax, tracks[pid], found[found["particle"] == pid], colours)
+    for ax in axes[0][len(chosen[: axes.shape[1]]) :]:
+        ax.axis("off")
+    ax_alpha, ax_k = axes[1][0], axes[1][1]
+    ax_alpha.hist(found["alpha"], bins=np.linspace(0, 2, 41), weights=found["points"], color="C0")
+    ax_alpha.set(xlabel="segment alpha", ylabel="points")
+    ax_k.hist(np.log10(found["K"].clip(lower=1e-12)), bins=40, weights=found["points"], color="C1")
+    ax_k.set(xlabel=f"log10 segment K ({found['K_unit'].iloc[0] if len(found) else ''})", ylabel="points")
+    states = found.groupby("state")["points"].sum()
+    axes[1][2].bar(states.index, states.values, color="C2")
+    axes[1][2].set(ylabel="points", title="state")
+    for ax in axes[1][3:]:
+        ax.axis("off")
+    fig.tight_layout()
+    _save(fig, png)
+
+
+def _segmented_track(ax, xy: np.ndarray, rows: pd.DataFrame, colours) -> None:
+    start = 0
+    for k, row in enumerate(rows.itertuples()):
+        end = start + int(row.points)
+        part = xy[:, max(start - 1, 0) : end]
+        ax.plot(part[0], part[1], color=colours(k % 10), lw=1, label=f"{row.state}, alpha {row.alpha:.2f}")
+        start = end
+    ax.set(title=f"particle {rows['particle'].iloc[0]}", aspect="equal")
+    ax.legend(fontsize=7)
 
 
 def _save(fig, path) -> None:

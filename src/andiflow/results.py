@@ -4,6 +4,7 @@ interval; the diffusion model's most probable model and probabilities), then the
 
 import re
 import sys
+from pathlib import Path
 
 import pandas as pd
 
@@ -67,12 +68,22 @@ def table(tracks, problems: dict, estimate: dict, tasks) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns(tasks))
 
 
-def write_table(path, result: pd.DataFrame) -> None:
-    """One row per particle, as CSV; to standard output when path is None."""
+def write_table(path, result: pd.DataFrame, float_format="%.4f") -> None:
+    """One row per particle (or segment), as CSV; to standard output when path is None."""
     if path is None:
-        return result.to_csv(sys.stdout, index=False, float_format="%.4f")
+        return result.to_csv(sys.stdout, index=False, float_format=float_format)
     with atomic_path(path) as tmp:
-        result.to_csv(tmp, index=False, float_format="%.4f")
+        result.to_csv(tmp, index=False, float_format=float_format)
+
+
+def write_lines(path, lines: list[str]) -> None:
+    """Lines of text, whole or not at all; to standard output when path is None."""
+    text = "".join(line + "\n" for line in lines)
+    if path is None:
+        sys.stdout.write(text)
+        return
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text)
 
 
 def write_challenge(path, result: pd.DataFrame, task: str, with_std=False, interval=False) -> None:

@@ -54,6 +54,8 @@ def check_config(config: dict) -> None:
         for k in section["folds"]
         if k >= train["n_folds"]
     ]
+    if "diffusion_model" in config["tasks"] and "alpha" not in config["tasks"]:
+        problems.append("tasks.diffusion_model: needs tasks.alpha (its networks join alpha's ensemble)")
     if low >= high:
         problems.append(f"ensemble.clip: low {low} is not below high {high}")
     for name, held_out in config["sets"].items():
@@ -158,8 +160,10 @@ def model_settings(config, task: str = "alpha", axes: int = 1) -> dict:
     """The settings a network is built from and saved with: its encoder's kind, the head its task
     names (`output`), the shared LSTM keys, its own kind's section (never another kind's keys), what
     the head is over (the alpha grid, the classes), and `axes` for a network reading d > 1 axes."""
-    section = config["model"]
+    section = TASKS[task].model_section(config)
     kind = section["kind"]
+    if TASKS[task].per_frame:  # framewise.py: one head, what the kind's section and min_length say
+        return dict(kind=kind, dropout=section["dropout"], min_length=section["min_length"], **section[kind])
     head = TASKS[task].head(section)
     settings = dict(kind=kind, output=head, **{k: section[k] for k in SHARED_MODEL_KEYS}, **section.get(kind, {}))
     settings.update(TASKS[task].head_settings(config))

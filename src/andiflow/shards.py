@@ -8,7 +8,7 @@ A shard holds n trajectories of one length L and dimension d, and attributes say
   float32 [n] (localisation noise). Shards written before kinds existed are of this kind.
 - "segments" (the 2024 challenge's models, phenom.py): `positions` float32 [n, 2, L] in px as
   simulated, and labels per frame: `alpha`, `K` float32 [n, L], `state` int8 [n, L], `changepoint`
-  bool [n, L].
+  bool [n, L]; and each track's model int8 [n] (index into phenom.MODELS).
 """
 
 from pathlib import Path
@@ -22,8 +22,9 @@ from andiflow.seeds import derive_seed
 
 KINDS = {
     "trajectories": ("positions", "alpha", "model", "sigma"),
-    "segments": ("positions", "alpha", "K", "state", "changepoint"),
+    "segments": ("positions", "alpha", "K", "state", "changepoint", "model"),
 }
+RECIPE_ATTRS = {"trajectories": ("alphas", "noise_sigmas"), "segments": ("recipe", "tracks_per_experiment")}
 PER_FRAME = {"trajectories": (), "segments": ("alpha", "K", "state", "changepoint")}  # labels [n, L]
 
 
@@ -47,7 +48,8 @@ def recipe_of(path) -> dict:
     """What made a shard's trajectories (the recipe and the generator's version), from its attributes."""
     try:
         with h5py.File(path, "r") as f:
-            return {k: np.asarray(f.attrs[k]).tolist() for k in ("alphas", "noise_sigmas", "generator_version")}
+            kind = str(f.attrs.get("kind", "trajectories"))
+            return {k: np.asarray(f.attrs[k]).tolist() for k in (*RECIPE_ATTRS[kind], "generator_version")}
     except (OSError, KeyError) as err:
         raise ShardError(f"{path}: not a readable shard ({err}). {_rebuild_hint(path)}") from None
 

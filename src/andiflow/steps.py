@@ -9,6 +9,8 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from andiflow import GENERATOR_VERSION, andi_io, settings
 from andiflow.atomic import atomic_path
 from andiflow.cli.common import ensemble_options, load, run_command, scale, settings_option, torch_options, write_json
@@ -52,7 +54,8 @@ def generate_segments(args) -> None:
 
     cfg = args.config
     rows = _shard_rows(args, cfg)
-    recipe = phenom.PhenomRecipe(cfg["phenom"]["recipe"], cfg["phenom"]["tracks_per_experiment"])
+    data = cfg["segments"]["data"]
+    recipe = phenom.PhenomRecipe(data["recipe"], data["tracks_per_experiment"])
     seed = shards.segments_seed(cfg["seed"], recipe.name, args.length, args.shard)
     arrays = phenom.simulate_phenom(rows[args.shard], args.length, seed, recipe)
     attrs = _shard_attrs(
@@ -60,6 +63,91 @@ def generate_segments(args) -> None:
     )
     shards.write_shard(args.output, arrays, attrs, kind="segments")
     print(f"segments L={args.length} shard {args.shard + 1}/{len(rows)}: {rows[args.shard]} tracks ({recipe.name})")
+
+
+def segments_set(args) -> None:
+    """A held-out set of the segments task in one recipe, as the 2024 challenge's files of one field of
+    view: trajs_fov_0.csv (traj_idx, frame, x, y), traj_labs_fov_0.txt (the reference lines) and
+    experiments.csv (each track's experiment and model)."""
+    import pandas as pd
+
+    from andiflow import phenom
+    from andiflow.seeds import derive_seed
+
+    section = args.config["segments"]["sets"][args.set]
+    recipe = phenom.PhenomRecipe(args.recipe, args.config["segments"]["data"]["tracks_per_experiment"])
+    found = phenom.held_out_tracks(section["tracks"], derive_seed(section["seed"], args.recipe), recipe)
+    folder = Path(args.folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    positions = pd.concat(
+        pd.DataFrame({"traj_idx": i, "frame": np.arange(t["positions"].shape[1]), "x": t["positions"][0],
+                      "y": t["positions"][1]})
+        for i, t in enumerate(found)
+    )  # fmt: skip
+    experiments = pd.DataFrame(
+        {
+            "traj_idx": range(len(found)),
+            "experiment": [t["experiment"] for t in found],
+            "model": [t["model"] for t in found],
+        }
+    )
+    with atomic_path(folder / "trajs_fov_0.csv") as tmp:
+        positions.to_csv(tmp, index=False)
+    with atomic_path(folder / "traj_labs_fov_0.txt") as tmp:
+        Path(tmp).write_text("".join(phenom.label_line(i, t) + "\n" for i, t in enumerate(found)))
+    with atomic_path(folder / "experiments.csv") as tmp:
+        experiments.to_csv(tmp, index=False)
+    print(f"{len(found)} tracks ({args.recipe}) in {folder}", flush=True)
+
+
+def segments_ensemble(args) -> None:
+    """The segments ensemble: its members, the segmentation tuned on the validation set, the
+    intervals calibrated there, and the same networks as one file by AnDi-J's plug-in contract."""
+    from andiflow import segments_score
+
+    cfg = settings.plain(args.config)
+    networks = [Path(m).with_suffix(".pt") for m in args.members]
+    report = segments_score.build_ensemble(args.members, networks, args.tracks, args.labels, args.output, cfg)
+    print(json.dumps(report, indent=1), flush=True)
+
+
+def evaluate_segments(args) -> None:
+    """Score a file of the 2024 challenge's lines against the reference, with the challenge's scorer."""
+    from andiflow import segments_score
+
+    scores = segments_score.evaluate(args.predictions, args.labels, args.experiments)
+    write_json(args.output, scores)
+    print(segments_score.summary(scores), flush=True)
+
+
+def ship_segments(args) -> None:
+    """The segments ensemble into a package folder, with its card and its test sets' evaluations (the
+    folder replaced whole)."""
+    import pandas as pd
+
+    from andiflow import segments_score
+
+    source, out = Path(args.ensemble), Path(args.output).parent
+    manifest = json.loads((source / "manifest.json").read_text())
+    evaluations = {Path(p).stem.removeprefix("test_"): json.loads(Path(p).read_text()) for p in args.evaluations}
+    histories = {int(Path(p).stem.removeprefix("fold")): pd.read_csv(p) for p in args.histories}
+    staging = out.with_name(f".{out.name}.shipping")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(source, staging)
+    (staging / "MODEL_CARD.md").write_text(segments_score.card(manifest, evaluations, histories))
+    (staging / "evaluation.json").write_text(json.dumps(evaluations, indent=1))
+    shutil.rmtree(out, ignore_errors=True)
+    staging.rename(out)
+    print(f"{len(manifest['members'])} segments networks shipped in {out}", flush=True)
+
+
+def report_segments(args) -> None:
+    """Tracks coloured by segment and the distributions of segment alpha and K, of a file of tracks."""
+    from andiflow import plots, segmenter, tracks
+
+    found = tracks.read_tracks(args.tracks)
+    table = segmenter.SegmentsEnsemble.load(args.ensemble).table(found)
+    plots.segments(table, dict(zip(found.particles, found.trajectories)), args.output)
 
 
 def train(args) -> None:
@@ -71,7 +159,7 @@ def train(args) -> None:
     task = TASKS[args.task]
     best, history = training.train_fold(
         data["positions"],
-        data[task.target],
+        task.targets(data),
         args.fold,
         args.config,
         args.device,
@@ -283,6 +371,34 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, required=True, help="number of tracks of this length (all shards)")
     p.add_argument("--shard", type=int, required=True, help="which shard of them to write")
     p.add_argument("-o", "--output", required=True, help="the shard (.h5)")
+
+    p = step(segments_set, "simulate a held-out set of the segments task, as the 2024 challenge's files")
+    p.add_argument("--set", choices=["validation", "test"], required=True, help="which of segments.sets")
+    p.add_argument("--recipe", choices=["defaults", "varied", "mixed"], required=True)
+    p.add_argument("--folder", required=True, help="where its three files are written")
+
+    p = step(segments_ensemble, "the segments ensemble: members, tuned segmentation, calibrated intervals")
+    p.add_argument("members", nargs="+", help="the segments networks' ONNX files, their .pt beside them")
+    p.add_argument("--tracks", required=True, help="the validation set's trajs_fov_0.csv")
+    p.add_argument("--labels", required=True, help="its traj_labs_fov_0.txt")
+    p.add_argument("-o", "--output", required=True, help="the ensemble folder")
+
+    p = step(evaluate_segments, "score segments with the 2024 challenge's scorer")
+    p.add_argument("predictions", help="the challenge's lines of the predicted segments")
+    p.add_argument("--labels", required=True, help="the reference lines")
+    p.add_argument("--experiments", required=True, help="experiments.csv of the set")
+    p.add_argument("-o", "--output", required=True, help="the evaluation (.json)")
+
+    p = step(ship_segments, "copy the segments ensemble, its card and evaluations into a package folder")
+    p.add_argument("--ensemble", required=True, help="the segments ensemble folder")
+    p.add_argument("--evaluations", nargs="+", required=True, help="its test sets' test_<recipe>.json")
+    p.add_argument("--histories", nargs="+", required=True, help="its networks' fold<k>.csv epoch tables")
+    p.add_argument("-o", "--output", required=True, help="src/andiflow/ensembles/<name>/manifest.json")
+
+    p = step(report_segments, "figure of segments: tracks coloured by segment, segment alpha and K")
+    p.add_argument("tracks", help="a file of tracks")
+    p.add_argument("--ensemble", required=True, help="the segments ensemble folder")
+    p.add_argument("-o", "--output", required=True, help="the figure (.png)")
 
     p = step(train, "train the network of one (task, dimension, length, fold)")
     p.add_argument("shards", nargs="+", help="all shards of one length and dimension")

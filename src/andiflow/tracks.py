@@ -58,7 +58,9 @@ class Tracks:
     particles: list  # particle ids, sorted
     trajectories: list[np.ndarray]  # [axes, T] each, sorted by frame: the axes the particle moves on
     dims: list = field(default_factory=list)  # the dimension as read (the file's axes, a task1 line's dim)
-    gaps: dict = field(default_factory=dict)  # particle id -> its frames, for particles with frames missing
+    gaps: dict = field(
+        default_factory=dict
+    )  # particle id -> the frames of its points, for particles with frames missing
     step: float = 1.0  # the file's frame step (1, 2, or 0.05 s)
     notes: dict = field(default_factory=dict)  # particle id -> what was done to predict it
     problems: dict = field(default_factory=dict)  # particle id -> why it gets no alpha
@@ -67,13 +69,22 @@ class Tracks:
     space_unit: str | None = None  # the positions' unit, where the file states it
     time_unit: str | None = None
     frame_interval: float | None = None  # time between frames, in time_unit
+    first_frames: dict = field(default_factory=dict)  # particle id -> its first frame, as read
+
+    def frames_of(self, i: int) -> np.ndarray:
+        """The frames of the i-th trajectory's points: those kept where frames were missing, else counted
+        from its first frame by the file's step (a task1 line's from 0)."""
+        pid, length = self.particles[i], self.trajectories[i].shape[-1]
+        if pid in self.gaps:
+            return np.asarray(self.gaps[pid])
+        return self.first_frames.get(pid, 0) + self.step * np.arange(length)
 
     def close_gaps(self, rule: str) -> "Tracks":
         """Each particle with frames missing closed as `rule` says (close_gaps), with a note."""
         where = {pid: i for i, pid in enumerate(self.particles)}
         for pid, frames in self.gaps.items():
             i = where[pid]
-            self.trajectories[i], note = close_gaps(frames, self.trajectories[i], self.step, rule)
+            self.trajectories[i], note, self.gaps[pid] = close_gaps(frames, self.trajectories[i], self.step, rule)
             self.notes[pid] = "; ".join(filter(None, [self.notes.get(pid), note]))
         return self
 
@@ -477,29 +488,35 @@ def _assemble(path, table: pd.DataFrame, where, particle, frame, positions, fiel
     for pid in sorted(set(rows_of) | set(problems), key=_sort_key):
         a, b = rows_of.get(pid, (0, 0))
         tracks.add(pid, values[:, a:b], len(axes), names, problems.get(pid))
+        if b > a:
+            tracks.first_frames[pid] = _plain(frames[a])
         if pid not in problems and np.any(np.diff(frames[a:b]) > 1.5 * step):
             tracks.gaps[pid] = frames[a:b]
     tracks.step = step
     return tracks
 
 
-def close_gaps(frames: np.ndarray, trajectory: np.ndarray, step: float, rule: str) -> tuple[np.ndarray, str]:
+def close_gaps(
+    frames: np.ndarray, trajectory: np.ndarray, step: float, rule: str
+) -> tuple[np.ndarray, str, np.ndarray]:
     """A trajectory [axes, T] whose frames (sorted, `step` apart where none is missing) miss some,
-    as `rule` (GAPS) says, and a note of what was done: "bridge" uses its points as consecutive,
-    "interpolate" fills each missing frame on the straight line between its neighbours, "split" keeps
-    the longest run of consecutive frames."""
+    as `rule` (GAPS) says, a note of what was done, and the frames of its points: "bridge" uses its
+    points as consecutive, "interpolate" fills each missing frame on the straight line between its
+    neighbours, "split" keeps the longest run of consecutive frames."""
     k = np.rint((frames - frames[0]) / step).astype(int)
     missing = int(k[-1]) + 1 - len(k)
     frames_missing = f"{missing} frame{'s' * (missing != 1)} missing"
     if rule == "bridge":
-        return trajectory, f"gaps bridged ({frames_missing})"
+        return trajectory, f"gaps bridged ({frames_missing})", frames
     if rule == "interpolate":
         every = np.arange(k[-1] + 1)
-        return np.stack([np.interp(every, k, axis) for axis in trajectory]), f"gaps interpolated ({frames_missing})"
+        filled = np.stack([np.interp(every, k, axis) for axis in trajectory])
+        return filled, f"gaps interpolated ({frames_missing})", frames[0] + step * every
     if rule == "split":
         runs = np.split(np.arange(len(k)), np.flatnonzero(np.diff(k) > 1) + 1)
         longest = max(runs, key=len)
-        return trajectory[:, longest], f"split at gaps: its longest run, {len(longest)} of {len(k)} points"
+        note = f"split at gaps: its longest run, {len(longest)} of {len(k)} points"
+        return trajectory[:, longest], note, frames[longest]
     raise ValueError(f"unknown gap rule {rule!r} (one of {', '.join(GAPS)})")
 
 

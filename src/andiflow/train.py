@@ -190,8 +190,9 @@ def warm_start(model, init, settings: dict) -> dict | None:
 
 
 def epoch_line(row: dict) -> str:
-    """HNU's log line for one epoch (the model task logs its error rate where alpha logs MAE)."""
-    metric = f"Valid MAE: {row['valid_mae']:.4f}" if "valid_mae" in row else f"Valid Error: {row['valid_error']:.4f}"
+    """HNU's log line for one epoch (other tasks log their metric where alpha logs MAE)."""
+    names = {"valid_mae": "Valid MAE", "valid_error": "Valid Error", "valid_frame_error": "Valid Frame Error"}
+    metric = next(f"{names[k]}: {row[k]:.4f}" for k in names if k in row)
     return f"Epoch: {row['epoch']} LR: {row['lr']:.6f} Valid Loss: {row['valid_loss']:.4f} {metric}"
 
 

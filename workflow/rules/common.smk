@@ -9,11 +9,12 @@ from andiflow.shards import plan
 from andiflow.tasks import TASKS
 
 LENGTHS = dict(config["data"]["lengths"])
+WHOLE_TRACK_TASKS = [t for t in TASKS if not TASKS[t].per_frame]  # segments has rules of its own
 
 
 wildcard_constraints:
-    task="|".join(TASKS),
-    other_task="|".join(t for t in TASKS if t != "alpha"),
+    task="|".join(WHOLE_TRACK_TASKS),
+    other_task="|".join(t for t in WHOLE_TRACK_TASKS if t != "alpha"),
     length=r"\d+",
     shard=r"\d+",
     fold=r"\d+",
@@ -55,7 +56,7 @@ def trained(suffix, tasks=None, dims=None):
     return [
         model_file(task, dim, length, fold, suffix)
         for task, section in config["tasks"].items()
-        if tasks is None or task in tasks
+        if task in WHOLE_TRACK_TASKS and (tasks is None or task in tasks)
         for dim in section["dims"]
         if dims is None or dim in dims
         for length in LENGTHS
@@ -163,7 +164,7 @@ def evaluated_inputs():
 
 def other_tasks():
     """The tasks beside alpha that the configuration trains."""
-    return [task for task in config["tasks"] if task != "alpha"]
+    return [task for task in config["tasks"] if task in WHOLE_TRACK_TASKS and task != "alpha"]
 
 
 def task_evaluations():
@@ -323,3 +324,51 @@ def train_runtime(wildcards):
 def train_mem_mb(wildcards):
     values = n_trajectories(wildcards) * int(wildcards.dim) * int(wildcards.length)
     return 4000 + math.ceil(values * 4 * 3 / 1e6)
+
+
+def alpha_targets():
+    """The alpha ensemble (and the diffusion model's networks in it), its predictions, evaluations,
+    card and report, when the configuration trains alpha."""
+    if "alpha" not in config["tasks"]:
+        return []
+    return [
+        "results/ensemble",
+        prediction_files(),
+        expand("results/evaluation/{name}.json", name=evaluated_inputs()),
+        task_evaluations(),
+        model_card(),
+        "results/report/training_curves.png",
+        "results/report/calibration.png",
+        expand("results/report/{name}_predicted_vs_true.png", name=evaluated_inputs()),
+    ]
+
+
+# The segments task's data, networks and sets (workflow/rules/segments.smk).
+SEGMENTS = config["segments"]
+SEGMENTS_LENGTH = SEGMENTS["data"]["length"]
+SEGMENTS_SHARD = "results/shards/segments/L{length}/shard{shard}.h5"
+SEGMENTS_TESTS = ("defaults", "varied")  # the recipes the test set is made in
+
+
+def segments_shards(wildcards=None):
+    rows = plan(SEGMENTS["data"]["tracks"], config["data"]["shard_size"])
+    return expand(SEGMENTS_SHARD, length=SEGMENTS_LENGTH, shard=range(len(rows)))
+
+
+def segments_rows(wildcards):
+    return plan(SEGMENTS["data"]["tracks"], config["data"]["shard_size"])[int(wildcards.shard)]
+
+
+def segments_members():
+    folds = config["tasks"].get("segments", {}).get("folds", [])
+    return [model_file("segments", 2, SEGMENTS_LENGTH, fold, "onnx") for fold in folds]
+
+
+def segments_targets():
+    if "segments" not in config["tasks"]:
+        return []
+    return (
+        ["results/segments/ensemble"]
+        + expand("results/evaluation/segments/test_{recipe}.json", recipe=SEGMENTS_TESTS)
+        + expand("results/report/segments_test_{recipe}.png", recipe=SEGMENTS_TESTS)
+    )

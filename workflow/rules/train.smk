@@ -29,7 +29,7 @@ rule train:
         " --settings {params.settings:q} > {log} 2>&1"
 
 
-# Each network as the ONNX file prediction runs.
+# Each network as the ONNX file prediction runs, of every task.
 rule export:
     input:
         "results/models/{task}/{dim}D/L{length}/fold{fold}.pt",
@@ -37,6 +37,8 @@ rule export:
         "results/models/{task}/{dim}D/L{length}/fold{fold}.onnx",
     log:
         "results/logs/export/{task}_{dim}D_L{length}_fold{fold}.log",
+    wildcard_constraints:
+        task="|".join(TASKS),  # the segments task's networks too
     conda:
         "../../envs/andiflow.yaml"
     params:

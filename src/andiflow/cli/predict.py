@@ -36,7 +36,19 @@ def add_parser(sub, name):
         choices=sorted(TASKS),
         help="task1 input: write Task 1 lines (dim;alpha, the default) or Task 2 lines "
         "(dim;p_attm;p_ctrw;p_fbm;p_lw;p_sbm); a table gets the columns of every task the ensemble has "
-        "(model, p_<model> of the diffusion_model task), of alpha alone with --task alpha",
+        "(model, p_<model> of the diffusion_model task), of alpha alone with --task alpha. segments: where "
+        "each track's motion changes, with each segment's alpha, K and state (the 2024 challenge; default "
+        "ensemble segments-cpu): a .txt output gets the challenge's lines, any other a CSV of one row per "
+        "segment",
+    )
+    p.add_argument(
+        "--pixel-size", type=float, metavar="UM", help="segments: µm per position unit, for K in µm²/s^alpha"
+    )
+    p.add_argument(
+        "--frame-interval",
+        type=float,
+        metavar="S",
+        help="segments: seconds between frames, for K in µm²/s^alpha (default: the file's, where it says)",
     )
     p.add_argument(
         "--interval",
@@ -62,6 +74,15 @@ def run(args) -> None:
     from andiflow import api
 
     columns = read_as(args)
+    if args.task == "segments":
+        ens = api.load_ensemble(args.models or api.SEGMENTS_DEFAULT)
+        summary = api.predict_segments_into(
+            args.input, args.output, ens, format=args.format, pixel_size=args.pixel_size,
+            frame_interval=args.frame_interval, info=say, strict=args.strict, **columns,
+        )  # fmt: skip
+        if args.output:
+            print(summary, flush=True)
+        return
     summary = api.predict_into(
         args.input, args.output, load(args), task=args.task, format=args.format, interval=args.interval,
         with_std=args.with_std, scale=args.scale, strict=args.strict, warn=warn, info=say, **columns,

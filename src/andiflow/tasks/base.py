@@ -15,6 +15,11 @@ class Task:
     dtype: type  # of the training target
     columns: tuple  # what it adds to a result table, one row per trajectory
     by_axis: bool  # whether its 1D networks may read a 2D/3D trajectory axis by axis (HNU's rule for alpha)
+    per_frame: bool = False  # answers at every frame (segments), not once per trajectory
+
+    def targets(self, arrays: dict) -> np.ndarray:
+        """The training targets from a length's shards (shards.open_length), as target_values gives them."""
+        return self.target_values(arrays[self.target])
 
     def target_values(self, column: np.ndarray) -> np.ndarray:
         """The training target from its shard column."""
@@ -23,6 +28,10 @@ class Task:
     def head(self, model_section) -> str:
         """The head its networks end in (heads.HEADS), given the configuration's `model` section."""
         raise NotImplementedError
+
+    def model_section(self, config) -> dict:
+        """The configuration's section its networks are built from."""
+        return config["model"]
 
     def head_settings(self, config) -> dict:
         """What the head is built over, saved with the network (e.g. the alpha grid, the classes)."""
