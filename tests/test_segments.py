@@ -181,3 +181,13 @@ def test_the_andij_file_follows_the_plugins_contract(tmp_path):
             p = torch.stack([m(torch.from_numpy(x).transpose(1, 2)) for m in models]).mean(0)[0, :, 0].numpy()
         # its changepoints are the peaks segment.changepoints takes, where no taller one lies within the gap
         assert set(segment.changepoints(p, 0.3, 4)) >= set(np.flatnonzero(cp[0]))
+
+
+def test_per_frame_outputs_on_request(ensemble):
+    import andiflow
+
+    frames = andiflow.predict(_table(), models=ensemble, warn=lambda m: None, per_frame=True)
+    assert list(frames.columns[:5]) == ["particle", "frame", "p_changepoint", "alpha", "log10_K"]
+    assert frames["particle"].tolist() == [0] * 40 and frames["frame"].tolist() == list(range(5, 45))
+    states = frames[[f"p_{s}" for s in segment.STATES]].sum(axis=1)
+    assert np.allclose(states, 1, atol=1e-5)

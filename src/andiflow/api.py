@@ -67,6 +67,7 @@ def predict(
     task=None,
     pixel_size=None,
     frame_interval=None,
+    per_frame=False,
 ) -> pd.DataFrame:
     """alpha for each particle or trajectory, one row each: particle, dim, n_points, alpha, alpha_std,
     alpha_low, alpha_high, note (the columns of `andiflow predict`'s table); from an ensemble with the
@@ -96,6 +97,7 @@ def predict(
     alpha_low, alpha_high, K, K_low, K_high, K_unit, state, note (segmenter.COLUMNS). K is in
     µm²/s^alpha where the positions' unit (µm, nm; or `pixel_size`, µm per unit) and the frame
     interval (the file's, or `frame_interval` in s) are known; else as K_unit says (px²/frame^alpha).
+    With per_frame=True, the networks' outputs at every frame instead (segmenter.frame_table).
     """
     if task == "segments" and models is None:
         models = SEGMENTS_DEFAULT
@@ -106,7 +108,7 @@ def predict(
     columns = dict(particle=particle, frame=frame, positions=positions)
     found, source = _found(data, time_axis, strict, gaps, **columns)
     if isinstance(ens, SegmentsEnsemble):
-        return ens.table(found, pixel_size, frame_interval, interval)
+        return ens.frame_table(found) if per_frame else ens.table(found, pixel_size, frame_interval, interval)
     if task not in (None, "alpha") and not ens.has(task):
         raise ModelFileError(f"{ens.describe()}: has no networks of the {task} task")
     return _rows(found, ens, scale, interval, warn, source, strict, classify and task != "alpha")
@@ -178,14 +180,26 @@ def predict_into(
 
 
 def predict_segments_into(
-    path, output, ens: SegmentsEnsemble, format="auto", pixel_size=None, frame_interval=None, info=None, **options
+    path,
+    output,
+    ens: SegmentsEnsemble,
+    format="auto",
+    pixel_size=None,
+    frame_interval=None,
+    info=None,
+    per_frame=False,
+    **options,
 ) -> str:
     """`andiflow predict --task segments`: the segments of every track of a file; a .txt output gets the
     2024 challenge's lines (K in the file's units per frame^alpha), any other a CSV of one row per
-    segment (predict's columns). Returns what was done, in words."""
+    segment (predict's columns), or with per_frame one row per frame. Returns what was done, in words."""
     found = tracks.read_tracks(path, format, **options)
     if found.read_as and info:
         info(f"{path}: read {found.read_as}")
+    if per_frame:
+        table = ens.frame_table(found)
+        results.write_table(output, table, float_format="%.6g")
+        return f"{table['particle'].nunique()} of {len(found.particles)} particles of {path}: frames into {output}"
     if output is not None and str(output).endswith(".txt"):
         lines, problems = ens.challenge_lines(found)
         results.write_lines(output, lines)
@@ -195,8 +209,8 @@ def predict_segments_into(
         problems = dict(zip(table["particle"][table["alpha"].isna()], table["note"][table["alpha"].isna()]))
         results.write_table(output, table, float_format="%.6g")
         done = table["particle"][table["alpha"].notna()].nunique()
-    for pid, why in list(problems.items())[:5]:
-        (info or print)(f"{path}: particle {pid!r}: no segments: {why}")
+    for pid, why in list(problems.items())[:5] if info else []:
+        info(f"{path}: particle {pid!r}: no segments: {why}")
     return f"{done} of {len(found.particles)} particles of {path} segmented into {output}"
 
 

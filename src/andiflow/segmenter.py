@@ -4,6 +4,7 @@ cut into segments (segment.py), with intervals and K in the units of the user's 
     ens = SegmentsEnsemble.load("segments-cpu/results/segments/ensemble")
     ens.frames([xy])            # [T, 7] per track: P(changepoint), alpha, log10 K, P(state)
     ens.table(tracks)           # one row per segment (andiflow.predict(..., task="segments"))
+    ens.frame_table(tracks)     # one row per frame (per_frame=True)
 
 Its folder holds the members' ONNX files and a manifest.json ("task": "segments") naming them with
 their checksums, the segmentation's settings (threshold, gap) and the interval table.
@@ -77,8 +78,8 @@ class SegmentsEnsemble:
     def segmented(self, found) -> tuple[dict, dict]:
         """({index of a track in `found` (tracks.Tracks): its segments}, {particle: why it has none})."""
         usable, problems = [], {}
-        for i, (pid, t) in enumerate(zip(found.particles, found.trajectories)):
-            problem = found.problems.get(pid) or self.problem(found.dims[i], t)
+        for i, pid in enumerate(found.particles):
+            problem = self._cannot(found, i)
             if problem:
                 problems[pid] = problem
             else:
@@ -99,9 +100,28 @@ class SegmentsEnsemble:
                 rows.append({"particle": pid, "note": problems[pid]})
                 continue
             times, note = found.frames_of(i), found.notes.get(pid, "")
+            if found.dims[i] == 3:
+                note = "; ".join(filter(None, [note, "3D: segmented in its first two moving axes (x, y)"]))
             for k, s in enumerate(segmented[i]):
                 rows.append(self._row(pid, k, s, times, length_um, seconds, unit, interval, note))
         return pd.DataFrame(rows, columns=list(COLUMNS))
+
+    def frame_table(self, found) -> pd.DataFrame:
+        """The per-frame outputs of every particle that can be segmented: particle, frame,
+        p_changepoint, alpha, log10_K (in the positions' unit² per frame^alpha), p_immobile, p_confined,
+        p_free, p_directed."""
+        usable = [i for i, pid in enumerate(found.particles) if not self._cannot(found, i)]
+        frames = self.frames([xy(found.trajectories[i]) for i in usable])
+        names = ["p_changepoint", "alpha", "log10_K", *(f"p_{s}" for s in segment.STATES)]
+        parts = [
+            pd.DataFrame({"particle": found.particles[i], "frame": found.frames_of(i)} | dict(zip(names, out.T)))
+            for i, out in zip(usable, frames)
+        ]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["particle", "frame", *names])
+
+    def _cannot(self, found, i: int) -> str | None:
+        pid = found.particles[i]
+        return found.problems.get(pid) or self.problem(found.dims[i], found.trajectories[i])
 
     def challenge_lines(self, found) -> tuple[list[str], dict]:
         """The 2024 challenge's lines of the tracks of `found` (K in the file's units per frame^alpha:

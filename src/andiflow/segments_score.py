@@ -153,8 +153,9 @@ def card(manifest: dict, evaluations: dict, histories: dict) -> str:
         "",
         f"Training data: {data['tracks']:,} tracks of {data['length']} frames, andi-datasets' phenomenological "
         f"models, recipe `{data['recipe']}`, {data['tracks_per_experiment']} tracks per experiment; each batch cut "
-        f"to a random window of {model['min_length']}-{data['length']} frames. Training: batch {train['batch_size']}, "
-        f"Adam, lr {train['learning_rate']} ({train['schedule']}), {train['max_epochs']} epochs, one CPU thread per fold.",
+        f"to a random window of {model['min_length']}-{data['length']} frames. Training: batch "
+        f"{train['batch_size']}, Adam, lr {train['learning_rate']} ({train['schedule']}), {train['max_epochs']} "
+        "epochs, one CPU thread per fold.",
         "",
         "| fold | epochs | samples | seconds | best validation frame error |",
         "|---|---|---|---|---|",

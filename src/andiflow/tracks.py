@@ -58,9 +58,7 @@ class Tracks:
     particles: list  # particle ids, sorted
     trajectories: list[np.ndarray]  # [axes, T] each, sorted by frame: the axes the particle moves on
     dims: list = field(default_factory=list)  # the dimension as read (the file's axes, a task1 line's dim)
-    gaps: dict = field(
-        default_factory=dict
-    )  # particle id -> the frames of its points, for particles with frames missing
+    gaps: dict = field(default_factory=dict)  # particle id -> its points' frames, where frames are missing
     step: float = 1.0  # the file's frame step (1, 2, or 0.05 s)
     notes: dict = field(default_factory=dict)  # particle id -> what was done to predict it
     problems: dict = field(default_factory=dict)  # particle id -> why it gets no alpha

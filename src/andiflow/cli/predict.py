@@ -45,6 +45,12 @@ def add_parser(sub, name):
         "--pixel-size", type=float, metavar="UM", help="segments: µm per position unit, for K in µm²/s^alpha"
     )
     p.add_argument(
+        "--per-frame",
+        action="store_true",
+        help="segments: the networks' outputs at every frame (p_changepoint, alpha, log10_K, p_<state>) "
+        "instead of the segments",
+    )
+    p.add_argument(
         "--frame-interval",
         type=float,
         metavar="S",
@@ -76,9 +82,11 @@ def run(args) -> None:
     columns = read_as(args)
     if args.task == "segments":
         ens = api.load_ensemble(args.models or api.SEGMENTS_DEFAULT)
+        if args.models is None:
+            say(f"using the shipped ensemble {ens.describe()} (--models names another)")
         summary = api.predict_segments_into(
             args.input, args.output, ens, format=args.format, pixel_size=args.pixel_size,
-            frame_interval=args.frame_interval, info=say, strict=args.strict, **columns,
+            frame_interval=args.frame_interval, per_frame=args.per_frame, info=say, strict=args.strict, **columns,
         )  # fmt: skip
         if args.output:
             print(summary, flush=True)
