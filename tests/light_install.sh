@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The base install on a newer Python (3.13 from pyenv, or $LIGHT_PYTHON): a fresh virtual environment,
 # `pip install .` from this clone, no PyTorch importable, numpy 2.x, `andiflow predict` quiet on a
-# task1.txt and on a table of tracks, with the alphas of the main environment within 1e-5. CI runs it.
+# task1.txt and on a table of tracks, with the alphas of the main environment within 1e-5, and the
+# same segments (--task segments). CI runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=${LIGHT_PYTHON:-$(ls -d "$(pyenv root)"/versions/3.13*/bin/python | tail -1)}
@@ -24,6 +25,7 @@ with open(f"{out}/tracks.csv", "w") as f:
 EOF
 andiflow predict "$work/task1.txt" --with-std -o "$work/main.txt" 2>/dev/null
 andiflow predict "$work/tracks.csv" -o "$work/main.csv" 2>/dev/null
+andiflow predict "$work/tracks.csv" --task segments -o "$work/main_segments.csv" 2>/dev/null
 
 "$py" -m venv "$work/venv"
 "$work/venv/bin/pip" install -q . 2>&1 | grep -v "^WARNING: Location" || true
@@ -35,6 +37,7 @@ assert numpy.__version__.startswith('2.'), numpy.__version__
 print('numpy', numpy.__version__, '- no torch')"
 "$work/venv/bin/andiflow" predict "$work/task1.txt" --with-std -o "$work/light.txt" 2>"$work/err.txt"
 "$work/venv/bin/andiflow" predict "$work/tracks.csv" -o "$work/light.csv" 2>>"$work/err.txt"
+"$work/venv/bin/andiflow" predict "$work/tracks.csv" --task segments -o "$work/light_segments.csv" 2>>"$work/err.txt"
 if grep -qi "warn" "$work/err.txt"; then
     echo "light install: predict printed a warning:" && cat "$work/err.txt" && exit 1
 fi
@@ -48,5 +51,9 @@ assert main.shape == light.shape == (6, 3), (main.shape, light.shape)
 np.testing.assert_allclose(light, main, atol=1e-5)
 a, b = pd.read_csv(f"{w}/main.csv"), pd.read_csv(f"{w}/light.csv")
 np.testing.assert_allclose(b["alpha"], a["alpha"], atol=1e-5)
+s, t = pd.read_csv(f"{w}/main_segments.csv"), pd.read_csv(f"{w}/light_segments.csv")
+assert s["first_frame"].equals(t["first_frame"]) and s["alpha"].notna().sum() > 0
+np.testing.assert_allclose(t[["alpha", "K"]], s[["alpha", "K"]], rtol=1e-4)
 print(f"light install: same alphas as the main environment (task1: {len(main)} lines, tracks: {len(a)} particles)")
+print(f"light install: same segments as the main environment ({len(s)} rows)")
 EOF
