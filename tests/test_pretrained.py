@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from andiflow.api import DEFAULT, SHIPPED, load_ensemble, shipped_ensembles
 from andiflow.card import model_card
@@ -176,7 +177,8 @@ def test_segments_ensembles_are_small_pinned_and_carded(name):
     assert segment_lines(name) == (PINNED / f"{name}.txt").read_text().splitlines()
     manifest = json.loads((folder / "manifest.json").read_text())
     evaluations = json.loads((folder / "evaluation.json").read_text())
-    models = REPO / manifest["made_by"]["workdir"] / "results" / "models" / "segments" / "2D"
+    workdir = yaml.safe_load((REPO / "config" / f"{name}.yaml").read_text())["workdir"]  # its config's
+    models = REPO / workdir / "results" / "models" / "segments" / "2D"
     histories = {int(p.stem[4:]): pd.read_csv(p) for p in sorted(models.glob("L*/fold*.csv"))}
     assert (folder / "MODEL_CARD.md").read_text() == segments_score.card(manifest, evaluations, histories)
 

@@ -133,7 +133,7 @@ def ship_segments(args) -> None:
     histories = {int(Path(p).stem.removeprefix("fold")): pd.read_csv(p) for p in args.histories}
     staging = out.with_name(f".{out.name}.shipping")
     shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(source, staging)
+    shutil.copytree(source, staging, ignore=shutil.ignore_patterns(".snakemake_timestamp"))  # directory()'s mark
     (staging / "MODEL_CARD.md").write_text(segments_score.card(manifest, evaluations, histories))
     (staging / "evaluation.json").write_text(json.dumps(evaluations, indent=1))
     shutil.rmtree(out, ignore_errors=True)
