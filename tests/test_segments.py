@@ -191,3 +191,15 @@ def test_per_frame_outputs_on_request(ensemble):
     assert frames["particle"].tolist() == [0] * 40 and frames["frame"].tolist() == list(range(5, 45))
     states = frames[[f"p_{s}" for s in segment.STATES]].sum(axis=1)
     assert np.allclose(states, 1, atol=1e-5)
+
+
+def test_k_units_from_what_a_file_states():
+    from andiflow.segmenter import k_units
+    from andiflow.tracks import Tracks
+
+    trackmate = Tracks([], [], space_unit="µm", time_unit="s", frame_interval=0.05)  # TrackMate's XML
+    assert k_units(trackmate) == (1.0, 0.05, "µm²/s^alpha")
+    seconds_column = Tracks([], [], step=20.0, time_unit="ms")  # frames given as times, "t [ms]"
+    assert k_units(seconds_column) == (None, 0.02, "px²/s^alpha")
+    assert k_units(Tracks([], []), pixel_size=0.107) == (0.107, None, "µm²/frame^alpha")
+    assert k_units(Tracks([], [], space_unit="nm")) == (1e-3, None, "µm²/frame^alpha")
