@@ -7,8 +7,8 @@ one thread, each in its own process (two side by side), batch 64, Adam, lr 2e-3 
 cosine over its budget of process CPU seconds (evaluation excluded), each batch cut to a random
 window of 20-200 frames, as the workflow trains it. The last 4,000 tracks are held out: on them,
 the frame-level errors (alpha MAE, log10 K MAE where K > 0, state error rate) and, after
-segmentation with the peak threshold and gap tuned on their first half, on their second half:
-changepoint Jaccard index (threshold 10 frames) and the RMSE of matched changepoints. No test set is
+segmentation with the peak threshold and gap tuned on their first half, on their second half: the
+changepoint Jaccard index and RMSE of the challenge's scorer (threshold 10 frames). No test set is
 touched. Results: benchmarks/results/segments_encoders_cpu.txt.
 """
 
@@ -21,8 +21,9 @@ import time
 
 import numpy as np
 import torch
+from andi_datasets.utils_challenge import ensemble_changepoint_error
 
-from andiflow import segment, settings, shards
+from andiflow import segment, segments_score, settings, shards
 from andiflow.model import build, predict_in_batches
 from andiflow.tasks import TASKS
 
@@ -69,15 +70,10 @@ def scores(frames: np.ndarray, data: dict, rows: slice) -> dict:
     )
     true = [np.flatnonzero(c).tolist() for c in change]
     half = len(frames) // 2
-    tuned = segment.tune(list(frames[:half]), true[:half])
+    tuned = segments_score.tune(list(frames[:half]), true[:half])
     found = [segment.changepoints(f[:, 0], tuned["threshold"], tuned["gap"]) for f in frames[half:]]
-    distances = [d for t, f in zip(true[half:], found) for d in segment.match_changepoints(t, f)[3]]
-    out.update(
-        threshold=tuned["threshold"],
-        gap=tuned["gap"],
-        jaccard=segment.jaccard(true[half:], found),
-        cp_rmse=float(np.sqrt(np.mean(np.square(distances)))) if distances else 0.0,
-    )
+    rmse, jaccard = ensemble_changepoint_error(true[half:], found, threshold=10)
+    out.update(threshold=tuned["threshold"], gap=tuned["gap"], jaccard=jaccard, cp_rmse=float(rmse))
     return out
 
 

@@ -4,10 +4,10 @@ lines of segments.
 
 A frame's outputs (framewise.py) are P(changepoint), alpha, log10 K and P(state) for the 4 states.
 Peaks above `threshold`, taken from the highest down, each at least `gap` frames from those taken and
-from the track's ends, are the changepoints; both settings are tuned on a validation set (`tune`), never
-on a test set. A segment's alpha and log10 K are the means over its frames, its state the most probable
-on average. Its intervals are its value plus or minus the calibrated half-width of segments of its
-length (`Intervals`), alpha's clipped to ALPHA_RANGE.
+from the track's ends, are the changepoints; both settings are tuned on a validation set
+(segments_score.tune), never on a test set. A segment's alpha and log10 K are the means over its
+frames, its state the most probable on average. Its intervals are its value plus or minus the
+calibrated half-width of segments of its length (`Intervals`), alpha's clipped to ALPHA_RANGE.
 """
 
 from dataclasses import dataclass
@@ -16,8 +16,6 @@ import numpy as np
 
 STATES = ("immobile", "confined", "free", "directed")  # phenom.STATES, the challenge's 0..3
 ALPHA_RANGE = (0.0, 2.0)  # a segment's alpha and its interval are clipped to it
-THRESHOLDS = np.round(np.arange(0.1, 0.8, 0.05), 2)  # what tune tries
-GAPS = (2, 3, 4, 5, 7)
 LENGTH_EDGES = (0, 10, 20, 40, 80, 201, 10**9)  # segment lengths the intervals are calibrated by
 
 
@@ -90,43 +88,6 @@ def read_challenge_lines(path) -> dict:
             int(groups[-1, 3]),
         )
     return found
-
-
-def match_changepoints(true: list[int], found: list[int], threshold: float = 10) -> tuple[int, int, int, list]:
-    """(true positives, false positives, false negatives, the distances of the matches): changepoints
-    paired one to one by the least total distance (the challenge's Hungarian assignment), a pair
-    counting when less than `threshold` frames apart."""
-    if not true or not found:
-        return 0, len(found), len(true), []
-    from scipy.optimize import linear_sum_assignment
-
-    cost = np.abs(np.subtract.outer(np.asarray(true, float), np.asarray(found, float)))
-    rows, cols = linear_sum_assignment(cost)
-    hits = cost[rows, cols][cost[rows, cols] < threshold]
-    return len(hits), len(found) - len(hits), len(true) - len(hits), hits.tolist()
-
-
-def jaccard(true: list[list[int]], found: list[list[int]]) -> float:
-    """The challenge's changepoint Jaccard index, TP / (TP + FP + FN) over a set of tracks (1 for a
-    set without changepoints in both)."""
-    tp = fp = fn = 0
-    for t, f in zip(true, found):
-        a, b, c, _ = match_changepoints(t, f)
-        tp, fp, fn = tp + a, fp + b, fn + c
-    return tp / (tp + fp + fn) if tp + fp + fn else 1.0
-
-
-def tune(outputs: list[np.ndarray], true: list[list[int]]) -> dict:
-    """The threshold and gap (of THRESHOLDS, GAPS) with the highest changepoint Jaccard index on a
-    validation set's outputs and true changepoints, and that index."""
-    best = None
-    for gap in GAPS:
-        for threshold in THRESHOLDS:
-            found = [changepoints(o[:, 0], threshold, gap) for o in outputs]
-            score = jaccard(true, found)
-            if best is None or score > best["jaccard"]:
-                best = {"threshold": float(threshold), "gap": gap, "jaccard": score}
-    return best
 
 
 class Intervals:

@@ -17,6 +17,8 @@ from andiflow.manifest import sha256
 from andiflow.segmenter import SegmentsEnsemble, xy
 
 LEVEL = 0.9  # of the segments' intervals
+THRESHOLDS = np.round(np.arange(0.1, 0.8, 0.05), 2)  # the peak thresholds tune tries
+GAPS = (2, 3, 4, 5, 7)  # and the gaps
 METRICS = ("cp_rmse", "jaccard", "alpha_mae", "k_msle", "state_f1", "log10_k_mae")
 
 
@@ -48,7 +50,7 @@ def build_ensemble(members, networks, tracks_csv, labels, folder, config) -> dic
     truth = segment.read_challenge_lines(labels)
     frames = ens.frames([xy(t) for t in found.trajectories])
     true_cps = [truth[pid][0] for pid in found.particles]
-    tuned = segment.tune(frames, true_cps)
+    tuned = tune(frames, true_cps)
     ens.manifest["segmentation"] = {"threshold": tuned["threshold"], "gap": tuned["gap"]}
     points, alpha_error, k_error = [], [], []
     for pid, out in zip(found.particles, frames):
@@ -65,6 +67,22 @@ def build_ensemble(members, networks, tracks_csv, labels, folder, config) -> dic
     shutil.rmtree(folder, ignore_errors=True)
     staging.rename(folder)
     return manifest["validation"] | {"segmentation": manifest["segmentation"]}
+
+
+def tune(outputs: list, true: list[list[int]]) -> dict:
+    """The threshold and gap (of THRESHOLDS, GAPS) whose changepoints have the highest Jaccard index of
+    the challenge's scorer (`ensemble_changepoint_error`, threshold 10 frames) on a validation set's
+    per-frame outputs and true changepoints; and that index and the changepoints' RMSE."""
+    from andi_datasets.utils_challenge import ensemble_changepoint_error
+
+    best = None
+    for gap in GAPS:
+        for threshold in THRESHOLDS:
+            found = [segment.changepoints(o[:, 0], threshold, gap) for o in outputs]
+            rmse, jaccard = ensemble_changepoint_error(true, found, threshold=10)
+            if best is None or jaccard > best["jaccard"]:
+                best = {"threshold": float(threshold), "gap": gap, "jaccard": jaccard, "cp_rmse": float(rmse)}
+    return best
 
 
 def _andij(networks, tuned: dict, path) -> None:
