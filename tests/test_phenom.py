@@ -36,9 +36,19 @@ def test_tracks_and_labels_are_the_same_for_the_same_seed_and_consistent(recipe)
 def test_every_model_is_drawn_and_mixed_draws_both_recipes():
     drawn, noises = set(), set()
     for experiment in range(40):
-        rng = np.random.default_rng([5, experiment])
-        model = MODELS[int(rng.integers(len(MODELS)))]
+        model, _, noise = PhenomRecipe("mixed").experiment(np.random.default_rng([5, experiment]))
         drawn.add(model)
-        noises.add(PhenomRecipe("mixed").experiment(model, rng)[1])
+        noises.add(noise)
     assert drawn == set(MODELS)
     assert 0.12 in noises and len(noises) > 20 and max(noises) <= 0.3  # defaults' 0.12, varied's 0-0.3
+
+
+def test_the_benchmark_recipe_draws_the_public_benchmarks_nine_experiments_at_their_densities():
+    drawn = {}
+    for experiment in range(200):
+        model, args, noise = PhenomRecipe("benchmark").experiment(np.random.default_rng([5, experiment]))
+        drawn[str(args)] = (model, args["N"], noise)
+    assert len(drawn) == 9 and {n for _, n, _ in drawn.values()} == {100, 500, 750}
+    assert {m for m, _, _ in drawn.values()} == set(MODELS) and {x for _, _, x in drawn.values()} == {0.12}
+    made = simulate_phenom(40, 200, seed=4, recipe=PhenomRecipe("benchmark", tracks_per_experiment=10))
+    assert made["positions"].shape == (40, 2, 200) and made["changepoint"].sum(axis=1).max() >= 3

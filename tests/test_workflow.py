@@ -376,7 +376,7 @@ def test_the_segments_task_runs_end_to_end_and_is_scored_by_the_challenges_score
     results = workdir / "segments-micro" / "results"
     manifest = json.loads((results / "segments" / "ensemble" / "manifest.json").read_text())
     assert manifest["task"] == "segments" and set(manifest["segmentation"]) == {"threshold", "gap"}
-    for recipe in ("defaults", "varied"):
+    for recipe in ("defaults", "varied", "benchmark"):
         scores = json.loads((results / "evaluation" / "segments" / f"test_{recipe}.json").read_text())
         assert scores["predicted"] == scores["tracks"] == 60
         assert set(scores["all"]) >= {"jaccard", "cp_rmse", "alpha_mae", "log10_k_mae", "state_f1"}

@@ -6,12 +6,16 @@ the state (0 immobile, 1 confined, 2 free, 3 directed) and whether a new segment
 are filtered as the challenge filters them (`label_filter`: a majority vote over 5 frames, then no
 segment shorter than 3 frames), by a vectorised equivalent with identical output.
 
-Three recipes:
+Four recipes:
 - "defaults": the challenge's default parameters of each model (andi-datasets' `_get_dic_andi2`);
 - "varied": a wider variety around them, so that networks do not learn one parameter set: K over three
   decades (0.003 to 3), alpha from 0.05 to 1.99 (directed motion among them), two or three states,
   other trap, particle and compartment sizes, binding and switching rates, and localisation noise;
-- "mixed": each experiment "defaults" with probability MIXED_DEFAULTS, else "varied".
+- "mixed": each experiment "defaults" with probability MIXED_DEFAULTS, else "varied";
+- "benchmark": the nine experiments of the challenge's public benchmark (andi-datasets' tutorial
+  `challenge_two_benchmark.ipynb`: three-state switching, slow dimers, traps, small confinement, broad
+  single-state alpha and K, short traps between directed motion), each as many particles in the box as
+  it says (dimerization depends on their density), a test recipe: never trained on.
 
 An experiment is one model with one parameter set, simulated for `frames` frames; its tracks are cut to
 the length asked for at a random start. Every random draw comes from the seed, so the same seed gives
@@ -27,7 +31,7 @@ from andiflow.simulate import seeded_globals
 
 MODELS = ("single_state", "multi_state", "immobile_traps", "dimerization", "confinement")
 STATES = ("immobile", "confined", "free", "directed")
-RECIPES = ("defaults", "varied", "mixed")
+RECIPES = ("defaults", "varied", "mixed", "benchmark")
 MIXED_DEFAULTS = 0.25  # the share of "mixed" experiments drawn with the challenge's defaults
 BOX = 1.8 * 128  # px: the challenge's simulated environment around its 128 px field of view
 FRAMES = 200  # frames simulated per experiment, as the challenge
@@ -43,12 +47,16 @@ class PhenomRecipe:
         if self.name not in RECIPES:
             raise ValueError(f"unknown recipe {self.name!r}; one of {', '.join(RECIPES)}")
 
-    def experiment(self, model: str, rng: np.random.Generator) -> tuple[dict, float]:
-        """(the keyword arguments of models_phenom's function, the localisation noise in px) of one
-        experiment of `model`."""
+    def experiment(self, rng: np.random.Generator) -> tuple[str, dict, float]:
+        """(the model, the keyword arguments of models_phenom's function, the localisation noise in px)
+        of one experiment; the arguments name N, the particles in the box, where the recipe sets it."""
+        if self.name == "benchmark":
+            model, args = BENCHMARK[int(rng.integers(len(BENCHMARK)))]
+            return model, dict(args), self.noise
+        model = MODELS[int(rng.integers(len(MODELS)))]
         if self.name == "defaults" or (self.name == "mixed" and rng.random() < MIXED_DEFAULTS):
-            return _defaults(model, rng), self.noise
-        return _varied(model, rng), float(rng.uniform(0.0, 0.3))
+            return model, _defaults(model, rng), self.noise
+        return model, _varied(model, rng), float(rng.uniform(0.0, 0.3))
 
 
 def _defaults(model: str, rng) -> dict:
@@ -71,6 +79,46 @@ def _defaults(model: str, rng) -> dict:
         "confinement": dict(r=5, Nc=30, trans=0.1),
     }[model]
     return args
+
+
+def _benchmark() -> list[tuple[str, dict]]:
+    """The public benchmark's nine experiments, in its order: (model, arguments); K and alpha as
+    [mean, variance] per state, at least 100 particles each, as its notebook sets them."""
+    g1 = dict(Ds=np.array([[1, 0.1], [0.01, 0.001]]), alphas=np.array([[1, 0.005], [0.2, 0.001]]))
+    g2 = dict(Ds=np.array([[0.1, 0.1], [1.0, 0.01]]), alphas=np.array([[0.7, 0.1], [1.2, 0.01]]), N=100)
+    free_to_dimer = 1 / (20 / 0.25 * 0.75)  # dimers dwell 20 frames (Pu 0.05) and hold 25% of the time
+    return [
+        (
+            "multi_state",
+            dict(
+                Ds=np.array([[0.15, 0.01], [0.33, 0.001], [0.95, 0.01]]),
+                alphas=np.array([[1, 0.0001], [1, 0.01], [1, 0.01]]),
+                M=np.array([[0.946, 0.024, 0.03], [0.016, 0.92, 0.064], [0.037, 0.14, 0.823]]),
+                N=100,
+            ),
+        ),
+        (
+            "dimerization",
+            dict(
+                Ds=np.array([[0.28, 0.001], [0.0035, 0.0001]]),
+                alphas=np.array([[1, 0.1], [1.1, 0.01]]),
+                r=0.5,
+                Pb=1,
+                Pu=0.1,
+                N=750,
+            ),
+        ),
+        ("immobile_traps", dict(Ds=[1, 0.1], alphas=[1, 0.005], Pb=0.7, Pu=1 / 60, Nt=500, r=0.4, N=100)),
+        ("confinement", dict(g1, r=2, trans=0.1, Nc=150, N=100)),
+        ("dimerization", dict(g1, r=0.35, Pb=1, Pu=1 / 60, N=500)),
+        ("dimerization", dict(g2, r=1, Pb=1, Pu=0.05)),
+        ("multi_state", dict(g2, M=np.array([[1 - free_to_dimer, free_to_dimer], [0.05, 0.95]]))),
+        ("single_state", dict(Ds=[1, 100], alphas=[1, 10], dim=2, N=100)),
+        ("immobile_traps", dict(Ds=[1, 0.01], alphas=[1.99, 0.01], Pb=0.7, Pu=1 / 5, Nt=1000, r=1.5, N=100)),
+    ]
+
+
+BENCHMARK = _benchmark()
 
 
 def _varied(model: str, rng) -> dict:
@@ -115,10 +163,11 @@ def simulate_phenom(n: int, length: int, seed: int, recipe: PhenomRecipe) -> dic
     parts = []
     for experiment in range(-(-n // recipe.tracks_per_experiment)):
         rng = np.random.default_rng([seed, experiment])
-        model = MODELS[int(rng.integers(len(MODELS)))]
-        args, noise = recipe.experiment(model, rng)
+        model, args, noise = recipe.experiment(rng)
+        particles = max(args.pop("N", 0), recipe.tracks_per_experiment)
         with seeded_globals(int(rng.integers(2**32))):  # andi-datasets draws from numpy's and stochastic's
-            trajs, labels = getattr(models_phenom(), model)(N=recipe.tracks_per_experiment, T=FRAMES, L=BOX, **args)
+            trajs, labels = getattr(models_phenom(), model)(N=particles, T=FRAMES, L=BOX, **args)
+        trajs, labels = trajs[:, : recipe.tracks_per_experiment], labels[:, : recipe.tracks_per_experiment]
         start = rng.integers(0, FRAMES - length + 1, size=trajs.shape[1])
         window = start[:, None] + np.arange(length)  # [tracks, length]
         tracks = np.arange(trajs.shape[1])[:, None]

@@ -374,7 +374,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = step(segments_set, "simulate a held-out set of the segments task, as the 2024 challenge's files")
     p.add_argument("--set", choices=["validation", "test"], required=True, help="which of segments.sets")
-    p.add_argument("--recipe", choices=["defaults", "varied", "mixed"], required=True)
+    p.add_argument("--recipe", choices=["defaults", "varied", "mixed", "benchmark"], required=True)
     p.add_argument("--folder", required=True, help="where its three files are written")
 
     p = step(segments_ensemble, "the segments ensemble: members, tuned segmentation, calibrated intervals")

@@ -347,7 +347,7 @@ def alpha_targets():
 SEGMENTS = config["segments"]
 SEGMENTS_LENGTH = SEGMENTS["data"]["length"]
 SEGMENTS_SHARD = "results/shards/segments/L{length}/shard{shard}.h5"
-SEGMENTS_TESTS = ("defaults", "varied")  # the recipes the test set is made in
+SEGMENTS_TESTS = ("defaults", "varied", "benchmark")  # the recipes the test set is made in
 
 
 def segments_shards(wildcards=None):

@@ -62,7 +62,7 @@ rule segments_set:
         "results/logs/sets/segments_{set}_{recipe}.log",
     wildcard_constraints:
         set="validation|test",
-        recipe="defaults|varied|mixed",
+        recipe="defaults|varied|mixed|benchmark",
     conda:
         "../../envs/andiflow.yaml"
     params:
