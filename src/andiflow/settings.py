@@ -12,7 +12,10 @@ import yaml
 from andiflow.errors import SettingsError
 from andiflow.tasks import TASKS
 
-SCHEMA = yaml.safe_load(files("andiflow").joinpath("config.schema.yaml").read_text())
+# libyaml's loader where PyYAML has it: it reads the schema in a tenth of the time, at every command's start
+SCHEMA = yaml.load(
+    files("andiflow").joinpath("config.schema.yaml").read_text(), getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+)
 KINDS = SCHEMA["properties"]["model"]["properties"]["kind"]["enum"]  # the encoders model.kind picks
 
 
@@ -124,11 +127,11 @@ def plain(config) -> dict:
 
 def _validate(config: dict, partial: bool = False) -> None:
     schema = {**SCHEMA, "required": []} if partial else SCHEMA
-    try:
-        jsonschema.validate(config, schema)
-    except jsonschema.ValidationError as err:
+    # jsonschema.validate would check the schema itself first, at every call: tests/test_settings.py does
+    err = jsonschema.exceptions.best_match(jsonschema.validators.validator_for(schema)(schema).iter_errors(config))
+    if err is not None:
         where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
-        raise SettingsError(f"invalid configuration at {where}: {err.message}") from None
+        raise SettingsError(f"invalid configuration at {where}: {err.message}")
 
 
 def _refuse_moved_keys(config: dict) -> None:

@@ -1,7 +1,8 @@
 # The segments task (the 2024 challenge; tasks/segments.py): its own shards, networks, sets and
 # ensemble, beside alpha's. One shard job per shard of segments.data; one training job per fold on
 # all of them; the segmentation tuned and its intervals calibrated on the validation set; the test
-# sets, in both of the challenge's recipes, scored by the challenge's scorer.
+# sets (the challenge's defaults, a wider variety, and its public benchmark's recipe) scored by the
+# challenge's scorer.
 
 
 rule generate_segments:
