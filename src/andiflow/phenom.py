@@ -86,7 +86,7 @@ def _benchmark() -> list[tuple[str, dict]]:
     [mean, variance] per state, at least 100 particles each, as its notebook sets them."""
     g1 = dict(Ds=np.array([[1, 0.1], [0.01, 0.001]]), alphas=np.array([[1, 0.005], [0.2, 0.001]]))
     g2 = dict(Ds=np.array([[0.1, 0.1], [1.0, 0.01]]), alphas=np.array([[0.7, 0.1], [1.2, 0.01]]), N=100)
-    free_to_dimer = 1 / (20 / 0.25 * 0.75)  # dimers dwell 20 frames (Pu 0.05) and hold 25% of the time
+    free_to_dimer = 1 / (20 / 0.25 * 0.75)  # the second state dwells 20 frames and holds 25%, as EXP 6 dimers
     return [
         (
             "multi_state",
