@@ -35,6 +35,8 @@ rule train_segments:
         history="results/models/segments/2D/L{length}/fold{fold}.csv",
     log:
         "results/logs/train/segments_2D_L{length}_fold{fold}.log",
+    wildcard_constraints:
+        length=str(SEGMENTS_LENGTH),  # its shards are of segments.data.length alone
     conda:
         "../../envs/andiflow.yaml"
     threads: config["threads"]
