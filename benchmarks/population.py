@@ -55,6 +55,17 @@ def tracks(process: str, mean: float, sd: float, n: int, seed: int):
     return found, alphas
 
 
+def populations(n: int, repeats: int, base_seed: int):
+    """(process, tracks, their alphas) of every setting, `repeats` populations of n tracks each; a
+    population's seed is base_seed + 100 process + 10 mean + repeat + 1000 sd."""
+    for p, process in enumerate(SETTINGS):
+        for mean in SETTINGS[process]:
+            for sd in SPREADS:
+                for r in range(repeats):
+                    seed = int(base_seed + 100 * p + 10 * mean + r + 1000 * sd)
+                    yield process, *tracks(process, mean, sd, n, seed=seed)
+
+
 def held_by_tracks(likelihoods: np.ndarray, grid: np.ndarray, alphas: np.ndarray) -> float:
     """The share of tracks whose alpha lies within the central 90% of their likelihood over the grid."""
     cumulative = np.cumsum(likelihoods, axis=1)
@@ -83,31 +94,25 @@ def main() -> None:
     print("| process | mean | sd | est. mean (90% interval) | est. sd | naive mean | naive sd |")
     print("|---|---|---|---|---|---|---|")
     scores = {}
-    for p, process in enumerate(SETTINGS):
-        for mean in SETTINGS[process]:
-            for sd in SPREADS:
-                for r in range(args.repeats):
-                    found, alphas = tracks(
-                        process, mean, sd, args.tracks, seed=int(7000 + 100 * p + 10 * mean + r + 1000 * sd)
-                    )
-                    true_mean, true_sd = alphas.mean(), alphas.std()
-                    likelihoods = ens.alpha_likelihoods(found)
-                    fit = alpha_population(likelihoods, ens.alpha_grid)
-                    naive = ens.raw_alpha(found)["alpha"]
-                    scores.setdefault(process, []).append(
-                        (
-                            abs(fit["mean"] - true_mean),
-                            abs(fit["sd"] - true_sd),
-                            fit["mean_low"] <= true_mean <= fit["mean_high"],
-                            abs(naive.mean() - true_mean),
-                            abs(naive.std() - true_sd),
-                            held_by_tracks(likelihoods, ens.alpha_grid, alphas),
-                        )
-                    )
-                    print(
-                        f"| {process} | {true_mean:.3f} | {true_sd:.3f} | {fit['mean']:.3f} ({fit['mean_low']:.3f}, "
-                        f"{fit['mean_high']:.3f}) | {fit['sd']:.3f} | {naive.mean():.3f} | {naive.std():.3f} |"
-                    )
+    for process, found, alphas in populations(args.tracks, args.repeats, base_seed=7000):
+        true_mean, true_sd = alphas.mean(), alphas.std()
+        likelihoods = ens.alpha_likelihoods(found)
+        fit = alpha_population(likelihoods, ens.alpha_grid)
+        naive = ens.raw_alpha(found)["alpha"]
+        scores.setdefault(process, []).append(
+            (
+                abs(fit["mean"] - true_mean),
+                abs(fit["sd"] - true_sd),
+                fit["mean_low"] <= true_mean <= fit["mean_high"],
+                abs(naive.mean() - true_mean),
+                abs(naive.std() - true_sd),
+                held_by_tracks(likelihoods, ens.alpha_grid, alphas),
+            )
+        )
+        print(
+            f"| {process} | {true_mean:.3f} | {true_sd:.3f} | {fit['mean']:.3f} ({fit['mean_low']:.3f}, "
+            f"{fit['mean_high']:.3f}) | {fit['sd']:.3f} | {naive.mean():.3f} | {naive.std():.3f} |"
+        )
     print()
     print(
         "| process | populations | mean error | sd error | 90% interval holds the mean | naive mean error | "

@@ -33,7 +33,7 @@ from andiflow.simulate import seeded_globals
 from andiflow.tasks import MODELS
 
 sys.path.insert(0, str(Path(__file__).parent))
-from population import SETTINGS, SPREADS, tracks  # noqa: E402
+from population import populations  # noqa: E402
 
 RANGES = {"attm": (0.05, 1.0), "ctrw": (0.05, 1.0), "fbm": (0.05, 1.95), "lw": (1.05, 2.0), "sbm": (0.05, 2.0)}
 QUANTILES = (0.05, 0.5, 0.95)
@@ -205,17 +205,11 @@ def main() -> None:
         q = read(net, x)
         row = (abs(q[1] - mean), abs(q[4] - sd), q[0] <= mean <= q[2], abs(x[:, 0].mean() - mean), q[2] - q[0])
         by_model.setdefault(f"held-out pool, {MODELS[k]}", []).append(row)
-    for p, process in enumerate(SETTINGS):
-        for mean in SETTINGS[process]:
-            for sd in SPREADS:
-                for repeat in range(2):
-                    found, alphas = tracks(
-                        process, mean, sd, 200, seed=int(9000 + 100 * p + 10 * mean + 1000 * sd + repeat)
-                    )
-                    x = answers(ens, found)
-                    q, m, s = read(net, x), alphas.mean(), alphas.std()
-                    row = (abs(q[1] - m), abs(q[4] - s), q[0] <= m <= q[2], abs(x[:, 0].mean() - m), q[2] - q[0])
-                    by_model.setdefault(f"population.py, {process}", []).append(row)
+    for process, found, alphas in populations(200, 2, base_seed=9000):
+        x = answers(ens, found)
+        q, m, s = read(net, x), alphas.mean(), alphas.std()
+        row = (abs(q[1] - m), abs(q[4] - s), q[0] <= m <= q[2], abs(x[:, 0].mean() - m), q[2] - q[0])
+        by_model.setdefault(f"population.py, {process}", []).append(row)
     for name, rows in by_model.items():
         print(score_line(name, rows))
 

@@ -29,7 +29,7 @@ from andiflow.simulate import Recipe, simulate
 from andiflow.tasks import MODELS
 
 sys.path.insert(0, str(Path(__file__).parent))
-from population import SETTINGS, SPREADS, tracks  # noqa: E402
+from population import populations  # noqa: E402
 
 BUCKETS = np.array([10, 15, 20, 25, 30, 40, 51])  # track lengths [a, b) counted together
 GRID = np.round(np.arange(0.05, 2.001, 0.05), 2)
@@ -128,23 +128,20 @@ def main() -> None:
     print("| process | mean | sd | fit mean (90% interval) | fit sd | naive mean |")
     print("|---|---|---|---|---|---|")
     scores = {}
-    for p, process in enumerate(SETTINGS):
-        for mean in SETTINGS[process]:
-            for sd in SPREADS:
-                found, alphas = tracks(process, mean, sd, args.tracks, seed=int(9000 + 100 * p + 10 * mean + 1000 * sd))
-                bucket, bins, model = readings(ens, found)
-                result = fit(p_bin[bucket, :, :, bins] * p_class[bucket, :, :, model], valid)
-                naive = float(ens.predict(found).mean())
-                true_mean, true_sd = alphas.mean(), alphas.std()
-                held = result["low"] <= true_mean <= result["high"]
-                scores.setdefault(process, []).append(
-                    (abs(result["mean"] - true_mean), abs(result["sd"] - true_sd), held, abs(naive - true_mean))
-                )
-                print(
-                    f"| {process} | {true_mean:.3f} | {true_sd:.3f} | {result['mean']:.2f} ({result['low']:.2f}, "
-                    f"{result['high']:.2f}) | {result['sd']:.2f} | {naive:.3f} |",
-                    flush=True,
-                )
+    for process, found, alphas in populations(args.tracks, 1, base_seed=9000):
+        bucket, bins, model = readings(ens, found)
+        result = fit(p_bin[bucket, :, :, bins] * p_class[bucket, :, :, model], valid)
+        naive = float(ens.predict(found).mean())
+        true_mean, true_sd = alphas.mean(), alphas.std()
+        held = result["low"] <= true_mean <= result["high"]
+        scores.setdefault(process, []).append(
+            (abs(result["mean"] - true_mean), abs(result["sd"] - true_sd), held, abs(naive - true_mean))
+        )
+        print(
+            f"| {process} | {true_mean:.3f} | {true_sd:.3f} | {result['mean']:.2f} ({result['low']:.2f}, "
+            f"{result['high']:.2f}) | {result['sd']:.2f} | {naive:.3f} |",
+            flush=True,
+        )
     print()
     print("| process | populations | mean error | sd error | 90% interval holds the mean | naive mean error |")
     print("|---|---|---|---|---|---|")
