@@ -36,6 +36,7 @@ include: "workflow/rules/infer.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/segments.smk"
+include: "workflow/rules/population.smk"
 
 
 rule all:

@@ -1,130 +1,134 @@
-"""The population of alpha deconvolved from per-track likelihoods (deconvolve.py) against the truth, on
-simulated populations of short tracks: error of the mean and of the spread, how often the 90% interval
-of the mean holds the true mean, per process; beside the naive answer (the mean and spread of the
-per-track estimates) and how well calibrated the per-track likelihoods are (the share of tracks whose
-true alpha lies in the central 90% of their likelihood, read as a posterior under a uniform prior).
+"""The population answer (`andiflow.population`, the ensemble's population network) against the truth,
+on simulated populations of short tracks made apart from its training: error of the mean and of the
+spread, how often the 90% interval of the mean holds the true mean, its width, per process and number
+of tracks; beside the naive answer (the mean and spread of the per-track estimates); and how often the
+90% interval of the difference of two populations' means holds the true difference.
 
-    python benchmarks/population.py                                  # the default: convlstm-cpu's networks
-    python benchmarks/population.py --models convlstm-cpu/results/models/manifest.json --backend torch
+    python benchmarks/population.py                  # the default ensemble, 2D, 10-50 points a track
 
-A population: `--tracks` 2D tracks of 15-40 points (uniform), each of one process (fbm or sbm, from
-andi-datasets' models_theory), alpha ~ N(mean, sd) kept inside the process's range, positions scaled
-to unit step std with Gaussian localisation noise of sigma ~ U(0, 1.5) steps (the training recipe
-has 0.1, 0.5 or 1). Means 0.4, 0.8 and 1.2 (fbm) or 1.5 (sbm), spreads 0.05 and 0.15, `--repeats`
-populations each, seeds of their own (not the workflow's sets); and populations of the training recipe
-itself ("recipe"), selected by alpha.
+A population: `--dim`D tracks of 10-50 points (uniform), each of one process, alpha ~ N(mean, sd) kept
+inside the process's range: fbm or sbm (andi-datasets' models_theory, positions scaled to unit step
+std, Gaussian localisation noise of sigma ~ U(0, 1.5) steps), or tracks of the 2020 challenge's recipe
+(the alpha networks' training recipe: its models and noise) selected by alpha ("recipe"). Means 0.4,
+0.8 and 1.2 (fbm) or 1.5 (sbm, recipe), spreads 0.05 and 0.15, 50, 200 and 1,000 tracks, `--repeats`
+populations each, seeds of their own (not the workflow's, not the population network's pools).
 """
 
 import argparse
+import itertools
 
 import numpy as np
 from andi_datasets.models_theory import models_theory
 
-from andiflow import settings
+from andiflow import population, population_difference, predict, settings
 from andiflow.api import load_ensemble
-from andiflow.deconvolve import alpha_population
 from andiflow.simulate import Recipe, seeded_globals, simulate_challenge
 
 SETTINGS = {"fbm": (0.4, 0.8, 1.2), "sbm": (0.4, 0.8, 1.5), "recipe": (0.4, 0.8, 1.5)}
 SPREADS = (0.05, 0.15)
+SIZES = (50, 200, 1000)
 RANGES = {"fbm": (0.05, 1.95), "sbm": (0.05, 2.0)}
+LENGTHS = (10, 50)
 
 
-def tracks(process: str, mean: float, sd: float, n: int, seed: int):
-    """n 2D tracks of the process, and their alphas; "recipe": tracks of the training recipe (its mix of
-    models and noise, alpha on its grid) kept with a probability following N(mean, sd) of their alpha,
-    for which the networks' likelihoods are as right as their training made them."""
+class Recipes:
+    """Tracks of the 2020 challenge's recipe, 10-50 points, from which populations are selected by alpha."""
+
+    def __init__(self, n: int, dim: int, seed: int):
+        recipe = Recipe.from_settings(settings.resolve()["data"])
+        made, lengths = simulate_challenge(n, *LENGTHS, dim, seed=seed, recipe=recipe)
+        self.tracks = [made.positions[i, :, : lengths[i]].T.astype(float) for i in range(n)]
+        self.alphas = np.asarray(made.alpha, dtype=float)
+
+    def select(self, mean: float, sd: float, n: int, rng) -> tuple[list, np.ndarray]:
+        """n tracks kept with a probability following N(mean, sd) of their alpha."""
+        kept = np.flatnonzero(rng.random(len(self.alphas)) < np.exp(-0.5 * ((self.alphas - mean) / sd) ** 2))
+        kept = rng.permutation(kept)[:n]
+        return [self.tracks[i] for i in kept], self.alphas[kept]
+
+
+def tracks(process: str, mean: float, sd: float, n: int, dim: int, seed: int, recipes: Recipes):
+    """n tracks [T, dim] of the process and their alphas."""
     rng = np.random.default_rng(seed)
     if process == "recipe":
-        recipe = Recipe.from_settings(settings.resolve()["data"])
-        made, lengths = simulate_challenge(40 * n, 15, 40, 2, seed=seed, recipe=recipe)
-        alphas = np.asarray(made.alpha, dtype=float)
-        kept = np.flatnonzero(rng.random(len(alphas)) < np.exp(-0.5 * ((alphas - mean) / sd) ** 2))[:n]
-        return [made.positions[i, :, : lengths[i]].astype(float) for i in kept], alphas[kept]
+        return recipes.select(mean, sd, n, rng)
     alphas = np.clip(rng.normal(mean, sd, n), *RANGES[process])
-    lengths = rng.integers(15, 41, n)
-    generator = models_theory._twoD()
+    lengths = rng.integers(LENGTHS[0], LENGTHS[1] + 1, n)
+    generator = {1: models_theory._oneD, 2: models_theory._twoD, 3: models_theory._threeD}[dim]()
     found = []
-    with seeded_globals(seed):
+    with seeded_globals(seed), np.errstate(all="ignore"):
         for alpha, T in zip(alphas, lengths):
-            raw = np.reshape(getattr(generator, process)(T + 1, alpha), (2, T + 1))
-            steps = np.diff(raw, axis=1)
-            steps /= np.where(steps.std(axis=1, keepdims=True) > 0, steps.std(axis=1, keepdims=True), 1)
-            positions = np.cumsum(steps, axis=1) + rng.uniform(0, 1.5) * rng.standard_normal((2, T))
-            found.append(positions)
+            steps = np.diff(np.reshape(getattr(generator, process)(T + 1, alpha), (dim, T + 1)), axis=1)
+            scale = steps.std(axis=1, keepdims=True)
+            positions = np.cumsum(steps / np.where(scale > 0, scale, 1), axis=1)
+            found.append((positions + rng.uniform(0, 1.5) * rng.standard_normal((dim, T))).T)
     return found, alphas
 
 
-def populations(n: int, repeats: int, base_seed: int):
-    """(process, tracks, their alphas) of every setting, `repeats` populations of n tracks each; a
-    population's seed is base_seed + 100 process + 10 mean + repeat + 1000 sd."""
-    for p, process in enumerate(SETTINGS):
-        for mean in SETTINGS[process]:
-            for sd in SPREADS:
-                for r in range(repeats):
-                    seed = int(base_seed + 100 * p + 10 * mean + r + 1000 * sd)
-                    yield process, *tracks(process, mean, sd, n, seed=seed)
-
-
-def held_by_tracks(likelihoods: np.ndarray, grid: np.ndarray, alphas: np.ndarray) -> float:
-    """The share of tracks whose alpha lies within the central 90% of their likelihood over the grid."""
-    cumulative = np.cumsum(likelihoods, axis=1)
-    k = np.clip(np.round((alphas - grid[0]) / (grid[1] - grid[0])).astype(int), 0, len(grid) - 1)
-    rows = np.arange(len(k))
-    middle = cumulative[rows, k] - likelihoods[rows, k] / 2  # the probability below the true alpha's bin middle
-    return float(np.mean((middle >= 0.05) & (middle <= 0.95)))
+def populations(repeats: int, dim: int, base_seed: int):
+    """(process, size, tracks, their alphas) of every setting; a population's seed is base_seed + a
+    number of its own per setting and repeat."""
+    recipes = Recipes(60000, dim, seed=base_seed)
+    settings_ = [(p, m, s, n) for p in SETTINGS for m in SETTINGS[p] for s in SPREADS for n in SIZES]
+    for k, ((process, mean, sd, n), _) in enumerate(itertools.product(settings_, range(repeats))):
+        yield process, n, *tracks(process, mean, sd, n, dim, base_seed + 1 + k, recipes)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default=None)
-    parser.add_argument("--backend", default="onnx", choices=["onnx", "torch"])
-    parser.add_argument("--tracks", type=int, default=200)
+    parser.add_argument("--dim", type=int, default=2, choices=(1, 2, 3))
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    if args.backend == "torch":
-        import torch
-
-        torch.set_num_threads(1)
-    ens = load_ensemble(args.models, backend=args.backend, threads=1)
+    ens = load_ensemble(args.models, threads=1)
     print(
-        f"# benchmarks/population.py: {ens.describe()} ({args.backend}); populations of {args.tracks} 2D tracks of "
-        f"15-40 points, {args.repeats} per setting"
+        f"# benchmarks/population.py --dim {args.dim} --repeats {args.repeats}: {ens.describe()}; {args.dim}D tracks "
+        f"of {LENGTHS[0]}-{LENGTHS[1]} points"
     )
-    print("| process | mean | sd | est. mean (90% interval) | est. sd | naive mean | naive sd |")
-    print("|---|---|---|---|---|---|---|")
-    scores = {}
-    for process, found, alphas in populations(args.tracks, args.repeats, base_seed=7000):
-        true_mean, true_sd = alphas.mean(), alphas.std()
-        likelihoods = ens.alpha_likelihoods(found)
-        fit = alpha_population(likelihoods, ens.alpha_grid)
-        naive = ens.raw_alpha(found)["alpha"]
-        scores.setdefault(process, []).append(
-            (
-                abs(fit["mean"] - true_mean),
-                abs(fit["sd"] - true_sd),
-                fit["mean_low"] <= true_mean <= fit["mean_high"],
-                abs(naive.mean() - true_mean),
-                abs(naive.std() - true_sd),
-                held_by_tracks(likelihoods, ens.alpha_grid, alphas),
-            )
-        )
-        print(
-            f"| {process} | {true_mean:.3f} | {true_sd:.3f} | {fit['mean']:.3f} ({fit['mean_low']:.3f}, "
-            f"{fit['mean_high']:.3f}) | {fit['sd']:.3f} | {naive.mean():.3f} | {naive.std():.3f} |"
-        )
+    rows = []
+    for process, n, found, alphas in populations(args.repeats, args.dim, base_seed=7000 + 100 * args.dim):
+        answer = population(found, ens).iloc[0]
+        naive = predict(found, ens, warn=lambda message: None)["alpha"]
+        rows.append(dict(process=process, n=n, answer=answer, mean=alphas.mean(), sd=alphas.std(), naive=naive))
+    print("| process | tracks | populations | mean error | sd error | 90% interval holds the mean | interval width "
+          "| naive mean error | naive sd error |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
+    for (process, n), group in itertools.groupby(rows, key=lambda r: (r["process"], r["n"])):
+        print(score_line(process, n, list(group)))
+    by_process = itertools.groupby(sorted(rows, key=lambda r: r["process"]), key=lambda r: r["process"])
+    for process, group in by_process:
+        print(score_line(process, "all", list(group)))
     print()
-    print(
-        "| process | populations | mean error | sd error | 90% interval holds the mean | naive mean error | "
-        "naive sd error | tracks' 90% holds their alpha |"
+    print("| process | tracks | pairs | 90% interval of the difference holds it | its width |")
+    print("|---|---|---|---|---|")
+    for (process, n), group in itertools.groupby(rows, key=lambda r: (r["process"], r["n"])):
+        held, widths = [], []
+        for a, b in itertools.combinations(list(group), 2):
+            d = population_difference(a["answer"], b["answer"])
+            held.append(d["low"] <= b["mean"] - a["mean"] <= d["high"])
+            widths.append(d["high"] - d["low"])
+        print(f"| {process} | {n} | {len(held)} | {np.mean(held):.2f} | {np.mean(widths):.3f} |")
+
+
+def score_line(process, n, rows) -> str:
+    e = np.array(
+        [
+            (
+                abs(r["answer"]["alpha_mean"] - r["mean"]),
+                abs(r["answer"]["alpha_sd"] - r["sd"]),
+                r["answer"]["alpha_mean_low"] <= r["mean"] <= r["answer"]["alpha_mean_high"],
+                r["answer"]["alpha_mean_high"] - r["answer"]["alpha_mean_low"],
+                abs(r["naive"].mean() - r["mean"]),
+                abs(r["naive"].std() - r["sd"]),
+            )
+            for r in rows
+        ],
+        dtype=float,
+    ).mean(axis=0)
+    return (
+        f"| {process} | {n} | {len(rows)} | {e[0]:.3f} | {e[1]:.3f} | {e[2]:.2f} | {e[3]:.3f} | {e[4]:.3f} | "
+        f"{e[5]:.3f} |"
     )
-    print("|---|---|---|---|---|---|---|---|")
-    for process, rows in scores.items():
-        e = np.array(rows, dtype=float)
-        print(
-            f"| {process} | {len(e)} | {e[:, 0].mean():.3f} | {e[:, 1].mean():.3f} | {e[:, 2].mean():.2f} | "
-            f"{e[:, 3].mean():.3f} | {e[:, 4].mean():.3f} | {e[:, 5].mean():.2f} |"
-        )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 # The base install on a newer Python (3.13 from pyenv, or $LIGHT_PYTHON): a fresh virtual environment,
 # `pip install .` from this clone, no PyTorch importable, numpy 2.x, `andiflow predict` quiet on a
 # task1.txt and on a table of tracks, with the alphas of the main environment within 1e-5, and the
-# same segments (--task segments). CI runs it.
+# same segments (--task segments) and the same population (andiflow population). CI runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=${LIGHT_PYTHON:-$(ls -d "$(pyenv root)"/versions/3.13*/bin/python | tail -1)}
@@ -22,10 +22,16 @@ with open(f"{out}/tracks.csv", "w") as f:
     for p, n in enumerate([12, 80, 300]):
         for t, (x, y) in enumerate(rng.normal(size=(n, 2)).cumsum(axis=0)):
             f.write(f"{p},{t},{x:.4f},{y:.4f}\n")
+with open(f"{out}/many.csv", "w") as f:
+    f.write("particle,frame,x,y\n")
+    for p in range(40):
+        for t, (x, y) in enumerate(rng.normal(size=(int(rng.integers(10, 40)), 2)).cumsum(axis=0)):
+            f.write(f"{p},{t},{x:.4f},{y:.4f}\n")
 EOF
 andiflow predict "$work/task1.txt" --with-std -o "$work/main.txt" 2>/dev/null
 andiflow predict "$work/tracks.csv" -o "$work/main.csv" 2>/dev/null
 andiflow predict "$work/tracks.csv" --task segments -o "$work/main_segments.csv" 2>/dev/null
+andiflow population "$work/many.csv" -o "$work/main_population.csv" 2>/dev/null
 
 "$py" -m venv "$work/venv"
 "$work/venv/bin/pip" install -q . 2>&1 | grep -v "^WARNING: Location" || true
@@ -38,6 +44,7 @@ print('numpy', numpy.__version__, '- no torch')"
 "$work/venv/bin/andiflow" predict "$work/task1.txt" --with-std -o "$work/light.txt" 2>"$work/err.txt"
 "$work/venv/bin/andiflow" predict "$work/tracks.csv" -o "$work/light.csv" 2>>"$work/err.txt"
 "$work/venv/bin/andiflow" predict "$work/tracks.csv" --task segments -o "$work/light_segments.csv" 2>>"$work/err.txt"
+"$work/venv/bin/andiflow" population "$work/many.csv" -o "$work/light_population.csv" 2>>"$work/err.txt"
 if grep -qi "warn" "$work/err.txt"; then
     echo "light install: predict printed a warning:" && cat "$work/err.txt" && exit 1
 fi
@@ -56,4 +63,8 @@ assert s["first_frame"].equals(t["first_frame"]) and s["alpha"].notna().sum() > 
 np.testing.assert_allclose(t[["alpha", "K"]], s[["alpha", "K"]], rtol=1e-4)
 print(f"light install: same alphas as the main environment (task1: {len(main)} lines, tracks: {len(a)} particles)")
 print(f"light install: same segments as the main environment ({len(s)} rows)")
+u, v = pd.read_csv(f"{w}/main_population.csv"), pd.read_csv(f"{w}/light_population.csv")
+assert u["tracks"][0] == v["tracks"][0] == 40
+np.testing.assert_allclose(v[["alpha_mean", "alpha_sd"]], u[["alpha_mean", "alpha_sd"]], atol=1e-4)
+print(f"light install: the same population (alpha mean {u['alpha_mean'][0]:.3f})")
 EOF

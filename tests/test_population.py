@@ -1,54 +1,166 @@
-"""The population of many short tracks: deconvolved from each track's likelihood over the alpha grid."""
+"""The population of many short tracks: a network over sets that reads the ensemble's answers
+(population_net.py), made as the workflow makes it (population_train.py, the steps), on a copy of the
+shipped ensemble and pools of a few hundred tracks."""
+
+import json
+import shutil
 
 import numpy as np
+import onnxruntime
+import pandas as pd
 import pytest
 import torch
-from conftest import assemble, network
 
-from andiflow.deconvolve import alpha_population
-from andiflow.ensemble import Ensemble
-from andiflow.model import build
+import andiflow
+from andiflow.api import SHIPPED, load_ensemble
+from andiflow.cli import main
+from andiflow.errors import InputFileError, ModelFileError
+from andiflow.population_net import COLUMNS, FEATURES, difference
+from andiflow.population_train import Populations, SetNetwork, export, simulate_pool
+from andiflow.steps import main as step
 
-GRID = np.round(np.arange(0.05, 2.0001, 0.05), 2)
+POOL = {"dims": [2], "per_model": 250, "held_out_per_model": 250, "min_length": 10, "max_length": 60, "max_noise": 1.5}
+SETTINGS = {
+    "seed": 3,
+    "intervals": {"level": 0.9},
+    "population": {"train": True, "pool": POOL, "tracks": [10, 300], "hidden": 16, "steps": 5, "batch": 4,
+                   "learning_rate": 0.002, "held_out_populations": 10},
+}  # fmt: skip
 
 
-def likelihoods(mean, sd, n, error, seed):
-    """Tracks of a population N(mean, sd) read with Gaussian error `error`: each track's likelihood."""
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A copy of the shipped ensemble with a population network the steps trained on its answers."""
+    work = tmp_path_factory.mktemp("population")
+    ensemble = work / "ensemble"
+    shutil.copytree(SHIPPED / "convlstm-cpu", ensemble)
+    for name in ("population.json", "population.onnx"):
+        (ensemble / name).unlink(missing_ok=True)
+    settings = json.dumps(SETTINGS)
+    for part in ("train", "held_out"):
+        assert 0 == step(["population-pool", "--dim", "2", "--part", part, "--ensemble", str(ensemble),
+              "-o", str(work / f"{part}.npz"), "--settings", settings])  # fmt: skip
+    assert 0 == step(["train-population", "--pools", str(work / "train.npz"), "--held-out", str(work / "held_out.npz"),
+          "--ensemble", str(ensemble), "-o", str(work / "network"), "--settings", settings])  # fmt: skip
+    for name in ("population.json", "population.onnx"):
+        shutil.copyfile(work / "network" / name, ensemble / name)
+    return work
+
+
+def tracks_table(n, seed, **extra):
     rng = np.random.default_rng(seed)
-    read = rng.normal(mean, sd, n) + rng.normal(0, error, n)
-    found = np.exp(-0.5 * ((GRID[None] - read[:, None]) / error) ** 2)
-    return found / found.sum(axis=1, keepdims=True)
+    parts = []
+    for p in range(n):
+        T = int(rng.integers(10, 40))
+        xy = np.cumsum(rng.standard_normal((T, 2)), axis=0)
+        parts.append(pd.DataFrame(dict(particle=p, frame=np.arange(T), x=xy[:, 0], y=xy[:, 1], **extra)))
+    return pd.concat(parts, ignore_index=True)
 
 
-@pytest.mark.parametrize("mean, sd", [(0.4, 0.05), (0.9, 0.15), (1.4, 0.1)])
-def test_mean_and_spread_net_of_each_tracks_error(mean, sd):
-    found = alpha_population(likelihoods(mean, sd, 600, error=0.3, seed=int(mean * 10)), GRID)
-    assert found["mean_low"] <= mean <= found["mean_high"] and abs(found["mean"] - mean) < 0.04
-    assert abs(found["sd"] - sd) < 0.06 and found["sd_low"] <= found["sd"] <= found["sd_high"]
-    # the point estimates' own spread is inflated by their error: the deconvolved one is not
-    assert found["sd"] < 0.2
+def test_the_steps_write_a_network_scored_on_held_out_populations(trained):
+    description = json.loads((trained / "network/population.json").read_text())
+    assert description["features"] == list(FEATURES) and description["level"] == 0.9
+    assert {r["process"] for r in description["held_out"]} <= {"attm", "ctrw", "fbm", "lw", "sbm"}
+    assert sum(r["populations"] for r in description["held_out"]) == 10
+    assert all(0 <= r["holds"] <= 1 and r["width"] > 0 for r in description["held_out"])
 
 
-@pytest.fixture
-def ensemble(tmp_path):
+def test_a_population_gives_ordered_quantiles_and_shares(trained):
+    ens = load_ensemble(trained / "ensemble", threads=1)
+    found = andiflow.population(tracks_table(40, 1), ens)
+    assert list(found.columns) == ["group", *COLUMNS] and found["group"].tolist() == ["all"]
+    row = found.iloc[0]
+    assert row["tracks"] == 40 and row["note"] == ""
+    assert row["alpha_mean_low"] <= row["alpha_mean"] <= row["alpha_mean_high"]
+    assert 0 <= row["alpha_sd_low"] <= row["alpha_sd"] <= row["alpha_sd_high"]
+    assert sum(row[f"share_{m}"] for m in ("attm", "ctrw", "fbm", "lw", "sbm")) == pytest.approx(1, abs=1e-5)
+
+
+def test_groups_by_a_column_or_a_dict_and_too_few_tracks_are_said(trained):
+    ens = load_ensemble(trained / "ensemble", threads=1)
+    table = pd.concat([tracks_table(30, 2, cell="a"), tracks_table(4, 3, cell="b")], ignore_index=True)
+    table.loc[table["cell"] == "b", "particle"] += 100
+    found = andiflow.population(table, ens, by="cell")
+    assert found["group"].tolist() == ["a", "b"] and found["tracks"].tolist() == [30, 4]
+    assert np.isnan(found["alpha_mean"][1]) and "at least 10" in found["note"][1]
+    whole = andiflow.population(tracks_table(30, 2), ens)
+    assert found["alpha_mean"][0] == pytest.approx(whole["alpha_mean"][0], abs=1e-5)  # a group alone, as itself
+    both = andiflow.population({"first": tracks_table(20, 5), "second": tracks_table(25, 6)}, ens)
+    assert both["group"].tolist() == ["first", "second"] and both["tracks"].tolist() == [20, 25]
+    with pytest.raises(InputFileError, match="no column 'condition'"):
+        andiflow.population(table, ens, by="condition")
+
+
+def test_it_is_refused_with_another_ensemble(trained, tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(trained / "ensemble", other)
+    manifest = json.loads((other / "manifest.json").read_text())
+    (other / "manifest.json").write_text(json.dumps(manifest | {"name": "changed"}))
+    with pytest.raises(ModelFileError, match="population.json: trained on the answers of another ensemble"):
+        andiflow.population(tracks_table(20, 1), load_ensemble(other, threads=1))
+    (other / "population.json").unlink()
+    with pytest.raises(ModelFileError, match="has no population network"):
+        andiflow.population(tracks_table(20, 1), load_ensemble(other, threads=1))
+
+
+def test_the_onnx_file_gives_what_the_network_gives(tmp_path):
+    torch.manual_seed(1)
+    net = SetNetwork(16, 300).eval()
+    export(net, tmp_path / "population.onnx")
+    x = np.random.default_rng(0).normal(size=(1, 57, len(FEATURES))).astype(np.float32)
+    quantiles, shares = onnxruntime.InferenceSession(str(tmp_path / "population.onnx")).run(None, {"tracks": x})
+    with torch.no_grad():
+        expected = net(torch.from_numpy(x), torch.ones(1, 57))
+    np.testing.assert_allclose(quantiles, expected[0].numpy(), atol=1e-5)
+    np.testing.assert_allclose(shares, expected[1].numpy(), atol=1e-5)
+
+
+def test_the_network_is_a_function_of_the_set_alone():
     torch.manual_seed(0)
-    settings = dict(kind="convlstm", output="distribution", grid=GRID.tolist(), hidden_size=8)
-    settings.update(num_layers=1, dropout=0.0, features=4, block=4)
-    for L in (10, 20):
-        for fold in (0, 1):
-            network(tmp_path, "alpha", 1, L, fold, settings, state_dict=build(settings).state_dict())
-    assemble(tmp_path, name="t")
-    return tmp_path
+    net = SetNetwork(16, 1000).eval()
+    x = torch.randn(1, 30, len(FEATURES))
+    quantiles, shares = net(x, torch.ones(1, 30))
+    shuffled, _ = net(x[:, torch.randperm(30)], torch.ones(1, 30))
+    padded = torch.cat([x, torch.randn(1, 9, len(FEATURES))], 1)
+    masked, _ = net(padded, torch.cat([torch.ones(1, 30), torch.zeros(1, 9)], 1))
+    torch.testing.assert_close(shuffled, quantiles)
+    torch.testing.assert_close(masked, quantiles)
+    assert (quantiles[0, :3].diff() >= 0).all() and (quantiles[0, 3:].diff() >= 0).all()
 
 
-def test_onnx_members_give_the_likelihoods_pytorch_gives(ensemble):
-    rng = np.random.default_rng(4)
-    trajectories = [np.cumsum(rng.normal(size=(d, n)), axis=1) for n, d in ((12, 1), (33, 2), (25, 3))]
-    by_onnx = Ensemble.load(ensemble).alpha_likelihoods(trajectories)
-    by_torch = Ensemble.load(ensemble, backend="torch").alpha_likelihoods(trajectories)
-    np.testing.assert_allclose(by_onnx, by_torch, atol=1e-5)
-    np.testing.assert_allclose(by_onnx.sum(axis=1), 1)
-    # a 2D trajectory read axis by axis: the product of its axes' likelihoods
-    one = Ensemble.load(ensemble).alpha_likelihoods([trajectories[1][:1], trajectories[1][1:]])
-    product = one[0] * one[1]
-    np.testing.assert_allclose(by_onnx[1], product / product.sum(), rtol=1e-6)
+def test_populations_drawn_from_a_pool_carry_their_truth():
+    found, truth = simulate_pool(60, 1, seed=5, pool=POOL)
+    assert len(found) == 300 and all(t.shape == (n, 1) for t, n in zip(found, truth["length"]))
+    assert truth["length"].between(10, 60).all() and truth["noise"].between(0, 1.5).all()
+    again, _ = simulate_pool(60, 1, seed=5, pool=POOL)
+    assert all(np.array_equal(a, b) for a, b in zip(found, again))
+    pool = {c: truth[c].to_numpy() for c in truth.columns} | {"x": np.arange(300, dtype=np.float32)[:, None]}
+    x, mean, sd, shares, k, d = Populations(pool, (10, 50), seed=1).draw()
+    alphas = truth["alpha"].to_numpy()[x[:, 0].astype(int)]
+    assert 10 <= len(x) <= 50 and d == 1 and shares.sum() == pytest.approx(1) and shares[k] >= 0.2
+    assert mean == pytest.approx(alphas.mean()) and sd == pytest.approx(alphas.std())
+
+
+def test_the_difference_of_two_means_widens_as_both_intervals_do():
+    first = pd.Series(dict(alpha_mean=0.5, alpha_mean_low=0.4, alpha_mean_high=0.6))
+    second = pd.Series(dict(alpha_mean=0.8, alpha_mean_low=0.7, alpha_mean_high=0.9))
+    d = difference(first, second)
+    assert d["difference"] == pytest.approx(0.3)
+    assert d["high"] - d["difference"] == pytest.approx(0.1 * np.sqrt(2), rel=1e-3)
+    lopsided = difference(first, pd.Series(dict(alpha_mean=0.8, alpha_mean_low=0.5, alpha_mean_high=0.9)))
+    assert lopsided["difference"] - lopsided["low"] == pytest.approx(np.hypot(0.3, 0.1), rel=1e-3)
+
+
+def test_the_command_compares_two_files_and_draws_them(trained, tmp_path, capsys):
+    tracks_table(30, 7).to_csv(tmp_path / "control.csv", index=False)
+    tracks_table(30, 8).to_csv(tmp_path / "drug.csv", index=False)
+    files = [str(tmp_path / "control.csv"), str(tmp_path / "drug.csv")]
+    out, png = tmp_path / "population.csv", tmp_path / "population.png"
+    models = ["--models", str(trained / "ensemble")]
+    assert main(["population", *files, *models, "-o", str(out), "--figure", str(png)]) == 0
+    err = capsys.readouterr().err
+    assert "drug.csv minus" in err and "(90%)" in err and "alpha mean" in err
+    written = pd.read_csv(out)
+    assert written["group"].tolist() == files and png.stat().st_size > 0
+    assert main(["population", files[0], files[0], *models]) == 2  # an input error
+    assert "given twice" in capsys.readouterr().err

@@ -17,3 +17,16 @@ def test_a_bad_value_is_refused_naming_where_it_is():
     with pytest.raises(SettingsError, match=r"at segments\.data\.recipe: 'benchmark' is not one of"):
         settings.parse('{"segments": {"data": {"recipe": "benchmark"}}}')
     assert settings.resolve()["train"]["batch_size"] > 0
+
+
+def test_the_population_network_needs_what_it_reads():
+    with pytest.raises(SettingsError, match=r"population\.train: needs intervals\.level") as refused:
+        settings.resolve({"population": {"train": True}})
+    assert "population.pool.dims: [1, 2, 3] have no tasks.diffusion_model networks" in str(refused.value)
+    classified = {"tasks": {"alpha": {}, "diffusion_model": {"dims": [2]}}, "intervals": {"level": 0.9}}
+    with pytest.raises(SettingsError, match=r"population\.pool\.dims: \[1, 3\]"):
+        settings.resolve(classified | {"population": {"train": True}})
+    pool = {"dims": [2], "min_length": 5}
+    with pytest.raises(SettingsError, match=r"population\.pool\.min_length: below the shortest trained length"):
+        settings.resolve(classified | {"population": {"train": True, "pool": pool}})
+    assert settings.resolve(classified | {"population": {"train": True, "pool": {"dims": [2]}}})["population"]["train"]

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from andiflow.manifest import sha256
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -107,6 +109,10 @@ def test_whole_workflow_on_micro_config(finished):
         and "| diffusion_model 3D | 20 | 1 |" in card
     )
     assert f"micro-F1 {classified['f1_micro']:.4f}" in card and "## Diffusion model (Task 2)" in card
+    population = json.loads((results / "population/network/population.json").read_text())
+    assert population["ensemble_sha256"] == sha256(results / "ensemble/manifest.json")
+    assert {r["dim"] for r in population["held_out"]} <= {1, 2, 3} and "## The population (beyond HNU)" in card
+    assert not list((results / "population/pools").glob("*.npz"))  # the pools are temporary
     log = (finished / "run.log").read_text()
     assert "MAE of results/predictions/testset.txt" in log and "micro-F1" in log
     assert "Nothing to be done" in snakemake(finished, "--configfile", "micro.yaml", "-n").output
@@ -330,6 +336,7 @@ def test_a_config_of_ones_own_runs_end_to_end_and_records_its_true_settings(tmp_
         "train: {n_folds: 2, schedule: cosine, max_epochs: 2, warm_start: 12}\n"
         "ensemble: {windows: whole, clip: [0.1, 1.9]}\nevaluate: {compare_shipped: false}\n"
         "sets: {calibration: {min_length: 12}, intervals: {min_length: 12}, test: {min_length: 12}}\n"
+        "population: {train: false}\n"
     )
     (workdir / "own.yaml").write_text(own)
     run = snakemake(workdir, "--cores", "2", "--configfile", "micro.yaml", "own.yaml", timeout=900)

@@ -3,6 +3,7 @@ LSTM method as a workflow, and trained ensembles that predict without it.
 
     import andiflow
     andiflow.predict(tracks_df)          # a DataFrame of tracks, a file, or arrays -> one row each
+    andiflow.population(tracks_df)       # the population they come from: mean alpha, its interval, spread
     andiflow.load_ensemble("hnu-lstm-cpu")
 """
 
@@ -21,6 +22,12 @@ EXPORT_VERSION = 2
 INFERENCE_VERSION = 1
 CALIBRATION_VERSION = 1
 
-from andiflow.api import load_ensemble, predict, shipped_ensembles  # noqa: E402  (after the versions)
+from andiflow.api import (  # noqa: E402  (after the versions)
+    load_ensemble,
+    population,
+    population_difference,
+    predict,
+    shipped_ensembles,
+)
 
-__all__ = ["load_ensemble", "predict", "shipped_ensembles"]
+__all__ = ["load_ensemble", "population", "population_difference", "predict", "shipped_ensembles"]

@@ -114,6 +114,50 @@ def predict(
     return _rows(found, ens, scale, interval, warn, source, strict, classify and task != "alpha")
 
 
+def population(data, models=None, *, by=None, **options) -> pd.DataFrame:
+    """The population the tracks come from, one row per group: group, tracks (those with an alpha),
+    alpha_mean with its 90% interval (alpha_mean_low, alpha_mean_high), alpha_sd (the spread of the
+    population's alphas) with its own, share_<model> (each diffusion model's share), note
+    (population.COLUMNS). Each track is read by the ensemble as predict() reads it, and the
+    population by the ensemble's population network, which knows how far to trust each answer: many
+    short tracks give a sharp mean where each alone cannot.
+
+    data: what predict() accepts (one group: named "all", or the file's path), or a dict of them,
+    {group name: data}, e.g. two conditions' files. by: a column of a DataFrame that names each
+    particle's group (a cell, a condition). models: an ensemble with a population network (the
+    default's has one). Other keywords are predict()'s (particle=, frame=, positions=, gaps=, ...)."""
+    from andiflow.population_net import COLUMNS, PopulationNetwork
+
+    ens = models if isinstance(models, Ensemble) else load_ensemble(models)
+    network = PopulationNetwork.of(ens)
+    rows = {
+        name: network.read(predict(part, ens, interval=network.level, **options)) for name, part in _groups(data, by)
+    }
+    return pd.DataFrame.from_dict(rows, orient="index", columns=COLUMNS).rename_axis("group").reset_index()
+
+
+def population_difference(first: pd.Series, second: pd.Series) -> dict:
+    """second's alpha_mean minus first's (rows of population()), with its 90% interval: difference,
+    low, high."""
+    from andiflow.population_net import difference
+
+    return difference(first, second)
+
+
+def _groups(data, by) -> list:
+    """(name, data) of each group population() answers for."""
+    if isinstance(data, dict):
+        return list(data.items())
+    if by is None:
+        return [(str(data) if isinstance(data, (str, Path)) else "all", data)]
+    if not isinstance(data, pd.DataFrame):
+        raise InputFileError(f"by={by!r}: groups by a column need a DataFrame of tracks")
+    if by not in data.columns:
+        columns = ", ".join(map(str, data.columns))
+        raise InputFileError(f"the DataFrame: no column {by!r} to group by (by=); it has {columns}")
+    return [(name, part.drop(columns=by)) for name, part in data.groupby(by, sort=False)]
+
+
 def _found(data, time_axis=0, strict=False, gaps="bridge", **columns) -> tuple[tracks.Tracks, str]:
     """The tracks of what `predict` accepts, and how to name their source."""
     if isinstance(data, pd.DataFrame):

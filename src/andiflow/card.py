@@ -7,8 +7,9 @@ from andiflow.settings import model_settings
 SCHEDULES = {"plateau": "x1/5 on a plateau, HNU's rule", "cosine": "cosine decay to 0"}
 
 
-def model_card(manifest: dict, evaluation: dict, model_evaluation: dict | None = None) -> str:
-    """The card; with the Task 2 evaluation of the same test set, its section on the diffusion model."""
+def model_card(manifest: dict, evaluation: dict, model_evaluation: dict | None = None, population=None) -> str:
+    """The card; with the Task 2 evaluation of the same test set, its section on the diffusion model;
+    with its population network's description (population.json), that network's section."""
     cfg, members = manifest["settings"], manifest["members"]
     return (
         "\n".join(
@@ -23,6 +24,7 @@ def model_card(manifest: dict, evaluation: dict, model_evaluation: dict | None =
                 *_calibration(manifest),
                 *_test(cfg, evaluation),
                 *(_models(manifest, model_evaluation) if model_evaluation else []),
+                *(_population(population) if population else []),
             ]
         )
         + "\n"
@@ -254,3 +256,30 @@ def _models(manifest: dict, result: dict) -> list[str]:
     lines += [f"| {name} | {v['f1_micro']:.4f} | {RANDI_F1.get(name, '')} |" for name, v in rows]
     per_model = ", ".join(f"{m} {v:.3f}" for m, v in result["f1_by_model"].items() if v is not None)
     return lines + ["", f"F1 per model: {per_model}.", "", PEERS_F1]
+
+
+def _population(description: dict) -> list[str]:
+    """The population network's section: how it was trained, and its scores on held-out populations."""
+    cfg, pool = description["settings"], description["settings"]["pool"]
+    lines = [
+        "",
+        "## The population (beyond HNU)",
+        "",
+        "`andiflow.population` (and `andiflow population`) reads a population's tracks with a network over sets "
+        "(population_net.py): the mean of their alphas with a 90% interval, their spread, and each diffusion model's "
+        f"share. It was trained on {cfg['steps']:,} batches of {cfg['batch']} simulated populations of "
+        f"{cfg['tracks'][0]:,}-{cfg['tracks'][1]:,} tracks, drawn from pools of {pool['per_model']:,} tracks of each "
+        f"model per dimension ({', '.join(f'{d}D' for d in pool['dims'])}; {pool['min_length']}-{pool['max_length']} "
+        f"points, localisation noise up to {pool['max_noise']} steps) read by this ensemble. On populations drawn "
+        "from held-out pools of their own seed (the share error is half the summed absolute differences of "
+        "the five shares; the naive mean is the mean of the tracks' estimates):",
+        "",
+        "| dim | process | populations | mean error | 90% interval holds the mean | interval width | sd error "
+        "| naive mean error | share error |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    return lines + [
+        f"| {r['dim']}D | {r['process']} | {r['populations']} | {r['mean_error']:.3f} | {r['holds']:.2f} | "
+        f"{r['width']:.3f} | {r['sd_error']:.3f} | {r['naive_error']:.3f} | {r['share_error']:.3f} |"
+        for r in description["held_out"]
+    ]

@@ -25,9 +25,8 @@ from andiflow.errors import InputFileError, ModelFileError
 from andiflow.manifest import MANIFEST, read_manifest, sha256
 from andiflow.members import OnnxMember, TorchMember
 from andiflow.normalize import zscore
-from andiflow.settings import default, resolve
+from andiflow.settings import default
 from andiflow.tasks import MODELS, TASKS
-from andiflow.tasks.alpha import alpha_grid
 from andiflow.workers import Workers
 
 WINDOWS = ("head_tail", "whole")
@@ -42,6 +41,7 @@ class Ensemble:
         self.workers = Workers(self, self.groups, workers)
         self.manifest = manifest or {}
         self.rule = windows or self.manifest.get("windows", "head_tail")
+        self.folder = None
         if ("alpha", 1) not in self.groups:
             raise ModelFileError(f"{self.manifest.get('name', 'ensemble')}: has no 1D alpha networks")
         self.lengths = np.array(sorted(self.groups[("alpha", 1)]))
@@ -89,7 +89,9 @@ class Ensemble:
                     "every trajectory must be averaged over the same members"
                 )
         by_fold_order = {key: {L: [f[k] for k in sorted(f)] for L, f in of.items()} for key, of in groups.items()}
-        return cls(by_fold_order, manifest, workers=threads if backend == "onnx" else 1)
+        ensemble = cls(by_fold_order, manifest, workers=threads if backend == "onnx" else 1)
+        ensemble.folder = folder  # where its population network lies, if it has one (population_net.py)
+        return ensemble
 
     @property
     def min_length(self) -> int:
@@ -186,36 +188,6 @@ class Ensemble:
         cut = {} if cut is None else cut
         self.outputs(trajectories, [TASKS["alpha"], *(TASKS[t] for t in also)], cut)
         return self.combined(trajectories, "alpha", cut)
-
-    @property
-    def alpha_grid(self) -> np.ndarray:
-        """The alpha grid of its distribution members (their settings', else the schema's)."""
-        data = self.manifest.get("settings", {}).get("data") or resolve()["data"]
-        return alpha_grid(data["alphas"])
-
-    def alpha_likelihoods(self, trajectories: list[np.ndarray]) -> np.ndarray:
-        """[n, grid]: how likely each alpha of the grid makes each trajectory [dim, T], normalised over
-        the grid: its alpha members' probabilities (the mean over windows and folds) over the prior they
-        were trained on, which is uniform over the grid (simulate.py); multiplied over the axes of a
-        trajectory read axis by axis, independent records of one alpha. Distribution members only."""
-        calls, keys = [], []  # keys: (read, series, trajectory) of each output row
-        for r, (group, windows, trajectory_of) in enumerate(self._reads(trajectories, TASKS["alpha"], {})):
-            for (Tn, _), (series, x) in windows.items():
-                for k in range(len(self.groups[group][Tn])):
-                    calls.append((group, Tn, k, x))
-                    keys.append(np.stack([np.full(len(series), r), series, trajectory_of[series]], axis=1))
-        q = np.concatenate(self.workers.run(calls, "probabilities")).astype(np.float64)
-        keys = np.concatenate(keys)
-        series, row = np.unique(keys[:, :2], axis=0, return_inverse=True)
-        mean = np.zeros((len(series), q.shape[1]))
-        np.add.at(mean, row, q)
-        mean /= np.bincount(row, minlength=len(series))[:, None]
-        trajectory = np.zeros(len(series), int)
-        trajectory[row] = keys[:, 2]
-        log_l = np.zeros((len(trajectories), q.shape[1]))
-        np.add.at(log_l, trajectory, np.log(np.maximum(mean, 1e-300)))
-        likelihood = np.exp(log_l - log_l.max(axis=1, keepdims=True))
-        return likelihood / likelihood.sum(axis=1, keepdims=True)
 
     def mean_log_probabilities(self, trajectories: list[np.ndarray]) -> np.ndarray:
         """[n, 5]: the mean member log-probability of each diffusion model over the windows and folds of

@@ -44,15 +44,6 @@ class OnnxMember:
             [self.session.run(names, {"positions": x[i : i + batch]})[0] for i in range(0, len(x), batch)]
         )
 
-    def probabilities(self, x: np.ndarray) -> np.ndarray:
-        """A distribution member's probabilities over the alpha grid, [n, grid]."""
-        if "probabilities" not in {o.name for o in self.session.get_outputs()}:
-            raise ModelFileError(
-                f"{self.path}: gives no probabilities over the alpha grid (a regression member, or exported "
-                "before andiflow 2026-12; rebuild the ensemble with the workflow)"
-            )
-        return self(x, "probabilities")
-
 
 class TorchMember:
     """One member in PyTorch (on the CPU or a GPU): z-scored windows -> raw outputs, in batches of at
@@ -88,14 +79,3 @@ class TorchMember:
         from andiflow.model import predict_in_batches
 
         return predict_in_batches(self.model, torch.from_numpy(x), self.batch_values, self.device).cpu().numpy()
-
-    def probabilities(self, x: np.ndarray) -> np.ndarray:
-        """A distribution member's probabilities over the alpha grid, [n, grid]."""
-        import torch
-
-        from andiflow.model import predict_in_batches
-
-        if self.model.output != "distribution":
-            raise ModelFileError(f"a {self.model.output} member gives no probabilities over the alpha grid")
-        x = torch.from_numpy(x)
-        return predict_in_batches(self.model.probabilities, x, self.batch_values, self.device).cpu().numpy()

@@ -1,5 +1,5 @@
-"""The report's figures: how training went, how the scale was chosen, how well alpha was inferred, and
-the segments of tracks whose motion changes."""
+"""The report's figures: how training went, how the scale was chosen, how well alpha was inferred, the
+segments of tracks whose motion changes, and populations."""
 
 import json
 import re
@@ -167,6 +167,29 @@ def segments(table: pd.DataFrame, tracks: dict, png, shown: int = 6) -> None:
     for ax in axes[1][3:]:
         ax.axis("off")
     fig.tight_layout()
+    _save(fig, png)
+
+
+def population(table: pd.DataFrame, png) -> None:
+    """Populations (population.COLUMNS, one row per group) drawn: each group's mean alpha with its 90%
+    interval, the spread of its alphas (mean +- sd, thin), and its diffusion models' shares."""
+    found = table.dropna(subset=["alpha_mean"]).iloc[::-1]
+    names = [f"{Path(str(g)).name} ({n})" for g, n in zip(found["group"], found["tracks"])]
+    y = np.arange(len(found))
+    fig, (ax, ax_share) = plt.subplots(1, 2, figsize=(10, 1.6 + 0.6 * len(found)), width_ratios=[3, 2], sharey=True)
+    mean, sd = found["alpha_mean"].to_numpy(), found["alpha_sd"].to_numpy()
+    low, high = found["alpha_mean_low"].to_numpy(), found["alpha_mean_high"].to_numpy()
+    ax.hlines(y - 0.2, mean - sd, mean + sd, color="0.5", lw=1.5, label="mean ± sd of the alphas")
+    ax.errorbar(mean, y, xerr=[mean - low, high - mean], fmt="o", color="C0", lw=3, label="mean alpha, 90% interval")
+    ax.axvline(1, color="0.85", lw=1, zorder=0)
+    ax.set(yticks=y, yticklabels=names, xlabel="alpha", xlim=(0, 2.05))
+    ax.legend(fontsize=8, ncol=2, loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    left = np.zeros(len(found))
+    for k, column in enumerate(c for c in found.columns if c.startswith("share_")):
+        ax_share.barh(y, found[column], left=left, color=f"C{k + 1}", label=column.removeprefix("share_"))
+        left += found[column].to_numpy()
+    ax_share.set(xlabel="share of the tracks", xlim=(0, 1))
+    ax_share.legend(fontsize=8, ncol=5, loc="lower center", bbox_to_anchor=(0.5, 1.0))
     _save(fig, png)
 
 

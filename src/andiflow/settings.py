@@ -46,6 +46,24 @@ def resolve(config: dict | None = None) -> dict:
     return config
 
 
+def _population_problems(config: dict) -> list[str]:
+    """The population network reads the ensemble's intervals and model probabilities of every pool dimension."""
+    population, problems = config["population"], []
+    if config["intervals"]["level"] is None:
+        problems.append("population.train: needs intervals.level (it reads each track's interval)")
+    missing = set(population["pool"]["dims"]) - set(config["tasks"].get("diffusion_model", {}).get("dims", []))
+    if missing:
+        problems.append(f"population.pool.dims: {sorted(missing)} have no tasks.diffusion_model networks to read")
+    if population["tracks"][0] > population["tracks"][1]:
+        problems.append("population.tracks: the fewest is above the most")
+    pool = population["pool"]
+    if pool["min_length"] < min(length for length, _ in config["data"]["lengths"]):
+        problems.append("population.pool.min_length: below the shortest trained length (data.lengths)")
+    if pool["min_length"] > pool["max_length"]:
+        problems.append("population.pool.min_length: above population.pool.max_length")
+    return problems
+
+
 def check_config(config: dict) -> None:
     """What the schema cannot say: settings that contradict each other, in a complete configuration.
     Raised when the workflow is parsed, naming the key, rather than inside a job hours later."""
@@ -61,6 +79,8 @@ def check_config(config: dict) -> None:
         problems.append("tasks.diffusion_model: needs tasks.alpha (its networks join alpha's ensemble)")
     if low >= high:
         problems.append(f"ensemble.clip: low {low} is not below high {high}")
+    if config["population"]["train"]:
+        problems += _population_problems(config)
     for name, held_out in config["sets"].items():
         if held_out["min_length"] < lengths[0]:
             problems.append(

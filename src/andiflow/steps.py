@@ -286,8 +286,9 @@ def card(args) -> None:
     manifest, _ = read_manifest(args.ensemble)
     evaluation = json.loads(Path(args.evaluation).read_text())
     model_evaluation = json.loads(Path(args.model_evaluation).read_text()) if args.model_evaluation else None
+    population = json.loads((Path(args.population) / "population.json").read_text()) if args.population else None
     with atomic_path(args.output) as tmp:
-        Path(tmp).write_text(model_card(manifest, evaluation, model_evaluation))
+        Path(tmp).write_text(model_card(manifest, evaluation, model_evaluation, population))
 
 
 def ship(args) -> None:
@@ -303,11 +304,73 @@ def ship(args) -> None:
     files = {MANIFEST: source / MANIFEST, "MODEL_CARD.md": args.card, "evaluation.json": args.evaluation}
     if args.model_evaluation:
         files["model_evaluation.json"] = args.model_evaluation
+    if args.population:  # the population network of this ensemble (population_net.py)
+        files |= {name: Path(args.population) / name for name in ("population.json", "population.onnx")}
     for name, path in files.items():
         shutil.copyfile(path, staging / name)
     shutil.rmtree(out, ignore_errors=True)
     staging.rename(out)
     print(f"{len(manifest['members'])} ONNX networks shipped in {out}", flush=True)
+
+
+def population_pool(args) -> None:
+    """A pool of simulated tracks of one dimension read by the ensemble, for the population network:
+    each track's features and truth (population_train.py)."""
+    from andiflow import seeds
+    from andiflow.api import load_ensemble
+    from andiflow.population_train import read_pool, simulate_pool
+
+    cfg = args.config["population"]
+    pool = cfg["pool"]
+    per_model = pool["per_model"] if args.part == "train" else pool["held_out_per_model"]
+    seed = seeds.derive_seed(args.config["seed"], f"population_{args.part}", args.dim)
+    found, truth = simulate_pool(per_model, args.dim, seed, pool)
+    ens = load_ensemble(args.ensemble, threads=1)
+    arrays = read_pool(ens, found, truth, args.config["intervals"]["level"], pool["max_length"])
+    with atomic_path(args.output) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **arrays)
+    print(f"{args.dim}D {args.part} pool: {len(arrays['x'])} of {len(found)} tracks read", flush=True)
+
+
+def train_population(args) -> None:
+    """The population network of an ensemble: trained on populations drawn from the training pools,
+    scored on the held-out pools, written as population.onnx and population.json in `--output`."""
+    import torch
+
+    from andiflow import seeds
+    from andiflow.manifest import sha256
+    from andiflow.population_net import DESCRIPTION, FEATURES
+    from andiflow.population_train import export, held_out_scores, train
+
+    torch.set_num_threads(1)
+    cfg = args.config["population"]
+    pools = [{k: v for k, v in np.load(p).items()} for p in args.pools]
+    held_out = [{k: v for k, v in np.load(p).items()} for p in args.held_out]
+    join = lambda parts: {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}  # noqa: E731
+    seed = seeds.derive_seed(args.config["seed"], "population", 0)
+    net = train(join(pools), cfg, seed)
+    scores = held_out_scores(net, join(held_out), tuple(cfg["tracks"]), cfg["held_out_populations"], seed + 1)
+    out = Path(args.output)
+    staging = out.with_name(f".{out.name}.writing")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    export(net, staging / "population.onnx")
+    description = dict(
+        onnx="population.onnx",
+        onnx_sha256=sha256(staging / "population.onnx"),
+        ensemble_sha256=sha256(Path(args.ensemble) / "manifest.json"),
+        features=list(FEATURES),
+        level=args.config["intervals"]["level"],
+        max_length=cfg["pool"]["max_length"],
+        tracks=cfg["tracks"],
+        settings=settings.plain(cfg),
+        held_out=scores,
+    )
+    write_json(staging / DESCRIPTION, description)
+    shutil.rmtree(out, ignore_errors=True)
+    staging.rename(out)
+    for row in scores:
+        print(row, flush=True)
 
 
 def report_training(args) -> None:
@@ -452,6 +515,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--ensemble", required=True, help="ensemble folder")
     p.add_argument("--evaluation", required=True, help="evaluation JSON of its test set")
     p.add_argument("--model-evaluation", help="the Task 2 evaluation JSON of the same test set")
+    p.add_argument("--population", help="the folder of its population network")
     p.add_argument("-o", "--output", required=True, help="MODEL_CARD.md")
 
     p = step(ship, "copy an ensemble, its card and evaluations into a package folder")
@@ -459,12 +523,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--card", required=True)
     p.add_argument("--evaluation", required=True)
     p.add_argument("--model-evaluation")
+    p.add_argument("--population", help="the folder of its population network (population.json, population.onnx)")
     p.add_argument(
         "-o",
         "--output",
         required=True,
         help="the manifest.json of the folder it replaces, src/andiflow/ensembles/<name>",
     )
+
+    p = step(population_pool, "simulate and read a pool of tracks of one dimension for the population network")
+    p.add_argument("--dim", type=int, choices=(1, 2, 3), required=True)
+    p.add_argument("--part", choices=["train", "held_out"], required=True)
+    p.add_argument("--ensemble", required=True, help="the ensemble folder whose answers the network reads")
+    p.add_argument("-o", "--output", required=True, help="the pool (.npz)")
+
+    p = step(train_population, "train the population network of an ensemble on its pools")
+    p.add_argument("--pools", nargs="+", required=True, help="training pools (.npz)")
+    p.add_argument("--held-out", nargs="+", required=True, help="held-out pools (.npz)")
+    p.add_argument("--ensemble", required=True, help="the ensemble folder the pools were read by")
+    p.add_argument("-o", "--output", required=True, help="the folder of population.onnx and population.json")
 
     p = step(report_training, "figures of training: validation metric per epoch, best per length")
     p.add_argument("histories", nargs="+", help="<task>/<dim>D/L<length>/fold<k>.csv epoch tables of one task")

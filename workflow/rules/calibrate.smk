@@ -124,6 +124,7 @@ rule ensemble:
 rule card:
     input:
         unpack(testset_evaluations),
+        unpack(population_network),
         ensemble="results/ensemble",
     output:
         "results/card/MODEL_CARD.md",
@@ -133,9 +134,10 @@ rule card:
         "../../envs/andiflow.yaml"
     params:
         models=option("--model-evaluation", "model_evaluation"),
+        population=option("--population", "population"),
     shell:
         "andiflow-step card --ensemble {input.ensemble} --evaluation {input.evaluation} {params.models}"
-        " -o {output} > {log} 2>&1"
+        " {params.population} -o {output} > {log} 2>&1"
 
 
 # Not part of `all`: `snakemake ship --cores 1 --configfile ...` puts the ensemble, its card and the
@@ -143,6 +145,7 @@ rule card:
 rule ship:
     input:
         unpack(testset_evaluations),
+        unpack(population_network),
         ensemble="results/ensemble",
         card="results/card/MODEL_CARD.md",
     output:
@@ -155,6 +158,7 @@ rule ship:
         "../../envs/andiflow.yaml"
     params:
         models=option("--model-evaluation", "model_evaluation"),
+        population=option("--population", "population"),
     shell:
         "andiflow-step ship --ensemble {input.ensemble} --card {input.card} --evaluation {input.evaluation}"
-        " {params.models} -o {output:q} > {log} 2>&1"
+        " {params.models} {params.population} -o {output:q} > {log} 2>&1"

@@ -211,6 +211,11 @@ def testset_evaluations(wildcards):
     return files
 
 
+def population_network(wildcards):
+    """The ensemble's population network (population.smk), where population.train is true."""
+    return {"population": "results/population/network"} if config["population"]["train"] else {}
+
+
 def option(flag, key):
     """params: `flag <the input named key>` when the rule has that optional input, else nothing."""
 
@@ -337,6 +342,7 @@ def alpha_targets():
         expand("results/evaluation/{name}.json", name=evaluated_inputs()),
         task_evaluations(),
         model_card(),
+        *population_network(None).values(),
         "results/report/training_curves.png",
         "results/report/calibration.png",
         expand("results/report/{name}_predicted_vs_true.png", name=evaluated_inputs()),

@@ -1,13 +1,13 @@
-"""`andiflow predict|evaluate`: what users run. Each command is a module with `add_parser` and `run`,
+"""`andiflow predict|population|evaluate`: what users run. Each command is a module with `add_parser` and `run`,
 calling one library function. The workflow's steps are `andiflow-step` (andiflow.steps)."""
 
 import argparse
 import sys
 
-from andiflow.cli import evaluate, predict
+from andiflow.cli import evaluate, population, predict
 from andiflow.cli.common import run_command
 
-COMMANDS = {"predict": predict, "evaluate": evaluate}
+COMMANDS = {"predict": predict, "population": population, "evaluate": evaluate}
 
 
 def main(argv=None) -> int:

@@ -1,0 +1,54 @@
+"""`andiflow population`: the population each file's tracks come from (population_net.py)."""
+
+from andiflow.cli.common import ensemble_options, load, read_as, reading_options, say, settings_option
+
+
+def add_parser(sub, name):
+    p = sub.add_parser(
+        name,
+        help="the population of each file's tracks: the mean of their alphas with its 90%% interval, their "
+        "spread and each diffusion model's share; of two files, also the difference of their means",
+    )
+    p.add_argument("inputs", nargs="+", metavar="input", help="files of tracks, any that `andiflow predict` reads")
+    p.add_argument("-o", "--output", help="CSV with one row per file (default: stdout)")
+    p.add_argument("--figure", metavar="PNG", help="draw the populations (means, intervals, spreads, shares)")
+    reading_options(p)
+    settings_option(p)
+    ensemble_options(p)
+    return p
+
+
+def run(args) -> None:
+    from andiflow import api, plots, results
+    from andiflow.errors import InputFileError
+
+    columns = read_as(args)
+    if len(set(args.inputs)) < len(args.inputs):
+        raise InputFileError(f"{', '.join(sorted({p for p in args.inputs if args.inputs.count(p) > 1}))}: given twice")
+    table = api.population({path: path for path in args.inputs}, load(args), warn=say, **columns)
+    for _, row in table.iterrows():
+        say(summary(row))
+    if len(table) == 2:
+        d = api.population_difference(table.iloc[0], table.iloc[1])
+        say(
+            f"{table['group'][1]} minus {table['group'][0]}: alpha mean {d['difference']:+.3f} "
+            f"[{d['low']:+.3f}, {d['high']:+.3f}] (90%)"
+        )
+    results.write_table(args.output, table)
+    if args.figure:
+        plots.population(table, args.figure)
+
+
+def summary(row) -> str:
+    """One population in words."""
+    if row["alpha_mean"] != row["alpha_mean"]:  # no answer: too few tracks
+        return f"{row['group']}: {row['note']}"
+    shares = ", ".join(
+        f"{name.removeprefix('share_')} {row[name]:.0%}" for name in row.index if name.startswith("share_")
+    )
+    note = f"; {row['note']}" if row["note"] else ""
+    return (
+        f"{row['group']}: {row['tracks']} tracks; alpha mean {row['alpha_mean']:.3f} [{row['alpha_mean_low']:.3f}, "
+        f"{row['alpha_mean_high']:.3f}] (90%), spread (sd) {row['alpha_sd']:.3f} [{row['alpha_sd_low']:.3f}, "
+        f"{row['alpha_sd_high']:.3f}]; models {shares}{note}"
+    )

@@ -1,0 +1,246 @@
+"""How the population network (population_net.py) is made: a pool of simulated tracks read by the alpha
+ensemble, populations drawn from it, and a network over sets trained on them (beyond HNU). Needs
+andi-datasets and PyTorch; prediction needs neither.
+
+1. A pool per dimension: tracks of each of the 2020 challenge's five models (alpha uniform over the
+   model's range, lengths log-uniform, half of them cut from the start of a longer track, steps scaled
+   to unit std per axis, Gaussian localisation noise of sigma ~ U(0, max_noise) steps), read by the
+   ensemble as `andiflow.predict` reads a user's tracks.
+2. Populations drawn from a pool: one dimension, one model (a quarter of them a mix of two that allow
+   the mean), a mean uniform over the model's range, a spread U(0, 0.3) (a fifth U(0, 0.06)), a band of
+   noise and of lengths, a number of tracks log-uniform over `tracks`; the tracks whose alpha is nearest
+   draws of N(mean, sd). The truth is their alphas' mean and sd and their models' shares.
+3. The network (SetNetwork): each track's answers through an MLP, pooled by mean and spread, with the
+   number of tracks, into quantiles of the population's mean and sd (pinball loss) and the models'
+   shares (cross-entropy).
+"""
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from andiflow.population_net import FEATURES, QUANTILES, features
+from andiflow.seeds import derive_seed
+from andiflow.simulate import seeded_globals
+from andiflow.tasks import MODELS
+
+RANGES = {"attm": (0.05, 1.0), "ctrw": (0.05, 1.0), "fbm": (0.05, 1.95), "lw": (1.05, 2.0), "sbm": (0.05, 2.0)}
+MIN_BAND = 200  # tracks a model's noise and length band must hold for a population to be drawn from it
+# (a fifth of the model's tracks in a pool smaller than 1,000 a model, as tests make)
+SHARE_WEIGHT = 0.1  # of the shares' cross-entropy beside the quantiles' pinball loss
+
+
+def simulate_pool(per_model: int, dim: int, seed: int, pool: dict) -> tuple[list[np.ndarray], pd.DataFrame]:
+    """`per_model` tracks [T, dim] of each model, and their truth (model, alpha, noise, length)."""
+    from andi_datasets.models_theory import models_theory
+
+    generator = {1: models_theory._oneD, 2: models_theory._twoD, 3: models_theory._threeD}[dim]()
+    found, truth = [], []
+    for k, model in enumerate(MODELS):
+        model_seed = derive_seed(seed, model, dim)
+        rng = np.random.default_rng(model_seed)
+        alpha = rng.uniform(*RANGES[model], per_model)
+        length = np.round(np.exp(rng.uniform(*np.log([pool["min_length"], pool["max_length"]]), per_model)))
+        noise, longer = rng.uniform(0, pool["max_noise"], per_model), rng.uniform(1, 4, per_model)
+        cut = rng.random(per_model) < 0.5
+        with seeded_globals(model_seed), np.errstate(all="ignore"):
+            for a, T, sigma, factor, is_cut in zip(alpha, length.astype(int), noise, longer, cut):
+                made = int(T * factor) + 1 if is_cut else T + 1
+                steps = np.diff(np.reshape(getattr(generator, model)(made, a), (dim, made)), axis=1)[:, :T]
+                scale = steps.std(axis=1, keepdims=True)
+                positions = np.cumsum(steps / np.where(scale > 0, scale, 1), axis=1)
+                found.append((positions + sigma * rng.standard_normal((dim, T))).T)
+        truth.append(pd.DataFrame(dict(model=k, alpha=alpha, noise=noise, length=length.astype(int), dim=dim)))
+    return found, pd.concat(truth, ignore_index=True)
+
+
+def read_pool(ens, found: list[np.ndarray], truth: pd.DataFrame, level: float, max_length: int) -> dict:
+    """The pool as the network sees it: each track's features (population.features of predict's row),
+    beside its truth; tracks predict could not read (none moving) are left out."""
+    from andiflow.api import predict
+
+    table = predict(found, models=ens, interval=level, warn=lambda message: None)
+    kept = table["alpha"].notna().to_numpy()
+    x = features(table[kept], max_length)
+    return dict(x=x, **{c: truth[c].to_numpy()[kept] for c in truth.columns})
+
+
+class Populations:
+    """Populations drawn from a pool (read_pool's arrays, several dimensions concatenated): each is
+    (features [n, F], true mean, true sd, true shares [5], its first model, its dimension)."""
+
+    def __init__(self, pool: dict, tracks: tuple[int, int], seed: int):
+        self.p, self.tracks, self.rng = pool, tracks, np.random.default_rng(seed)
+        self.dims = sorted(set(pool["dim"].tolist()))
+        by_alpha = np.argsort(pool["alpha"], kind="stable")
+        self.of = {}  # each model's tracks of each dimension by increasing alpha: rows, alpha, noise, length
+        for d in self.dims:
+            for k in range(len(MODELS)):
+                rows = by_alpha[(pool["dim"][by_alpha] == d) & (pool["model"][by_alpha] == k)]
+                self.of[(d, k)] = (rows, *(pool[c][rows] for c in ("alpha", "noise", "length")))
+        self.min_band = min(MIN_BAND, min(len(of[0]) for of in self.of.values()) // 5)
+        self.lengths = (pool["length"].min(), pool["length"].max())
+        self.max_noise = pool["noise"].max()
+
+    def size(self) -> int:
+        return int(np.exp(self.rng.uniform(*np.log(self.tracks))))
+
+    def draw(self, n: int | None = None):
+        """A population of n tracks (None: a size drawn log-uniformly from `tracks`)."""
+        r, n = self.rng, n or self.size()
+        while True:  # until the bands hold enough tracks
+            d, k = int(r.choice(self.dims)), int(r.integers(len(MODELS)))
+            mean = r.uniform(*RANGES[MODELS[k]])
+            sd = r.uniform(0, 0.3) if r.random() < 0.8 else r.uniform(0, 0.06)
+            others = [j for j, m in enumerate(MODELS) if j != k and RANGES[m][0] <= mean <= RANGES[m][1]]
+            parts = [(k, n)]
+            if others and r.random() < 0.25:
+                share = round(n * r.uniform(0.2, 0.8))
+                parts = [(k, share), (int(r.choice(others)), n - share)]
+            width = r.uniform(0.1, 1.1) * self.max_noise
+            centre = r.uniform(0, self.max_noise)
+            shortest, longest = np.sort(np.exp(r.uniform(*np.log(self.lengths), 2)))
+            bands = (centre, width, shortest, max(longest, 1.5 * shortest))
+            chosen = [self._near(d, j, count, mean, sd, *bands) for j, count in parts if count > 0]
+            if all(c is not None for c in chosen):
+                chosen = np.concatenate(chosen)
+                alphas = self.p["alpha"][chosen]
+                shares = np.bincount(self.p["model"][chosen], minlength=len(MODELS)) / len(chosen)
+                return self.p["x"][chosen], alphas.mean(), alphas.std(), shares, k, d
+
+    def _near(self, d, k, count, mean, sd, centre, width, shortest, longest):
+        """`count` tracks of model k in the bands whose alphas are nearest draws of N(mean, sd)."""
+        rows, alpha, noise, length = self.of[(d, k)]
+        band = (np.abs(noise - centre) <= width / 2) & (length >= shortest) & (length <= longest)
+        if band.sum() < self.min_band:
+            return None
+        rows, alpha = rows[band], alpha[band]
+        wanted = np.clip(self.rng.normal(mean, sd, count), *RANGES[MODELS[k]])
+        nearest = np.searchsorted(alpha, wanted) + self.rng.integers(-2, 3, count)
+        return rows[np.clip(nearest, 0, len(rows) - 1)]
+
+
+class SetNetwork(nn.Module):
+    """A set of tracks' features [b, n, F] (mask [b, n]: 1 for a track, 0 for padding) -> quantiles
+    [b, 6] (QUANTILES of the population's mean, then of its sd) and model shares [b, 5]."""
+
+    def __init__(self, hidden: int, max_tracks: int):
+        super().__init__()
+        self.log_max = math.log(max_tracks)
+        self.phi = nn.Sequential(nn.Linear(len(FEATURES), hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
+        self.rho = nn.Sequential(
+            nn.Linear(2 * hidden + 1, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, 6 + len(MODELS)),
+        )
+
+    def forward(self, x, mask):
+        e = self.phi(x) * mask[..., None]
+        count = mask.sum(1, keepdim=True)
+        mean = e.sum(1) / count
+        spread = torch.sqrt(torch.clamp((e * e).sum(1) / count - mean**2, min=0) + 1e-6)
+        # a larger set than any trained on is read as the largest: its interval no narrower
+        size = torch.clamp(torch.log(count), max=self.log_max) / self.log_max
+        o = self.rho(torch.cat([mean, spread, size], 1))
+        soft = nn.functional.softplus
+        mid, sd = 1 + o[:, 0], soft(o[:, 3])
+        quantiles = torch.stack(
+            [mid - soft(o[:, 1]), mid, mid + soft(o[:, 2]), sd - soft(o[:, 4]), sd, sd + soft(o[:, 5])], 1
+        )
+        return quantiles, torch.softmax(o[:, 6:], 1)
+
+
+class Unmasked(nn.Module):
+    """What is exported: one population's tracks [1, n, F], all of them tracks."""
+
+    def __init__(self, net: SetNetwork):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return self.net(x, torch.ones_like(x[..., 0]))
+
+
+def export(net: SetNetwork, path) -> None:
+    """The network as an ONNX file: `tracks` [1, n, F] (any n) -> `quantiles` [1, 6], `shares` [1, 5]."""
+    import io
+    import warnings
+
+    with warnings.catch_warnings(), io.BytesIO() as buffer:
+        warnings.simplefilter("ignore")  # the exporter's notes on tracing
+        torch.onnx.export(
+            Unmasked(net),
+            (torch.randn(1, 40, len(FEATURES)),),
+            buffer,
+            dynamo=False,
+            input_names=["tracks"],
+            output_names=["quantiles", "shares"],
+            dynamic_axes={"tracks": {1: "tracks"}},
+        )
+        Path(path).write_bytes(buffer.getvalue())
+
+
+def batch(populations: Populations, size: int):
+    """`size` populations of one number of tracks (no padding to compute through), and their truth."""
+    n = populations.size()
+    drawn = [populations.draw(n) for _ in range(size)]
+    n = max(len(d[0]) for d in drawn)
+    x, mask = np.zeros((size, n, len(FEATURES)), np.float32), np.zeros((size, n), np.float32)
+    for i, d in enumerate(drawn):
+        x[i, : len(d[0])], mask[i, : len(d[0])] = d[0], 1
+    truth = torch.tensor([[d[1], d[2]] for d in drawn], dtype=torch.float32)
+    shares = torch.tensor(np.array([d[3] for d in drawn]), dtype=torch.float32)
+    return torch.from_numpy(x), torch.from_numpy(mask), truth, shares
+
+
+def train(pool: dict, cfg: dict, seed: int) -> SetNetwork:
+    """The network trained on cfg["steps"] batches of cfg["batch"] populations drawn from the pool."""
+    torch.manual_seed(seed)
+    populations = Populations(pool, tuple(cfg["tracks"]), seed)
+    net = SetNetwork(cfg["hidden"], cfg["tracks"][1])
+    opt = torch.optim.Adam(net.parameters(), cfg["learning_rate"])
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg["steps"])
+    for _ in range(cfg["steps"]):
+        x, mask, truth, shares = batch(populations, cfg["batch"])
+        quantiles, predicted_shares = net(x, mask)
+        pinballs = [pinball(quantiles[:, 3 * j + i], truth[:, j], q) for j in range(2) for i, q in enumerate(QUANTILES)]
+        loss = sum(pinballs) - SHARE_WEIGHT * (shares * torch.log(predicted_shares + 1e-8)).sum(1).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        schedule.step()
+    return net.eval()
+
+
+def pinball(predicted, truth, level):
+    d = truth - predicted
+    return torch.maximum(level * d, (level - 1) * d).mean()
+
+
+def held_out_scores(net: SetNetwork, pool: dict, tracks: tuple[int, int], n: int, seed: int) -> list[dict]:
+    """Per dimension and process, on n populations of a held-out pool: the errors of the mean and sd,
+    how often the interval holds the true mean, its width, and the naive mean's error."""
+    populations, rows = Populations(pool, tracks, seed), []
+    with torch.no_grad():
+        for _ in range(n):
+            x, mean, sd, shares, k, d = populations.draw()
+            q, s = (o[0].numpy() for o in net(torch.from_numpy(x[None]), torch.ones(1, len(x))))
+            rows.append(
+                dict(
+                    dim=d, process=MODELS[k], mean_error=abs(q[1] - mean), sd_error=abs(q[4] - sd),
+                    holds=float(q[0] <= mean <= q[2]), width=q[2] - q[0], naive_error=abs(x[:, 0].mean() - mean),
+                    share_error=float(np.abs(s - shares).sum() / 2),
+                )
+            )  # fmt: skip
+    table = pd.DataFrame(rows).groupby(["dim", "process"])
+    scores = ("mean_error", "sd_error", "holds", "width", "naive_error", "share_error")
+    return [
+        dict(dim=int(d), process=p, populations=len(part), **{c: round(float(part[c].mean()), 4) for c in scores})
+        for (d, p), part in table
+    ]

@@ -1,0 +1,57 @@
+# The population network (beyond HNU; population_net.py): pools of simulated tracks of each dimension read
+# by the ensemble, one job each; the network trained on populations drawn from them and scored on the
+# held-out pools; `ship` puts it beside the ensemble.
+POPULATION = config["population"]
+POPULATION_POOL = "results/population/pools/{part}_{dim}D.npz"
+
+
+rule population_pool:
+    input:
+        ensemble="results/ensemble",
+    output:
+        temp(POPULATION_POOL),
+    log:
+        "results/logs/population/pool_{part}_{dim}D.log",
+    wildcard_constraints:
+        part="train|held_out",
+        dim="[123]",
+    conda:
+        "../../envs/andiflow.yaml"
+    resources:
+        runtime=lambda wildcards: 10 + math.ceil(POPULATION["pool"]["per_model"] * 5 * 0.004 / 60),
+    params:
+        generator_version=GENERATOR_VERSION,
+        settings=settings_json(
+            seed=config["seed"],
+            intervals={"level": config["intervals"]["level"]},
+            population={"pool": POPULATION["pool"]},
+        ),
+    shell:
+        "andiflow-step population-pool --dim {wildcards.dim} --part {wildcards.part} --ensemble {input.ensemble}"
+        " -o {output} --settings {params.settings:q} > {log} 2>&1"
+
+
+# The ensemble is an `ancient` input, so that a committed network is kept when a fresh clone rebuilds
+# the ensemble (byte for byte) from the committed members; a network read with an ensemble other than
+# its own is refused (population_net.py), and removing results/population/network retrains it.
+rule train_population:
+    input:
+        ensemble=ancient("results/ensemble"),
+        pools=expand(POPULATION_POOL, part="train", dim=POPULATION["pool"]["dims"]),
+        held_out=expand(POPULATION_POOL, part="held_out", dim=POPULATION["pool"]["dims"]),
+    output:
+        directory("results/population/network"),
+    log:
+        "results/logs/population/train.log",
+    conda:
+        "../../envs/andiflow.yaml"
+    resources:
+        runtime=lambda wildcards: 10 + math.ceil(POPULATION["steps"] * 0.05 / 60),
+    params:
+        trainer_version=TRAINER_VERSION,
+        settings=settings_json(
+            seed=config["seed"], intervals={"level": config["intervals"]["level"]}, population=POPULATION
+        ),
+    shell:
+        "andiflow-step train-population --pools {input.pools} --held-out {input.held_out}"
+        " --ensemble {input.ensemble} -o {output} --settings {params.settings:q} > {log} 2>&1"
