@@ -18,10 +18,10 @@ import argparse
 import itertools
 
 import numpy as np
-from andi_datasets.models_theory import models_theory
 
 from andiflow import population, population_difference, predict, settings
 from andiflow.api import load_ensemble
+from andiflow.population_train import theory_generator, theory_track
 from andiflow.simulate import Recipe, seeded_globals, simulate_challenge
 
 SETTINGS = {"fbm": (0.4, 0.8, 1.2), "sbm": (0.4, 0.8, 1.5), "recipe": (0.4, 0.8, 1.5)}
@@ -54,24 +54,22 @@ def tracks(process: str, mean: float, sd: float, n: int, dim: int, seed: int, re
         return recipes.select(mean, sd, n, rng)
     alphas = np.clip(rng.normal(mean, sd, n), *RANGES[process])
     lengths = rng.integers(LENGTHS[0], LENGTHS[1] + 1, n)
-    generator = {1: models_theory._oneD, 2: models_theory._twoD, 3: models_theory._threeD}[dim]()
-    found = []
+    generator = theory_generator(dim)
     with seeded_globals(seed), np.errstate(all="ignore"):
-        for alpha, T in zip(alphas, lengths):
-            steps = np.diff(np.reshape(getattr(generator, process)(T + 1, alpha), (dim, T + 1)), axis=1)
-            scale = steps.std(axis=1, keepdims=True)
-            positions = np.cumsum(steps / np.where(scale > 0, scale, 1), axis=1)
-            found.append((positions + rng.uniform(0, 1.5) * rng.standard_normal((dim, T))).T)
+        found = [
+            theory_track(generator, dim, process, a, T, T + 1, rng.uniform(0, 1.5), rng)
+            for a, T in zip(alphas, lengths)
+        ]
     return found, alphas
 
 
 def populations(repeats: int, dim: int, base_seed: int):
-    """(process, size, tracks, their alphas) of every setting; a population's seed is base_seed + a
-    number of its own per setting and repeat."""
+    """(setting (process, mean, sd, size), tracks, their alphas) of every setting, `repeats` populations
+    each; a population's seed is base_seed + a number of its own per setting and repeat."""
     recipes = Recipes(60000, dim, seed=base_seed)
     settings_ = [(p, m, s, n) for p in SETTINGS for m in SETTINGS[p] for s in SPREADS for n in SIZES]
-    for k, ((process, mean, sd, n), _) in enumerate(itertools.product(settings_, range(repeats))):
-        yield process, n, *tracks(process, mean, sd, n, dim, base_seed + 1 + k, recipes)
+    for k, (setting, _) in enumerate(itertools.product(settings_, range(repeats))):
+        yield setting, *tracks(*setting, dim, base_seed + 1 + k, recipes)
 
 
 def main() -> None:
@@ -86,31 +84,48 @@ def main() -> None:
         f"of {LENGTHS[0]}-{LENGTHS[1]} points"
     )
     rows = []
-    for process, n, found, alphas in populations(args.repeats, args.dim, base_seed=7000 + 100 * args.dim):
+    for (process, mean, sd, n), found, alphas in populations(args.repeats, args.dim, base_seed=7000 + 100 * args.dim):
         answer = population(found, ens).iloc[0]
         naive = predict(found, ens, warn=lambda message: None)["alpha"]
-        rows.append(dict(process=process, n=n, answer=answer, mean=alphas.mean(), sd=alphas.std(), naive=naive))
-    print("| process | tracks | populations | mean error | sd error | 90% interval holds the mean | interval width "
-          "| naive mean error | naive sd error |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|")
-    for (process, n), group in itertools.groupby(rows, key=lambda r: (r["process"], r["n"])):
-        print(score_line(process, n, list(group)))
-    by_process = itertools.groupby(sorted(rows, key=lambda r: r["process"]), key=lambda r: r["process"])
-    for process, group in by_process:
-        print(score_line(process, "all", list(group)))
+        rows.append(dict(process=process, setting=(mean, sd), n=n, answer=answer, mean=alphas.mean(), sd=alphas.std(),
+                         naive=naive))  # fmt: skip
+    header = (
+        "| mean error | sd error | 90% interval holds the mean | interval width | naive mean error | naive sd error |"
+    )
+    print(f"| process | mean | sd | tracks | populations | answer's mean {header}")
+    print("|---|---|---|---|---|---|" + "---|" * 6)
+    for (process, (mean, sd), n), group in grouped(rows, lambda r: (r["process"], r["setting"], r["n"])):
+        answered = np.mean([r["answer"]["alpha_mean"] for r in group])
+        print(f"| {process} | {mean} | {sd} | {n} | {len(group)} | {answered:.3f} " + scores(group))
     print()
-    print("| process | tracks | pairs | 90% interval of the difference holds it | its width |")
+    print(f"| process | tracks | populations {header}")
+    print("|---|---|---|" + "---|" * 6)
+    for (process, n), group in grouped(rows, lambda r: (r["process"], r["n"])):
+        print(f"| {process} | {n} | {len(group)} " + scores(group))
+    for (process,), group in grouped(rows, lambda r: (r["process"],)):
+        print(f"| {process} | all | {len(group)} " + scores(group))
+    print()
+    print("| process | tracks | pairs | 90% interval of the difference of means holds it | its width |")
     print("|---|---|---|---|---|")
-    for (process, n), group in itertools.groupby(rows, key=lambda r: (r["process"], r["n"])):
+    for (process, n), group in grouped(rows, lambda r: (r["process"], r["n"])):
         held, widths = [], []
-        for a, b in itertools.combinations(list(group), 2):
+        for a, b in itertools.combinations(group, 2):
             d = population_difference(a["answer"], b["answer"])
             held.append(d["low"] <= b["mean"] - a["mean"] <= d["high"])
             widths.append(d["high"] - d["low"])
         print(f"| {process} | {n} | {len(held)} | {np.mean(held):.2f} | {np.mean(widths):.3f} |")
 
 
-def score_line(process, n, rows) -> str:
+def grouped(rows: list, key) -> list:
+    """(key, rows) of each key, in the order keys first appear."""
+    groups = {}
+    for r in rows:
+        groups.setdefault(key(r), []).append(r)
+    return list(groups.items())
+
+
+def scores(rows) -> str:
+    """The errors of the answers and of the naive answer over rows, as the end of a table row."""
     e = np.array(
         [
             (
@@ -125,10 +140,7 @@ def score_line(process, n, rows) -> str:
         ],
         dtype=float,
     ).mean(axis=0)
-    return (
-        f"| {process} | {n} | {len(rows)} | {e[0]:.3f} | {e[1]:.3f} | {e[2]:.2f} | {e[3]:.3f} | {e[4]:.3f} | "
-        f"{e[5]:.3f} |"
-    )
+    return f"| {e[0]:.3f} | {e[1]:.3f} | {e[2]:.2f} | {e[3]:.3f} | {e[4]:.3f} | {e[5]:.3f} |"
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from andiflow.card import model_card
 from andiflow.cli import main
 from andiflow.ensemble import Ensemble
 from andiflow.manifest import read_manifest, sha256
+from andiflow.population_net import PopulationNetwork
 from andiflow.segmenter import is_segments
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,7 +49,9 @@ def test_members_match_their_checksums_and_load(name):
     # nothing else ships: a rebuild's copy leaves no stale member (e.g. a fold no longer used)
     named = {m["onnx"] for m in manifest["members"]} | {"manifest.json", "MODEL_CARD.md", "evaluation.json"}
     files = {f.relative_to(folder).as_posix() for f in Path(str(folder)).rglob("*") if f.is_file()}
-    assert files - named <= {"model_evaluation.json"}, sorted(files - named)[:5]
+    assert files - named <= {"model_evaluation.json", "population.json", "population.onnx"}, sorted(files - named)[:5]
+    if "population.json" in files:  # its network, of this ensemble and unchanged (population_net.py)
+        PopulationNetwork(folder, sha256(folder / "manifest.json"))
 
 
 @pytest.mark.parametrize("name", ALPHA_ENSEMBLES)
@@ -84,7 +87,10 @@ def test_card_is_what_the_manifest_and_the_test_set_evaluation_say(name):
     evaluation = json.loads((folder / "evaluation.json").read_text())
     models = folder / "model_evaluation.json"
     model_evaluation = json.loads(models.read_text()) if models.is_file() else None
-    assert (folder / "MODEL_CARD.md").read_text() == model_card(manifest, evaluation, model_evaluation)
+    population = folder / "population.json"
+    population = json.loads(population.read_text()) if population.is_file() else None
+    card = model_card(manifest, evaluation, model_evaluation, population)
+    assert (folder / "MODEL_CARD.md").read_text() == card
 
 
 @pytest.mark.parametrize("name", ALPHA_ENSEMBLES)
@@ -118,6 +124,7 @@ def test_the_wheel_carries_the_shipped_ensembles(tmp_path):
         evaluations = [f.name for f in (SHIPPED / name).iterdir() if f.name.endswith("evaluation.json")]
         expected = ["manifest.json", "MODEL_CARD.md", *evaluations] + [m["onnx"] for m in manifest["members"]]
         expected += [manifest["andij"]["onnx"]] if "andij" in manifest else []
+        expected += [f.name for f in (SHIPPED / name).iterdir() if f.name.startswith("population.")]
         assert {f"andiflow/ensembles/{name}/{file}" for file in expected} <= names
 
 

@@ -36,9 +36,7 @@ SHARE_WEIGHT = 0.1  # of the shares' cross-entropy beside the quantiles' pinball
 
 def simulate_pool(per_model: int, dim: int, seed: int, pool: dict) -> tuple[list[np.ndarray], pd.DataFrame]:
     """`per_model` tracks [T, dim] of each model, and their truth (model, alpha, noise, length)."""
-    from andi_datasets.models_theory import models_theory
-
-    generator = {1: models_theory._oneD, 2: models_theory._twoD, 3: models_theory._threeD}[dim]()
+    generator = theory_generator(dim)
     found, truth = [], []
     for k, model in enumerate(MODELS):
         model_seed = derive_seed(seed, model, dim)
@@ -50,12 +48,25 @@ def simulate_pool(per_model: int, dim: int, seed: int, pool: dict) -> tuple[list
         with seeded_globals(model_seed), np.errstate(all="ignore"):
             for a, T, sigma, factor, is_cut in zip(alpha, length.astype(int), noise, longer, cut):
                 made = int(T * factor) + 1 if is_cut else T + 1
-                steps = np.diff(np.reshape(getattr(generator, model)(made, a), (dim, made)), axis=1)[:, :T]
-                scale = steps.std(axis=1, keepdims=True)
-                positions = np.cumsum(steps / np.where(scale > 0, scale, 1), axis=1)
-                found.append((positions + sigma * rng.standard_normal((dim, T))).T)
+                found.append(theory_track(generator, dim, model, a, T, made, sigma, rng))
         truth.append(pd.DataFrame(dict(model=k, alpha=alpha, noise=noise, length=length.astype(int), dim=dim)))
     return found, pd.concat(truth, ignore_index=True)
+
+
+def theory_generator(dim: int):
+    """andi-datasets' models of the 2020 challenge in `dim` dimensions."""
+    from andi_datasets.models_theory import models_theory
+
+    return {1: models_theory._oneD, 2: models_theory._twoD, 3: models_theory._threeD}[dim]()
+
+
+def theory_track(generator, dim: int, model: str, alpha: float, T: int, made: int, sigma: float, rng) -> np.ndarray:
+    """[T, dim]: the first T steps of a track of `made` points of the model (theory_generator(dim)'s),
+    each axis's steps scaled to unit std, with Gaussian localisation noise of sigma steps (from rng)."""
+    steps = np.diff(np.reshape(getattr(generator, model)(made, alpha), (dim, made)), axis=1)[:, :T]
+    scale = steps.std(axis=1, keepdims=True)
+    positions = np.cumsum(steps / np.where(scale > 0, scale, 1), axis=1)
+    return (positions + sigma * rng.standard_normal((dim, T))).T
 
 
 def read_pool(ens, found: list[np.ndarray], truth: pd.DataFrame, level: float, max_length: int) -> dict:
