@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -224,19 +225,21 @@ def test_report_names_every_figure(finished):
         assert figure in html, figure
 
 
-def test_workflow_predicts_a_table_of_tracks(finished):
+def test_workflow_predicts_a_table_of_tracks_and_its_population(finished):
     rows = ["particle,frame,x,y"] + [
-        f"{p},{f},{0.1 * f * (p + 1)},{(-1) ** f * 0.3}" for p in range(3) for f in range(25)
+        f"{p},{f},{0.1 * f * (p + 1)},{(-1) ** f * 0.3}" for p in range(12) for f in range(25)
     ]
     (finished / "it's my tracks.csv").write_text("\n".join(rows) + "\n")  # quoted into the shell as it is
     (finished / "tracks.yaml").write_text('inputs: {mine: {trajectories: "it\'s my tracks.csv"}}\n')
-    run = snakemake(
-        finished, "results/predictions/mine.csv", "--cores", "1", "--configfile", "micro.yaml", "tracks.yaml"
-    )
+    targets = ["results/predictions/mine.csv", "results/populations/mine.csv", "results/report/mine_population.png"]
+    run = snakemake(finished, *targets, "--cores", "1", "--configfile", "micro.yaml", "tracks.yaml")
     assert run.returncode == 0, run.output[-3000:]
     table = (finished / "results/predictions/mine.csv").read_text().splitlines()
     header = "particle,dim,n_points,alpha,alpha_std,alpha_low,alpha_high,model,p_attm,p_ctrw,p_fbm,p_lw,p_sbm,note"
-    assert table[0] == header and len(table) == 4  # the micro config trains the model task too
+    assert table[0] == header and len(table) == 13  # the micro config trains the model task too
+    population = pd.read_csv(finished / "results/populations/mine.csv")
+    assert population["tracks"].tolist() == [12] and population["alpha_mean"].notna().all()
+    assert (finished / "results/report/mine_population.png").stat().st_size > 0
 
 
 @pytest.mark.parametrize(

@@ -114,7 +114,7 @@ def predict(
     return _rows(found, ens, scale, interval, warn, source, strict, classify and task != "alpha")
 
 
-def population(data, models=None, *, by=None, **options) -> pd.DataFrame:
+def population(data, models=None, *, by=None, network=None, **options) -> pd.DataFrame:
     """The population the tracks come from, one row per group: group, tracks (those with an alpha),
     alpha_mean with its 90% interval (alpha_mean_low, alpha_mean_high), alpha_sd (the spread of the
     population's alphas) with its own, share_<model> (each diffusion model's share), note
@@ -125,11 +125,12 @@ def population(data, models=None, *, by=None, **options) -> pd.DataFrame:
     data: what predict() accepts (one group: named "all", or the file's path), or a dict of them,
     {group name: data}, e.g. two conditions' files. by: a column of a DataFrame that names each
     particle's group (a cell, a condition). models: an ensemble with a population network (the
-    default's has one). Other keywords are predict()'s (particle=, frame=, positions=, gaps=, ...)."""
+    default's has one), or whose network is in the folder `network` (as the workflow writes it, beside
+    its ensemble). Other keywords are predict()'s (particle=, frame=, positions=, gaps=, ...)."""
     from andiflow.population_net import COLUMNS, PopulationNetwork
 
     ens = models if isinstance(models, Ensemble) else load_ensemble(models)
-    network = PopulationNetwork.of(ens)
+    network = PopulationNetwork.of(ens, network)
     rows = {
         name: network.read(predict(part, ens, interval=network.level, **options)) for name, part in _groups(data, by)
     }

@@ -81,11 +81,11 @@ class PopulationNetwork:
         self.min_tracks, self.max_tracks = self.description["tracks"]
 
     @classmethod
-    def of(cls, ens) -> "PopulationNetwork":
-        folder = getattr(ens, "folder", None)
-        if folder is None:
+    def of(cls, ens, folder=None) -> "PopulationNetwork":
+        """The network of the ensemble, in its folder or in `folder`."""
+        if ens.folder is None:
             raise ModelFileError(f"{ens.describe()}: not loaded from a folder, so it has no population network")
-        return cls(folder, sha256(Path(folder) / MANIFEST))
+        return cls(folder or ens.folder, sha256(Path(ens.folder) / MANIFEST))
 
     def read(self, table: pd.DataFrame) -> dict:
         """One population's answer from predict's rows (those without an alpha are left out)."""

@@ -216,6 +216,14 @@ def population_network(wildcards):
     return {"population": "results/population/network"} if config["population"]["train"] else {}
 
 
+def population_files():
+    """The population and its figure of each table of tracks among the inputs, where there is a network."""
+    if not config["population"]["train"]:
+        return []
+    tables = [name for name, files in config["inputs"].items() if is_table(files)]
+    return expand(["results/populations/{name}.csv", "results/report/{name}_population.png"], name=tables)
+
+
 def option(flag, key):
     """params: `flag <the input named key>` when the rule has that optional input, else nothing."""
 
@@ -343,6 +351,7 @@ def alpha_targets():
         task_evaluations(),
         model_card(),
         *population_network(None).values(),
+        population_files(),
         "results/report/training_curves.png",
         "results/report/calibration.png",
         expand("results/report/{name}_predicted_vs_true.png", name=evaluated_inputs()),

@@ -55,3 +55,28 @@ rule train_population:
     shell:
         "andiflow-step train-population --pools {input.pools} --held-out {input.held_out}"
         " --ensemble {input.ensemble} -o {output} --settings {params.settings:q} > {log} 2>&1"
+
+
+# A table of tracks among the workflow's inputs: the population of its tracks (one row), and its figure.
+rule population_of_input:
+    input:
+        trajectories=input_file("trajectories"),
+        ensemble="results/ensemble",
+        network="results/population/network",
+    output:
+        table="results/populations/{name}.csv",
+        figure=report(
+            "results/report/{name}_population.png", caption="../report/population.rst", category="Populations"
+        ),
+    log:
+        "results/logs/predict/{name}.population.log",
+    conda:
+        "../../envs/andiflow.yaml"
+    threads: config["threads"]
+    params:
+        settings=settings_json(batch_values=config["batch_values"]),
+        code=INFERENCE_VERSION,
+    shell:
+        "andiflow population {input.trajectories:q} -o {output.table} --figure {output.figure}"
+        " --models {input.ensemble} --network {input.network} --threads {threads} --settings {params.settings:q}"
+        " > {log} 2>&1"

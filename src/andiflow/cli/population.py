@@ -12,6 +12,12 @@ def add_parser(sub, name):
     p.add_argument("inputs", nargs="+", metavar="input", help="files of tracks, any that `andiflow predict` reads")
     p.add_argument("-o", "--output", help="CSV with one row per file (default: stdout)")
     p.add_argument("--figure", metavar="PNG", help="draw the populations (means, intervals, spreads, shares)")
+    p.add_argument(
+        "--network",
+        metavar="DIR",
+        help="the folder of the ensemble's population network, where it is not in the ensemble's folder "
+        "(the workflow's results/population/network)",
+    )
     reading_options(p)
     settings_option(p)
     ensemble_options(p)
@@ -25,7 +31,7 @@ def run(args) -> None:
     columns = read_as(args)
     if len(set(args.inputs)) < len(args.inputs):
         raise InputFileError(f"{', '.join(sorted({p for p in args.inputs if args.inputs.count(p) > 1}))}: given twice")
-    table = api.population({path: path for path in args.inputs}, load(args), warn=say, **columns)
+    table = api.population({path: path for path in args.inputs}, load(args), network=args.network, warn=say, **columns)
     for _, row in table.iterrows():
         say(summary(row))
     if len(table) == 2:
