@@ -31,12 +31,11 @@ rule population_pool:
         " -o {output} --settings {params.settings:q} > {log} 2>&1"
 
 
-# The ensemble is reached through the pools alone (they are temporary), so that a committed network
-# is kept when a fresh clone rebuilds the ensemble (byte for byte) from the committed members, as a
-# committed model is kept without its shards; a network read with an ensemble other than its own is
-# refused (population_net.py), and removing results/population/network retrains it.
+# One training job on all the pools. A rebuilt ensemble (a fresh clone rebuilds it from the committed
+# networks) retrains it: the network is a function of the ensemble's answers.
 rule train_population:
     input:
+        ensemble="results/ensemble",
         pools=expand(POPULATION_POOL, part="train", dim=POPULATION["pool"]["dims"]),
         held_out=expand(POPULATION_POOL, part="held_out", dim=POPULATION["pool"]["dims"]),
     output:
@@ -48,14 +47,13 @@ rule train_population:
     resources:
         runtime=lambda wildcards: 10 + math.ceil(POPULATION["steps"] * 0.05 / 60),
     params:
-        ensemble="results/ensemble",
         trainer_version=TRAINER_VERSION,
         settings=settings_json(
             seed=config["seed"], intervals={"level": config["intervals"]["level"]}, population=POPULATION
         ),
     shell:
         "andiflow-step train-population --pools {input.pools} --held-out {input.held_out}"
-        " --ensemble {params.ensemble} -o {output} --settings {params.settings:q} > {log} 2>&1"
+        " --ensemble {input.ensemble} -o {output} --settings {params.settings:q} > {log} 2>&1"
 
 
 # A table of tracks among the workflow's inputs: the population of its tracks (one row), and its figure.
