@@ -34,7 +34,7 @@ def run(args) -> None:
     table = api.population({path: path for path in args.inputs}, load(args), network=args.network, warn=say, **columns)
     for _, row in table.iterrows():
         say(summary(row))
-    if len(table) == 2:
+    if len(table) == 2 and table["alpha_mean"].notna().all():
         d = api.population_difference(table.iloc[0], table.iloc[1])
         say(
             f"{table['group'][1]} minus {table['group'][0]}: alpha mean {d['difference']:+.3f} "
@@ -47,7 +47,9 @@ def run(args) -> None:
 
 def summary(row) -> str:
     """One population in words."""
-    if row["alpha_mean"] != row["alpha_mean"]:  # no answer: too few tracks
+    import pandas as pd
+
+    if pd.isna(row["alpha_mean"]):  # no answer: too few tracks
         return f"{row['group']}: {row['note']}"
     shares = ", ".join(
         f"{name.removeprefix('share_')} {row[name]:.0%}" for name in row.index if name.startswith("share_")
