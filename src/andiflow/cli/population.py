@@ -25,10 +25,14 @@ def add_parser(sub, name):
 
 
 def run(args) -> None:
-    from andiflow import api, plots, results
-    from andiflow.errors import InputFileError
+    import importlib.util
+
+    from andiflow import api, results
+    from andiflow.errors import InputFileError, SettingsError
 
     columns = read_as(args)
+    if args.figure and importlib.util.find_spec("matplotlib") is None:
+        raise SettingsError("--figure needs matplotlib, which the base install leaves out: pip install matplotlib")
     if len(set(args.inputs)) < len(args.inputs):
         raise InputFileError(f"{', '.join(sorted({p for p in args.inputs if args.inputs.count(p) > 1}))}: given twice")
     table = api.population({path: path for path in args.inputs}, load(args), network=args.network, warn=say, **columns)
@@ -42,6 +46,8 @@ def run(args) -> None:
         )
     results.write_table(args.output, table)
     if args.figure:
+        from andiflow import plots
+
         plots.population(table, args.figure)
 
 
