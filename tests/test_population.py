@@ -164,3 +164,12 @@ def test_the_command_compares_two_files_and_draws_them(trained, tmp_path, capsys
     assert written["group"].tolist() == files and png.stat().st_size > 0
     assert main(["population", files[0], files[0], *models]) == 2  # an input error
     assert "given twice" in capsys.readouterr().err
+
+
+def test_a_figure_without_matplotlib_is_refused_before_anything_is_read(tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "matplotlib" else find_spec(name))
+    assert main(["population", str(tmp_path / "absent.csv"), "--figure", str(tmp_path / "p.png")]) == 2
+    assert "--figure needs matplotlib" in capsys.readouterr().err
