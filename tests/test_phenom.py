@@ -43,6 +43,12 @@ def test_every_model_is_drawn_and_mixed_draws_both_recipes():
     assert 0.12 in noises and len(noises) > 20 and max(noises) <= 0.3  # defaults' 0.12, varied's 0-0.3
 
 
+def test_the_defaults_experiments_simulate_the_challenges_density_and_varied_ones_their_tracks():
+    for experiment in range(20):
+        model, args, noise = PhenomRecipe("mixed", particles=70).experiment(np.random.default_rng([5, experiment]))
+        assert args.get("N") == (70 if noise == 0.12 else None), model
+
+
 def test_the_benchmark_recipe_draws_the_public_benchmarks_nine_experiments_at_their_densities():
     drawn = {}
     for experiment in range(200):

@@ -50,9 +50,8 @@ def test_generate_2d_shards_hold_both_axes_each_z_scored(tmp_path):
 
 
 def test_generate_segments_shards_are_bit_identical_whatever_the_order_and_hold_labels_per_frame(tmp_path):
-    given = json.dumps(
-        {"seed": 7, "data": {"shard_size": 10}, "segments": {"data": {"recipe": "varied", "tracks_per_experiment": 5}}}
-    )
+    data = {"recipe": "varied", "tracks_per_experiment": 5, "particles": 5}
+    given = json.dumps({"seed": 7, "data": {"shard_size": 10}, "segments": {"data": data}})
     for shard in (1, 0):
         args = ["generate-segments", "--length", "40", "--n", "20", "--shard", str(shard)]
         assert step([*args, "-o", str(tmp_path / f"s{shard}.h5"), "--settings", given]) == 0

@@ -41,6 +41,7 @@ FRAMES = 200  # frames simulated per experiment, as the challenge
 class PhenomRecipe:
     name: str = "defaults"  # RECIPES
     tracks_per_experiment: int = 20
+    particles: int = 50  # in the box of the defaults' experiments: the challenge's N (dimers need density)
     noise: float = 0.12  # px, the challenge's localisation noise ("defaults")
 
     def __post_init__(self):
@@ -55,7 +56,7 @@ class PhenomRecipe:
             return model, dict(args), self.noise
         model = MODELS[int(rng.integers(len(MODELS)))]
         if self.name == "defaults" or (self.name == "mixed" and rng.random() < MIXED_DEFAULTS):
-            return model, _defaults(model, rng), self.noise
+            return model, _defaults(model, rng) | {"N": self.particles}, self.noise
         return model, _varied(model, rng), float(rng.uniform(0.0, 0.3))
 
 

@@ -170,7 +170,9 @@ def card(manifest: dict, evaluations: dict, histories: dict) -> str:
         f"workflow: `snakemake --cores 2 --configfile config/segments-cpu.yaml`.",
         "",
         f"Training data: {data['tracks']:,} tracks of {data['length']} frames, andi-datasets' phenomenological "
-        f"models, recipe `{data['recipe']}`, {data['tracks_per_experiment']} tracks per experiment; each batch cut "
+        f"models, recipe `{data['recipe']}`, {data['tracks_per_experiment']} tracks per experiment (of "
+        f"{data.get('particles', data['tracks_per_experiment'])} particles in the box where the experiment has "
+        "the challenge's defaults); each batch cut "
         f"to a random window of {model['min_length']}-{data['length']} frames. Training: batch "
         f"{train['batch_size']}, Adam, lr {train['learning_rate']} ({train['schedule']}), {train['max_epochs']} "
         "epochs, one CPU thread per fold.",

@@ -24,7 +24,10 @@ KINDS = {
     "trajectories": ("positions", "alpha", "model", "sigma"),
     "segments": ("positions", "alpha", "K", "state", "changepoint", "model"),
 }
-RECIPE_ATTRS = {"trajectories": ("alphas", "noise_sigmas"), "segments": ("recipe", "tracks_per_experiment")}
+RECIPE_ATTRS = {
+    "trajectories": ("alphas", "noise_sigmas"),
+    "segments": ("recipe", "tracks_per_experiment", "particles"),
+}
 PER_FRAME = {"trajectories": (), "segments": ("alpha", "K", "state", "changepoint")}  # labels [n, L]
 
 

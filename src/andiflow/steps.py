@@ -55,11 +55,17 @@ def generate_segments(args) -> None:
     cfg = args.config
     rows = _shard_rows(args, cfg)
     data = cfg["segments"]["data"]
-    recipe = phenom.PhenomRecipe(data["recipe"], data["tracks_per_experiment"])
+    recipe = phenom.PhenomRecipe(data["recipe"], data["tracks_per_experiment"], data["particles"])
     seed = shards.segments_seed(cfg["seed"], recipe.name, args.length, args.shard)
     arrays = phenom.simulate_phenom(rows[args.shard], args.length, seed, recipe)
     attrs = _shard_attrs(
-        seed, cfg, args, recipe=recipe.name, tracks_per_experiment=recipe.tracks_per_experiment, positions="px"
+        seed,
+        cfg,
+        args,
+        recipe=recipe.name,
+        tracks_per_experiment=recipe.tracks_per_experiment,
+        particles=recipe.particles,
+        positions="px",
     )
     shards.write_shard(args.output, arrays, attrs, kind="segments")
     print(f"segments L={args.length} shard {args.shard + 1}/{len(rows)}: {rows[args.shard]} tracks ({recipe.name})")
@@ -75,7 +81,8 @@ def segments_set(args) -> None:
     from andiflow.seeds import derive_seed
 
     section = args.config["segments"]["sets"][args.set]
-    recipe = phenom.PhenomRecipe(args.recipe, args.config["segments"]["data"]["tracks_per_experiment"])
+    data = args.config["segments"]["data"]
+    recipe = phenom.PhenomRecipe(args.recipe, data["tracks_per_experiment"], data["particles"])
     found = phenom.held_out_tracks(section["tracks"], derive_seed(section["seed"], args.recipe), recipe)
     folder = Path(args.folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -73,7 +73,7 @@ rule segments_set:
         settings=lambda wildcards: settings_json(
             seed=config["seed"],
             segments={
-                "data": {"tracks_per_experiment": SEGMENTS["data"]["tracks_per_experiment"]},
+                "data": {k: SEGMENTS["data"][k] for k in ("tracks_per_experiment", "particles")},
                 "sets": {wildcards.set: SEGMENTS["sets"][wildcards.set]},
             },
         ),
