@@ -392,3 +392,29 @@ def test_missing_frames_are_bridged_interpolated_or_split_with_a_note(tmp_path, 
     tracks = read_tracks(_write(tmp_path / "t.csv", rows, ("particle", "frame", "x")), gaps=rule)
     np.testing.assert_array_equal(tracks.trajectories[0], expected)
     assert tracks.notes == {1: note} and list(tracks.gaps) == [1]
+
+
+def test_a_task1_file_parsed_by_worker_processes_reads_as_in_one_process(tmp_path, monkeypatch):
+    from andiflow import workers
+
+    rng = np.random.default_rng(3)
+    lines = [f"2;{';'.join(f'{v:.6f}' for v in rng.normal(size=2 * (10 + i)))}" for i in range(40)]
+    lines[16] = "2;1;x;3;4"  # line 17: a problem, named there
+    path = tmp_path / "task1.txt"
+    path.write_text("\n".join(lines) + "\n")
+
+    class Owner:
+        pass
+
+    owner = Owner()
+    one = read_tracks(path)
+    monkeypatch.setattr(workers, "MIN_VALUES", 0)  # workers even for this little
+    parsed = workers.Workers(owner, {}, 3)
+    three = read_tracks(path, workers=parsed)
+    assert parsed.pool is not None  # the workers parsed it
+    assert three.particles == one.particles == list(range(1, 41)) and three.dims == one.dims
+    assert three.problems == one.problems and "field 3" in three.problems[17]
+    for a, b in zip(one.trajectories, three.trajectories):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(InputFileError, match=r"task1.txt:17: field 3 is not a number"):
+        read_tracks(path, strict=True, workers=parsed)

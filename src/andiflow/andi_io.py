@@ -163,24 +163,25 @@ def _prediction(path, lineno, fields) -> tuple[int, np.ndarray]:
     return dim, np.full(len(fields) - 1, np.nan)
 
 
-def _rows(path, blank_lines=False):
+def _rows(path):
     """(line number, fields) of each line; errors for a missing or empty file, and for blank lines
-    within it unless `blank_lines` (then they come as [""])."""
+    within it."""
+    for lineno, line in task1_lines(path):
+        if not line.strip():
+            raise InputFileError(f"{path}:{lineno}: empty line")
+        yield lineno, line.split(";")
+
+
+def task1_lines(path) -> list[tuple[int, str]]:
+    """(line number, line) of every line of a task1.txt but the blank ones at its end; an error for a
+    missing or empty file."""
     text = read_text(path)
     if not text.strip():
         raise InputFileError(f"{path}: the file is empty")
     lines = text.splitlines()  # LF and CRLF alike
     while lines and not lines[-1].strip():
         lines.pop()
-    for lineno, line in enumerate(lines, start=1):
-        if not line.strip() and not blank_lines:
-            raise InputFileError(f"{path}:{lineno}: empty line")
-        yield lineno, line.split(";")
-
-
-def task1_rows(path):
-    """(line number, fields) of every line of a task1.txt, blank lines included."""
-    return _rows(path, blank_lines=True)
+    return list(enumerate(lines, start=1))
 
 
 def read_text(path, limit=None) -> str:

@@ -18,6 +18,8 @@ import pandas as pd
 from andiflow import results, tracks
 from andiflow.ensemble import Ensemble
 from andiflow.errors import InputFileError, ModelFileError
+from andiflow.population_net import COLUMNS, PopulationNetwork
+from andiflow.population_net import difference as population_difference  # noqa: F401 (andiflow's face)
 from andiflow.segmenter import SegmentsEnsemble, is_segments
 from andiflow.tasks import TASKS
 from andiflow.workers import cores
@@ -127,22 +129,12 @@ def population(data, models=None, *, by=None, network=None, **options) -> pd.Dat
     particle's group (a cell, a condition). models: an ensemble with a population network (the
     default's has one), or whose network is in the folder `network` (as the workflow writes it, beside
     its ensemble). Other keywords are predict()'s (particle=, frame=, positions=, gaps=, ...)."""
-    from andiflow.population_net import COLUMNS, PopulationNetwork
-
     ens = models if isinstance(models, Ensemble) else load_ensemble(models)
     network = PopulationNetwork.of(ens, network)
     rows = {
         name: network.read(predict(part, ens, interval=network.level, **options)) for name, part in _groups(data, by)
     }
     return pd.DataFrame.from_dict(rows, orient="index", columns=COLUMNS).rename_axis("group").reset_index()
-
-
-def population_difference(first: pd.Series, second: pd.Series) -> dict:
-    """second's alpha_mean minus first's (rows of population()), with its 90% interval: difference,
-    low, high."""
-    from andiflow.population_net import difference
-
-    return difference(first, second)
 
 
 def _groups(data, by) -> list:
@@ -196,7 +188,7 @@ def predict_file(
 ) -> pd.DataFrame:
     """predict() of a file: one row per particle (for a task1.txt, per line: particle = line number);
     `info` is told the columns a table was read by."""
-    found = tracks.read_tracks(path, format, strict=strict, **columns)
+    found = tracks.read_tracks(path, format, strict=strict, workers=ens.workers, **columns)
     return _rows(found, ens, scale, interval, warn or _python_warning, path, strict, classify, info)
 
 

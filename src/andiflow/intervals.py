@@ -42,12 +42,16 @@ def interval(table: dict, pred, dims, lengths, spread, level: float, clip) -> tu
     # interval errs on the wide side instead of saying nothing ([clip])
     edges = table["length_edges"]
     buckets = length_buckets(np.minimum(lengths, edges[-1] - 1), edges)
+    ranks_of = {}  # a group's ranks, found once for all its predictions
     for i, (dim, bucket) in enumerate(zip(np.asarray(dims).tolist(), buckets.tolist())):
         edges = table["spread_edges"].get(f"{dim}|{bucket}")
         if edges is None:
             continue
-        residuals = table["residuals"][_key(dim, bucket, int(np.searchsorted(edges, spread[i], side="right")))]
-        ranks = order_statistics(residuals, level)
+        key = _key(dim, bucket, int(np.searchsorted(edges, spread[i], side="right")))
+        residuals = table["residuals"][key]
+        if key not in ranks_of:
+            ranks_of[key] = order_statistics(residuals, level)
+        ranks = ranks_of[key]
         if ranks:
             low[i], high[i] = pred[i] + residuals[ranks[0] - 1], pred[i] + residuals[ranks[1] - 1]
     # rounded as the residuals are: an end on a residual of the held-out set holds that value exactly

@@ -31,6 +31,7 @@ units its file states (positions' `space_unit`, `time_unit`, `frame_interval` in
 Text is read as andi_io.text_encoding says; a binary file is one InputFileError.
 """
 
+import functools
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from andiflow import columns
-from andiflow.andi_io import read_text, task1_line, task1_rows, text_encoding
+from andiflow.andi_io import read_text, task1_line, task1_lines, text_encoding
 from andiflow.columns import AXES
 from andiflow.errors import InputFileError
 
@@ -104,34 +105,52 @@ class Tracks:
             self.problems[pid] = problem
 
 
-def read_tracks(path, format="auto", particle=None, frame=None, positions=None, strict=False, gaps="bridge") -> Tracks:
+def read_tracks(
+    path, format="auto", particle=None, frame=None, positions=None, strict=False, gaps="bridge", workers=None
+) -> Tracks:
     """Trajectories of a tracker's file or a task1.txt; `format` is "auto" (detect_format) or one of
     FORMATS. The column names apply to "table" only (None: recognised, columns.py). A particle's
     problem is kept in `problems` (strict: raised, naming its place). Missing frames are closed as
-    `gaps` says (close_gaps; bridged by default, as benchmarks/gaps.py measured best)."""
+    `gaps` says (close_gaps; bridged by default, as benchmarks/gaps.py measured best). A task1.txt's
+    lines are parsed by `workers` (workers.Workers) where given."""
     path = Path(path)
     head = _head(path)  # also refuses an empty or binary file, whatever its format
     chosen = _format_of(path, head) if format == "auto" else format
     if chosen == "table":
         return _read_table(path, particle, frame, positions, strict, gaps)
+    if chosen == "task1":
+        return read_task1(path, strict, workers)
     if chosen in _READERS:
         return _READERS[chosen](path, strict).close_gaps(gaps)
     raise InputFileError(f"{path}: unknown format {format!r} (auto, {', '.join(FORMATS)})")
 
 
-def read_task1(path, strict=False) -> Tracks:
+def read_task1(path, strict=False, workers=None) -> Tracks:
     """A task1.txt as tracks: particle = line number, dims = the line's dimension; a line that is not a
-    trajectory is that line's problem (strict: an error naming it)."""
+    trajectory is that line's problem (strict: an error naming it). Its lines are parsed by `workers`
+    (workers.Workers) where given."""
+    lines = task1_lines(path)
+    parse = functools.partial(_task1_trajectories, str(path), strict)
+    sizes = [len(line) // 8 for _, line in lines]  # about a number per 8 characters
+    parsed = workers.map_parts(parse, lines, sizes) if workers else parse(lines)
     tracks = Tracks([], [])
-    for lineno, fields in task1_rows(path):
+    for (lineno, _), (dim, trajectory, problem) in zip(lines, parsed):
+        tracks.add(lineno, trajectory, dim, AXES[: len(trajectory)], problem)
+    return tracks
+
+
+def _task1_trajectories(path: str, strict: bool, lines: list) -> list[tuple]:
+    """(dim, trajectory, problem) of each (line number, line) of a task1.txt."""
+    parsed = []
+    for lineno, line in lines:
+        fields = line.split(";")
         try:
-            dim, trajectory, problem = *task1_line(path, lineno, fields), None
+            parsed.append((*task1_line(path, lineno, fields), None))
         except InputFileError as err:
             if strict:
                 raise
-            dim, trajectory, problem = _first_dim(fields), np.empty((1, 0)), str(err).split(f":{lineno}: ", 1)[-1]
-        tracks.add(lineno, trajectory, dim, AXES[: len(trajectory)], problem)
-    return tracks
+            parsed.append((_first_dim(fields), np.empty((1, 0)), str(err).split(f":{lineno}: ", 1)[-1]))
+    return parsed
 
 
 def _first_dim(fields) -> int | None:
@@ -379,7 +398,6 @@ _READERS = {
     "trackmate-csv": _read_trackmate_csv,
     "trackmate-xml": _read_trackmate_xml,
     "tracks-xml": _read_tracks_xml,
-    "task1": read_task1,
 }
 
 

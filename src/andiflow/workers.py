@@ -1,9 +1,9 @@
-"""The members' evaluations spread over worker processes of one thread each. ONNX Runtime's own threads
-make these small networks slower, not faster (3,000 trajectories: 5.4 s with one thread, 26-29 s with
-two on 2 cores); processes of one thread each scale with the cores and, beside other load, share them
-as one thread does. Each worker runs whole batches, the same batches as one process would, so the
-outputs are identical whatever the number of workers. Worker processes are forked (Linux); elsewhere
-the evaluations run in the calling process."""
+"""The members' evaluations, and the parsing of a task1.txt's lines, spread over worker processes of
+one thread each. ONNX Runtime's own threads make these small networks slower, not faster (3,000
+trajectories: 5.4 s with one thread, 26-29 s with two on 2 cores); processes of one thread each scale
+with the cores and, beside other load, share them as one thread does. Each worker runs whole batches,
+the same batches as one process would, so the outputs are identical whatever the number of workers.
+Worker processes are forked (Linux); elsewhere the work runs in the calling process."""
 
 import multiprocessing
 import os
@@ -57,6 +57,18 @@ class Workers:
             for (i, _, _), out in zip(bundle, future.result()):
                 outputs[i].append(out)
         return [np.concatenate(out) for out in outputs]
+
+    def map_parts(self, fn, items: list, sizes) -> list:
+        """fn (a module's function, list -> one result per item) over items in contiguous parts of about
+        equal size, 4 a worker, where the sizes (input values) add up to enough to pay for the workers;
+        else here, in one part. The results in the order of items."""
+        sizes = np.asarray(sizes, dtype=np.int64)
+        if self.n == 1 or sizes.sum() < MIN_VALUES:
+            return fn(items)
+        part = np.minimum((np.cumsum(sizes) - 1) * (4 * self.n) // sizes.sum(), 4 * self.n - 1)
+        edges = [0, *np.flatnonzero(np.diff(part)) + 1, len(items)]
+        parts = [items[a:b] for a, b in zip(edges[:-1], edges[1:])]
+        return [result for done in self._pool().map(fn, parts) for result in done]
 
     def _chunks(self, group, length, k, x) -> list[tuple[int, int]]:
         """Row ranges of x of whole batches of the member, each at most a quarter of a worker's share."""
