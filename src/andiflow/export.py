@@ -62,28 +62,39 @@ def export_onnx(model: nn.Module, length: int, path, storage: str = "float16") -
     model. The weights are stored as `storage` says (round_weights) and cast back to float32 in the
     graph: float16 halves the file, int8 quarters it; the model computes in float32 with the rounded
     weights, which round_weights gives PyTorch too."""
-    import onnx
-
     model = round_weights(copy.deepcopy(model).eval(), storage)
     example = torch.zeros(2, length) if model.axes == 1 else torch.randn(2, model.axes, length).cumsum(-1)
     outputs = OUTPUTS.get(model.output, ["alpha"])
     exported_model = WithProbabilities(model) if model.output == "distribution" else model
     per_frame = {"frames": {0: "batch", 1: "length"}}
+    axes = {"positions": {0: "batch", example.dim() - 1: "length"}}
+    axes |= {o: per_frame.get(o, {0: "batch"}) for o in outputs}
+    write_onnx(exported_model, example, path, ["positions"], outputs, axes)
+
+
+def write_onnx(module: nn.Module, example: torch.Tensor, path, inputs, outputs, axes, opset=None, compact=True):
+    """module traced on example as an ONNX file (inputs and outputs named, their `axes` of any size),
+    written whole or not at all, the same bytes for the same module; `compact`: its large weights
+    stored small (_store_compact, for weights already rounded by round_weights) and its inner tensors
+    renamed short."""
+    import onnx
+
     with warnings.catch_warnings(), io.BytesIO() as buffer:
         warnings.simplefilter("ignore")  # the exporter's notes on tracing and on LSTM batch sizes
         torch.onnx.export(
-            exported_model,
+            module,
             (example,),
             buffer,
             dynamo=False,
-            input_names=["positions"],
+            **({"opset_version": opset} if opset else {}),
+            input_names=inputs,
             output_names=outputs,
-            dynamic_axes={"positions": {0: "batch", example.dim() - 1: "length"}}
-            | {o: per_frame.get(o, {0: "batch"}) for o in outputs},
+            dynamic_axes=axes,
         )
         exported = onnx.load_from_string(buffer.getvalue())
-    _store_compact(exported)
-    _short_names(exported)
+    if compact:
+        _store_compact(exported)
+        _short_names(exported)
     with atomic_path(path) as tmp:
         Path(tmp).write_bytes(exported.SerializeToString())
 
@@ -165,24 +176,7 @@ class AnDiJ(nn.Module):
 
 def export_andij(models: list, threshold: float, gap: int, path, storage: str = "float16") -> None:
     """One ONNX file of the segments networks by AnDi-J's contract (AnDiJ), opset 17."""
-    import onnx
-
     wrapped = AnDiJ([round_weights(copy.deepcopy(m).eval(), storage) for m in models], threshold, gap).eval()
     names = ["alpha", "logD", "cp", "diffusive_state"]
-    with warnings.catch_warnings(), io.BytesIO() as buffer:
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            wrapped,
-            (torch.randn(1, 50, 2).cumsum(1),),
-            buffer,
-            dynamo=False,
-            opset_version=17,
-            input_names=["input"],
-            output_names=names,
-            dynamic_axes={"input": {1: "T"}} | {n: {1: "T"} for n in names},
-        )
-        exported = onnx.load_from_string(buffer.getvalue())
-    _store_compact(exported)
-    _short_names(exported)
-    with atomic_path(path) as tmp:
-        Path(tmp).write_bytes(exported.SerializeToString())
+    axes = {"input": {1: "T"}} | {n: {1: "T"} for n in names}
+    write_onnx(wrapped, torch.randn(1, 50, 2).cumsum(1), path, ["input"], names, axes, opset=17)

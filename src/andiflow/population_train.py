@@ -16,7 +16,6 @@ andi-datasets and PyTorch; prediction needs neither.
 """
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -180,21 +179,10 @@ class Unmasked(nn.Module):
 
 def export(net: SetNetwork, path) -> None:
     """The network as an ONNX file: `tracks` [1, n, F] (any n) -> `quantiles` [1, 6], `shares` [1, 5]."""
-    import io
-    import warnings
+    from andiflow.export import write_onnx
 
-    with warnings.catch_warnings(), io.BytesIO() as buffer:
-        warnings.simplefilter("ignore")  # the exporter's notes on tracing
-        torch.onnx.export(
-            Unmasked(net),
-            (torch.randn(1, 40, len(FEATURES)),),
-            buffer,
-            dynamo=False,
-            input_names=["tracks"],
-            output_names=["quantiles", "shares"],
-            dynamic_axes={"tracks": {1: "tracks"}},
-        )
-        Path(path).write_bytes(buffer.getvalue())
+    outputs, axes = ["quantiles", "shares"], {"tracks": {1: "tracks"}}
+    write_onnx(Unmasked(net), torch.randn(1, 40, len(FEATURES)), path, ["tracks"], outputs, axes, compact=False)
 
 
 def batch(populations: Populations, size: int):
