@@ -72,7 +72,7 @@ def export_onnx(model: nn.Module, length: int, path, storage: str = "float16") -
     write_onnx(exported_model, example, path, ["positions"], outputs, axes)
 
 
-def write_onnx(module: nn.Module, example: torch.Tensor, path, inputs, outputs, axes, opset=None, compact=True):
+def write_onnx(module: nn.Module, example: torch.Tensor, path, inputs, outputs, axes, opset=None, compact=True) -> None:
     """module traced on example as an ONNX file (inputs and outputs named, their `axes` of any size),
     written whole or not at all, the same bytes for the same module; `compact`: its large weights
     stored small (_store_compact, for weights already rounded by round_weights) and its inner tensors
