@@ -14,3 +14,10 @@ def test_zscore_per_trajectory_population_std(rng):
 
 def test_constant_trajectory_becomes_zeros():
     assert not np.any(zscore(np.full((1, 10), 7.0)))
+
+
+def test_zscore_has_the_bits_of_numpys_mean_and_std(rng):
+    for shape in [(7,), (3, 40), (5, 2, 33), (2, 3, 999)]:
+        x = rng.normal(1e6, 3, size=shape)  # far from 0: where a different sum order would show
+        centred = x - x.mean(axis=-1, keepdims=True)
+        np.testing.assert_array_equal(zscore(x), (centred / centred.std(axis=-1, keepdims=True)).astype(np.float32))
