@@ -65,8 +65,7 @@ class Workers:
         sizes = np.asarray(sizes, dtype=np.int64)
         if self.n == 1 or sizes.sum() < MIN_VALUES:
             return fn(items)
-        part = np.minimum((np.cumsum(sizes) - 1) * (4 * self.n) // sizes.sum(), 4 * self.n - 1)
-        edges = [0, *np.flatnonzero(np.diff(part)) + 1, len(items)]
+        edges = [0, *np.flatnonzero(np.diff(self._parts(sizes))) + 1, len(items)]
         parts = [items[a:b] for a, b in zip(edges[:-1], edges[1:])]
         return [result for done in self._pool().map(fn, parts) for result in done]
 
@@ -80,9 +79,13 @@ class Workers:
         """Consecutive pieces in bundles of about equal work, 4 a worker: a member's pieces stay
         together, so each worker opens only its share of the members' sessions; one task each, as a
         trajectory set of many lengths makes thousands of small calls."""
-        work = np.cumsum([(b - a) * calls[i][3][0].size for i, a, b in pieces])
-        bundle = np.minimum((work - 1) * (4 * self.n) // work[-1], 4 * self.n - 1)
+        bundle = self._parts([(b - a) * calls[i][3][0].size for i, a, b in pieces])
         return [[p for p, j in zip(pieces, bundle) if j == b] for b in range(4 * self.n) if (bundle == b).any()]
+
+    def _parts(self, sizes) -> np.ndarray:
+        """The part (0 to 4n - 1) of each of consecutive items of these sizes: parts of about equal size."""
+        work = np.cumsum(sizes)
+        return np.minimum((work - 1) * (4 * self.n) // work[-1], 4 * self.n - 1)
 
     def _pool(self) -> ProcessPoolExecutor:
         if self.pool is None:
