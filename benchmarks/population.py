@@ -75,17 +75,19 @@ def populations(repeats: int, dim: int, base_seed: int):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default=None)
+    parser.add_argument("--network", default=None, help="the population network's folder (default: the ensemble's)")
     parser.add_argument("--dim", type=int, default=2, choices=(1, 2, 3))
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     ens = load_ensemble(args.models, threads=1)
     print(
-        f"# benchmarks/population.py --dim {args.dim} --repeats {args.repeats}: {ens.describe()}; {args.dim}D tracks "
+        f"# benchmarks/population.py --dim {args.dim} --repeats {args.repeats}: {ens.describe()}"
+        f"{'; population network ' + args.network if args.network else ''}; {args.dim}D tracks "
         f"of {LENGTHS[0]}-{LENGTHS[1]} points"
     )
     rows = []
     for (process, mean, sd, n), found, alphas in populations(args.repeats, args.dim, base_seed=7000 + 100 * args.dim):
-        answer = population(found, ens).iloc[0]
+        answer = population(found, ens, network=args.network).iloc[0]
         naive = predict(found, ens, warn=lambda message: None)["alpha"]
         rows.append(dict(process=process, setting=(mean, sd), n=n, answer=answer, mean=alphas.mean(), sd=alphas.std(),
                          naive=naive))  # fmt: skip

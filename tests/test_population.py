@@ -18,6 +18,7 @@ from andiflow.errors import InputFileError, ModelFileError
 from andiflow.population_net import COLUMNS, FEATURES, difference
 from andiflow.population_train import Populations, SetNetwork, export, simulate_pool
 from andiflow.steps import main as step
+from andiflow.tasks import MODELS
 
 POOL = {"dims": [2], "per_model": 250, "held_out_per_model": 250, "min_length": 10, "max_length": 60, "max_noise": 1.5}
 SETTINGS = {
@@ -141,6 +142,25 @@ def test_populations_drawn_from_a_pool_carry_their_truth():
     assert mean == pytest.approx(alphas.mean()) and sd == pytest.approx(alphas.std())
 
 
+
+
+def test_a_population_is_of_different_tracks_where_the_pool_holds_enough():
+    n = 5000
+    rng = np.random.default_rng(3)
+    pool = dict(
+        x=np.arange(n, dtype=np.float32)[:, None], model=np.full(n, MODELS.index("fbm")), dim=np.ones(n, int),
+        alpha=rng.uniform(0.05, 1.95, n), noise=rng.uniform(0, 1.5, n), length=rng.integers(10, 60, n),
+    )  # fmt: skip
+    populations = Populations(pool, (10, 2000), seed=2)
+    fbm = MODELS.index("fbm")
+    narrow = populations._near(1, fbm, 200, 0.8, 0.05, 0.75, 1.5, 10, 60)
+    assert len(np.unique(narrow)) == 200 and abs(pool["alpha"][narrow].mean() - 0.8) < 0.02
+    assert pool["alpha"][narrow].std() < 0.08
+    # more than the pool holds near the mean: the spread widens, the tracks stay different
+    wide = populations._near(1, fbm, 1500, 0.8, 0.05, 0.75, 1.5, 10, 60)
+    assert len(np.unique(wide)) == 1500 and abs(pool["alpha"][wide].mean() - 0.8) < 0.05
+    # fewer than twice the count in the bands: nearest draws, repeats allowed
+    assert len(populations._near(1, fbm, 3000, 0.8, 0.05, 0.75, 1.5, 10, 60)) == 3000
 def test_the_difference_of_two_means_widens_as_both_intervals_do():
     first = pd.Series(dict(alpha_mean=0.5, alpha_mean_low=0.4, alpha_mean_high=0.6))
     second = pd.Series(dict(alpha_mean=0.8, alpha_mean_low=0.7, alpha_mean_high=0.9))

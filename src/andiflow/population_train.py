@@ -8,8 +8,9 @@ andi-datasets and PyTorch; prediction needs neither.
    ensemble as `andiflow.predict` reads a user's tracks.
 2. Populations drawn from a pool: one dimension, one model (a quarter of them a mix of two that allow
    the mean), a mean uniform over the model's range, a spread U(0, 0.3) (a fifth U(0, 0.06)), a band of
-   noise and of lengths, a number of tracks log-uniform over `tracks`; the tracks whose alpha is nearest
-   draws of N(mean, sd). The truth is their alphas' mean and sd and their models' shares.
+   noise and of lengths, a number of tracks log-uniform over `tracks`; different tracks drawn with
+   weights N(mean, sd) of their alpha (Populations._near). The truth is their alphas' mean and sd and
+   their models' shares.
 3. The network (SetNetwork): each track's answers through an MLP, pooled by mean and spread, with the
    number of tracks, into quantiles of the population's mean and sd (pinball loss) and the models'
    shares (cross-entropy).
@@ -123,15 +124,28 @@ class Populations:
                 return self.p["x"][chosen], alphas.mean(), alphas.std(), shares, k, d
 
     def _near(self, d, k, count, mean, sd, centre, width, shortest, longest):
-        """`count` tracks of model k in the bands whose alphas are nearest draws of N(mean, sd)."""
+        """`count` different tracks of model k in the bands, drawn with weights N(mean, sd) of their
+        alpha (the sd widened until twice `count` tracks weigh at least 1% of the most): a population
+        of repeated tracks says less than its size, and a network trained on such learns to trust
+        size too little. Where the bands hold fewer than twice `count`, the tracks whose alphas are
+        nearest draws of N(mean, sd), repeats allowed."""
         rows, alpha, noise, length = self.of[(d, k)]
         band = (np.abs(noise - centre) <= width / 2) & (length >= shortest) & (length <= longest)
         if band.sum() < self.min_band:
             return None
         rows, alpha = rows[band], alpha[band]
-        wanted = np.clip(self.rng.normal(mean, sd, count), *RANGES[MODELS[k]])
-        nearest = np.searchsorted(alpha, wanted) + self.rng.integers(-2, 3, count)
-        return rows[np.clip(nearest, 0, len(rows) - 1)]
+        if len(rows) < 2 * count:
+            wanted = np.clip(self.rng.normal(mean, sd, count), *RANGES[MODELS[k]])
+            nearest = np.searchsorted(alpha, wanted) + self.rng.integers(-2, 3, count)
+            return rows[np.clip(nearest, 0, len(rows) - 1)]
+        sd = max(sd, 0.005)
+        while True:
+            weight = np.exp(-0.5 * ((alpha - mean) / sd) ** 2)
+            if np.count_nonzero(weight >= 0.01) >= 2 * count:
+                break
+            sd *= 1.5
+        keys = np.log(self.rng.random(len(rows))) / np.maximum(weight, 1e-300)  # weighted, without repeats
+        return rows[np.sort(np.argpartition(keys, -count)[-count:])]
 
 
 class SetNetwork(nn.Module):

@@ -3,7 +3,14 @@ import json
 import math
 import os
 
-from andiflow import CALIBRATION_VERSION, EXPORT_VERSION, GENERATOR_VERSION, INFERENCE_VERSION, TRAINER_VERSION
+from andiflow import (
+    CALIBRATION_VERSION,
+    EXPORT_VERSION,
+    GENERATOR_VERSION,
+    INFERENCE_VERSION,
+    POPULATION_VERSION,
+    TRAINER_VERSION,
+)
 from andiflow.settings import KINDS
 from andiflow.shards import plan
 from andiflow.tasks import TASKS

@@ -47,7 +47,7 @@ rule train_population:
     resources:
         runtime=lambda wildcards: 10 + math.ceil(POPULATION["steps"] * 0.05 / 60),
     params:
-        trainer_version=TRAINER_VERSION,
+        population_version=POPULATION_VERSION,
         settings=settings_json(
             seed=config["seed"], intervals={"level": config["intervals"]["level"]}, population=POPULATION
         ),

@@ -1,0 +1,151 @@
+"""What limits the population network (population_train.py): the same network trained at the same number
+of steps on the same populations, with more than the ensemble's answers as each track's input, or
+pooled otherwise; scored on populations of held-out pools, and on populations of 50, 200 and 1,000
+tracks of 10-50 points.
+
+    python benchmarks/population_inputs.py              # 2D, 15,000 steps each, one thread
+
+Inputs and poolings compared:
+- answers: the ensemble's answers, as the shipped network reads them (population_net.FEATURES);
+- statistics: with six scale-free statistics of each track's steps beside them (the lag-1 and lag-2
+  autocorrelations, which fbm's alpha sets; the log ratio of the second half's squared steps to the
+  first's, which sbm's sets; the kurtosis and the largest squared step, heavy for ctrw, lw, attm; the
+  log2 ratio of the MSD at lag 2 to lag 1);
+- attention: statistics, and the tracks also pooled by 4 attention heads (softmax weights over tracks);
+- process: the answers and each track's true process (one-hot): what knowing the process would give.
+
+The pools: 20,000 tracks of each model (held out: 5,000) made and read as the workflow's pools are
+(population_train.simulate_pool, read by the default ensemble), seeds of their own.
+"""
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+import andiflow.population_train as pt
+from andiflow.api import load_ensemble, predict
+from andiflow.population_net import features
+from andiflow.tasks import MODELS
+
+POOL = dict(min_length=10, max_length=200, max_noise=1.5)
+VARIANTS = ("answers", "statistics", "attention", "process")
+
+
+def step_statistics(t: np.ndarray) -> np.ndarray:
+    """Six scale-free statistics of a track [T, dim]'s steps (the axes it moves on)."""
+    d = np.diff(t, axis=0)
+    v = (d * d).sum(0)
+    moving = v > 0
+    d, v, n = d[:, moving], v[moving], len(d)
+    c1, c2 = (d[1:] * d[:-1]).sum() / v.sum(), (d[2:] * d[:-2]).sum() / v.sum()
+    first, second = (d[: n // 2] ** 2).mean(), (d[n // 2 :] ** 2).mean()
+    aging = np.clip(np.log(second / first), -4, 4) if first > 0 and second > 0 else 0.0
+    s = d / np.sqrt(v / n)
+    lag2 = (t[2:] - t[:-2])[:, moving]
+    msd_ratio = np.log(((lag2**2).sum() / len(lag2)) / (v.sum() / n)) / np.log(2)
+    return np.array([c1, c2, aging, np.log((s**4).mean() / 3), np.log((s**2).max()), msd_ratio], np.float32)
+
+
+def pool(ens, per_model: int, dim: int, seed: int) -> dict:
+    """A pool as population_train.read_pool makes it, with each track's statistics and true process."""
+    found, truth = pt.simulate_pool(per_model, dim, seed, POOL)
+    table = predict(found, models=ens, interval=0.9, warn=lambda message: None)
+    kept = table["alpha"].notna().to_numpy()
+    return dict(
+        x=features(table[kept], POOL["max_length"]),
+        statistics=np.array([step_statistics(t) for t, k in zip(found, kept) if k]),
+        process=np.eye(len(MODELS), dtype=np.float32)[truth["model"].to_numpy()[kept]],
+        **{c: truth[c].to_numpy()[kept] for c in truth.columns},
+    )
+
+
+def inputs(made: dict, variant: str) -> dict:
+    """The pool with the variant's inputs as x."""
+    extra = {"statistics": ["statistics"], "attention": ["statistics"], "process": ["process"]}.get(variant, [])
+    return made | {"x": np.concatenate([made["x"], *(made[e] for e in extra)], 1).astype(np.float32)}
+
+
+class AttentionSet(pt.SetNetwork):
+    """SetNetwork with 4 attention-weighted means of the tracks' features beside their mean and spread."""
+
+    def __init__(self, hidden: int, max_tracks: int, heads: int = 4):
+        super().__init__(hidden, max_tracks)
+        self.score = nn.Linear(hidden, heads)
+        self.rho[0] = nn.Linear(2 * hidden + 1 + heads * hidden, hidden)
+
+    def forward(self, x, mask):
+        e = self.phi(x) * mask[..., None]
+        count = mask.sum(1, keepdim=True)
+        mean = e.sum(1) / count
+        spread = torch.sqrt(torch.clamp((e * e).sum(1) / count - mean**2, min=0) + 1e-6)
+        weights = torch.softmax(self.score(e).masked_fill(mask[..., None] == 0, -1e9), 1)
+        attended = torch.einsum("bnh,bnf->bhf", weights, e).flatten(1)
+        size = torch.clamp(torch.log(count), max=self.log_max) / self.log_max
+        o = self.rho(torch.cat([mean, spread, size, attended], 1))
+        soft = nn.functional.softplus
+        mid, sd = 1 + o[:, 0], soft(o[:, 3])
+        quantiles = torch.stack(
+            [mid - soft(o[:, 1]), mid, mid + soft(o[:, 2]), sd - soft(o[:, 4]), sd, sd + soft(o[:, 5])], 1
+        )
+        return quantiles, torch.softmax(o[:, 6:], 1)
+
+
+def fixed_sizes(net, held: dict, dim: int, seed: int) -> pd.DataFrame:
+    """Errors on populations of 50, 200 and 1,000 tracks of 10-50 points, all noise levels: each model,
+    3 means inside its range, spreads 0.05 and 0.15, 3 of each."""
+    populations, rows = pt.Populations(held, (10, 2000), seed), []
+    with torch.no_grad():
+        for n in (50, 200, 1000):
+            for k, model in enumerate(MODELS):
+                for mean in np.linspace(*pt.RANGES[model], 5)[1:-1]:
+                    for sd in (0.05, 0.15):
+                        for _ in range(3):
+                            chosen = populations._near(dim, k, n, mean, sd, 0.75, 1.5, 10, 50)
+                            x, alphas = held["x"][chosen], held["alpha"][chosen]
+                            q, _ = (o[0].numpy() for o in net(torch.from_numpy(x[None]), torch.ones(1, len(x))))
+                            truth = alphas.mean()
+                            rows.append(dict(tracks=n, process=model, mean_error=abs(q[1] - truth),
+                                             holds=float(q[0] <= truth <= q[2]), width=q[2] - q[0]))  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dim", type=int, default=2, choices=(1, 2, 3))
+    parser.add_argument("--steps", type=int, default=15000)
+    parser.add_argument("--per-model", type=int, default=20000)
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    ens = load_ensemble(threads=1)
+    print(f"# benchmarks/population_inputs.py --dim {args.dim} --steps {args.steps} --per-model {args.per_model}")
+    made = pool(ens, args.per_model, args.dim, 101), pool(ens, args.per_model // 4, args.dim, 202)
+    summary = []
+    for variant in args.variants:
+        train, held = (inputs(m, variant) for m in made)
+        pt.FEATURES = tuple(range(train["x"].shape[1]))  # the input width the network is made for
+        make = pt.SetNetwork
+        pt.SetNetwork = AttentionSet if variant == "attention" else make
+        start = time.perf_counter()
+        net = pt.train(train, dict(steps=args.steps, batch=16, hidden=96, learning_rate=0.002, tracks=[10, 2000]), 7)
+        pt.SetNetwork = make
+        seconds = time.perf_counter() - start
+        scores = pd.DataFrame(pt.held_out_scores(net, held, (10, 2000), 1500, 8))
+        sizes = fixed_sizes(net, held, args.dim, 9)
+        print(f"\n## {variant} ({seconds:.0f} s of training)")
+        print(scores.round(3).to_string(index=False))
+        print(sizes.groupby(["process", "tracks"]).mean().round(3).to_string())
+        summary.append(
+            dict(variant=variant, **scores[["mean_error", "sd_error", "holds", "width", "share_error"]].mean())
+            | {f"mean_error_{n}": e for n, e in sizes.groupby("tracks")["mean_error"].mean().items()}
+        )
+    print("\n## held-out populations (10-2,000 tracks of 10-200 points), mean over processes; and fixed sizes")
+    print(pd.DataFrame(summary).round(4).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
