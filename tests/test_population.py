@@ -142,8 +142,6 @@ def test_populations_drawn_from_a_pool_carry_their_truth():
     assert mean == pytest.approx(alphas.mean()) and sd == pytest.approx(alphas.std())
 
 
-
-
 def test_a_population_is_of_different_tracks_where_the_pool_holds_enough():
     n = 5000
     rng = np.random.default_rng(3)
@@ -161,6 +159,8 @@ def test_a_population_is_of_different_tracks_where_the_pool_holds_enough():
     assert len(np.unique(wide)) == 1500 and abs(pool["alpha"][wide].mean() - 0.8) < 0.05
     # fewer than twice the count in the bands: nearest draws, repeats allowed
     assert len(populations._near(1, fbm, 3000, 0.8, 0.05, 0.75, 1.5, 10, 60)) == 3000
+
+
 def test_the_difference_of_two_means_widens_as_both_intervals_do():
     first = pd.Series(dict(alpha_mean=0.5, alpha_mean_low=0.4, alpha_mean_high=0.6))
     second = pd.Series(dict(alpha_mean=0.8, alpha_mean_low=0.7, alpha_mean_high=0.9))
