@@ -77,21 +77,9 @@ class AttentionSet(pt.SetNetwork):
         self.score = nn.Linear(hidden, heads)
         self.rho[0] = nn.Linear(2 * hidden + 1 + heads * hidden, hidden)
 
-    def forward(self, x, mask):
-        e = self.phi(x) * mask[..., None]
-        count = mask.sum(1, keepdim=True)
-        mean = e.sum(1) / count
-        spread = torch.sqrt(torch.clamp((e * e).sum(1) / count - mean**2, min=0) + 1e-6)
+    def pooled(self, e, mask) -> list:
         weights = torch.softmax(self.score(e).masked_fill(mask[..., None] == 0, -1e9), 1)
-        attended = torch.einsum("bnh,bnf->bhf", weights, e).flatten(1)
-        size = torch.clamp(torch.log(count), max=self.log_max) / self.log_max
-        o = self.rho(torch.cat([mean, spread, size, attended], 1))
-        soft = nn.functional.softplus
-        mid, sd = 1 + o[:, 0], soft(o[:, 3])
-        quantiles = torch.stack(
-            [mid - soft(o[:, 1]), mid, mid + soft(o[:, 2]), sd - soft(o[:, 4]), sd, sd + soft(o[:, 5])], 1
-        )
-        return quantiles, torch.softmax(o[:, 6:], 1)
+        return [*super().pooled(e, mask), torch.einsum("bnh,bnf->bhf", weights, e).flatten(1)]
 
 
 def fixed_sizes(net, held: dict, dim: int, seed: int) -> pd.DataFrame:

@@ -166,18 +166,22 @@ class SetNetwork(nn.Module):
 
     def forward(self, x, mask):
         e = self.phi(x) * mask[..., None]
-        count = mask.sum(1, keepdim=True)
-        mean = e.sum(1) / count
-        spread = torch.sqrt(torch.clamp((e * e).sum(1) / count - mean**2, min=0) + 1e-6)
-        # a larger set than any trained on is read as the largest: its interval no narrower
-        size = torch.clamp(torch.log(count), max=self.log_max) / self.log_max
-        o = self.rho(torch.cat([mean, spread, size], 1))
+        o = self.rho(torch.cat(self.pooled(e, mask), 1))
         soft = nn.functional.softplus
         mid, sd = 1 + o[:, 0], soft(o[:, 3])
         quantiles = torch.stack(
             [mid - soft(o[:, 1]), mid, mid + soft(o[:, 2]), sd - soft(o[:, 4]), sd, sd + soft(o[:, 5])], 1
         )
         return quantiles, torch.softmax(o[:, 6:], 1)
+
+    def pooled(self, e, mask) -> list:
+        """The tracks' features e [b, n, hidden] pooled: their mean, their spread, the set's size."""
+        count = mask.sum(1, keepdim=True)
+        mean = e.sum(1) / count
+        spread = torch.sqrt(torch.clamp((e * e).sum(1) / count - mean**2, min=0) + 1e-6)
+        # a larger set than any trained on is read as the largest: its interval no narrower
+        size = torch.clamp(torch.log(count), max=self.log_max) / self.log_max
+        return [mean, spread, size]
 
 
 class Unmasked(nn.Module):
