@@ -12,6 +12,7 @@ otherwise idle machine: the throughput of N cores is only N times one core's whe
 import argparse
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -28,7 +29,8 @@ from andiflow.simulate import Recipe, simulate_challenge
 # the command line, then its peak memory (VmHWM: this process's, not inherited at fork as ru_maxrss is)
 CLI = (
     "import re, sys; from andiflow.cli import main; rc = main(sys.argv[1:]); "
-    "print(re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read())[1], file=sys.stderr); sys.exit(rc)"
+    "peak = re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read())[1]; "
+    "print('peak_kb', peak, file=sys.stderr); sys.exit(rc)"
 )
 
 
@@ -52,9 +54,10 @@ def run(command: list[str]) -> tuple[float, float]:
     start = time.perf_counter()
     done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     seconds = time.perf_counter() - start
-    if done.returncode != 0:
+    peak = re.search(r"^peak_kb (\d+)$", done.stderr, re.M)
+    if done.returncode != 0 or peak is None or done.stderr[peak.end() :].strip():
         raise SystemExit(f"failed: {' '.join(command)}\n{done.stderr}")
-    return seconds, int(done.stderr.split()[-1]) / 1024
+    return seconds, int(peak[1]) / 1024
 
 
 def main() -> None:

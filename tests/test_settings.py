@@ -11,6 +11,10 @@ def test_the_schema_is_a_valid_json_schema():
     jsonschema.validators.validator_for(settings.SCHEMA).check_schema(settings.SCHEMA)
 
 
+def test_the_schemas_defaults_are_valid():  # so a command given no settings need not validate them
+    settings._validate(settings.resolve())
+
+
 def test_a_bad_value_is_refused_naming_where_it_is():
     with pytest.raises(SettingsError, match=r"invalid configuration at train\.batch_size: .*"):
         settings.resolve({"train": {"batch_size": 0}})

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -395,13 +397,15 @@ def test_missing_frames_are_bridged_interpolated_or_split_with_a_note(tmp_path, 
 
 
 def test_a_task1_file_parsed_by_worker_processes_reads_as_in_one_process(tmp_path, monkeypatch):
-    from andiflow import workers
+    from andiflow import andi_io, workers
 
     rng = np.random.default_rng(3)
     lines = [f"2;{';'.join(f'{v:.6f}' for v in rng.normal(size=2 * (10 + i)))}" for i in range(40)]
     lines[16] = "2;1;x;3;4"  # line 17: a problem, named there
+    lines[20] = "  "  # line 21: blank within the file: a problem; those at its end are not lines
+    lines[25] += "\r"  # line 26: ended as on Windows
     path = tmp_path / "task1.txt"
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join(lines) + "\n\n \n", newline="")
 
     class Owner:
         pass
@@ -409,12 +413,56 @@ def test_a_task1_file_parsed_by_worker_processes_reads_as_in_one_process(tmp_pat
     owner = Owner()
     one = read_tracks(path)
     monkeypatch.setattr(workers, "MIN_VALUES", 0)  # workers even for this little
+    monkeypatch.setattr(andi_io, "PART_BYTES", 100)  # and many parts
     parsed = workers.Workers(owner, {}, 3)
     three = read_tracks(path, workers=parsed)
     assert parsed.pool is not None  # the workers parsed it
     assert three.particles == one.particles == list(range(1, 41)) and three.dims == one.dims
-    assert three.problems == one.problems and "field 3" in three.problems[17]
+    assert three.problems == one.problems and "field 3" in three.problems[17] and three.problems[21] == "empty line"
+    assert len(andi_io.line_ranges(path)) > 4  # in parts
     for a, b in zip(one.trajectories, three.trajectories):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(InputFileError, match=r"task1.txt:17: field 3 is not a number"):
         read_tracks(path, strict=True, workers=parsed)
+
+
+@pytest.mark.parametrize(
+    "body, in_parts",
+    [
+        ("", True),  # numbers throughout: the workers' parts are the table
+        ("7,3,oops,1.0\n", False),  # text in a column of numbers: one process reads it again
+        ('7,3,"two\nlines",1.0\n', False),  # a quoted line break, which a byte range may cut
+        ("7,3,1.0,1.0,9\n", False),  # a row wider than the header: an error naming its line in the file
+    ],
+)
+def test_a_table_parsed_by_worker_processes_reads_as_in_one_process(tmp_path, monkeypatch, body, in_parts):
+    from andiflow import andi_io, delimited, workers
+
+    rng = np.random.default_rng(4)
+    rows = [(p, f, *rng.normal(size=2)) for p in range(1, 31) for f in range(12)]
+    text = pd.DataFrame(rows, columns=["track_id", "t", "x", "y"]).to_csv(index=False)
+    cut = text.index("\n", len(text) // 2) + 1
+    path = tmp_path / "tracks.csv"
+    path.write_text("sep=,\n" + text[:cut] + body + text[cut:])
+
+    class Owner:
+        pass
+
+    owner, answers = Owner(), []
+    monkeypatch.setattr(workers, "MIN_VALUES", 0)  # workers even for this little
+    monkeypatch.setattr(andi_io, "PART_BYTES", 500)  # and many parts
+    read_in_parts = delimited._read_in_parts
+    monkeypatch.setattr(delimited, "_read_in_parts", lambda *args: answers.append(read_in_parts(*args)) or answers[-1])
+    parsed = workers.Workers(owner, {}, 3)
+    try:
+        one = delimited.read_csv(path)
+    except InputFileError as err:
+        with pytest.raises(InputFileError, match=re.escape(str(err))):
+            delimited.read_csv(path, parsed)
+        assert "Expected 4 fields in line" in str(err)
+    else:
+        three = delimited.read_csv(path, parsed)
+        pd.testing.assert_frame_equal(three, one)
+        assert three.attrs == one.attrs == {"header_line": 2}
+    assert parsed.pool is not None and len(andi_io.line_ranges(path, 2)) > 4  # the workers parsed parts
+    assert (answers[0] is not None) == in_parts

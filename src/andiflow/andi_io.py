@@ -13,6 +13,7 @@ a warning); a missing or binary file is one InputFileError naming it.
 
 import codecs
 import functools
+import io
 import sys
 import warnings
 from pathlib import Path
@@ -23,6 +24,8 @@ from andiflow.atomic import atomic_path
 from andiflow.errors import InputFileError
 
 SAMPLE_BYTES = 1 << 16  # what text_encoding judges a file by: its beginning, not all of a big table
+PART_BYTES = 8 << 20  # the byte ranges of line_ranges
+LINE_SAFE = ("utf-8-sig", "cp1252", "latin-1")  # text_encoding's answers whose byte 0x0A ends a line, alone
 
 
 def read_trajectories(path) -> list[np.ndarray]:
@@ -182,6 +185,23 @@ def task1_lines(path) -> list[tuple[int, str]]:
     while lines and not lines[-1].strip():
         lines.pop()
     return list(enumerate(lines, start=1))
+
+
+def line_ranges(path, skip_lines=0) -> list[tuple[int, int]]:
+    """Byte ranges of whole lines, about PART_BYTES each, that cover the file after its first
+    skip_lines lines: what worker processes parse, each its own (where the encoding is LINE_SAFE)."""
+    with open(path, "rb") as f:
+        for _ in range(skip_lines):
+            f.readline()
+        start, end = f.tell(), f.seek(0, io.SEEK_END)
+        edges = [start]
+        for guess in range(start + PART_BYTES, end, PART_BYTES):
+            if guess > edges[-1]:
+                f.seek(guess)
+                f.readline()
+                edges.append(min(f.tell(), end))
+    edges.append(end)
+    return [(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
 def read_text(path, limit=None) -> str:

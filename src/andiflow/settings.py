@@ -6,7 +6,6 @@ import json
 from collections.abc import Mapping
 from importlib.resources import files
 
-import jsonschema
 import yaml
 
 from andiflow.errors import SettingsError
@@ -38,10 +37,11 @@ def resolve(config: dict | None = None) -> dict:
     """The one complete configuration: every missing key filled with its paper default, validated
     against the schema and checked across sections. The workflow resolves its config once, here, and
     user commands given no settings resolve an empty one (HNU's values)."""
-    config = copy.deepcopy(dict(config or {}))
+    given, config = bool(config), copy.deepcopy(dict(config or {}))
     _refuse_moved_keys(config)
     _fill_defaults(SCHEMA, config)
-    _validate(config)
+    if given:  # the schema's defaults alone are valid (tests/test_settings.py checks them once)
+        _validate(config)
     check_config(config)
     return config
 
@@ -146,6 +146,8 @@ def plain(config) -> dict:
 
 
 def _validate(config: dict, partial: bool = False) -> None:
+    import jsonschema  # here: a command given no settings validates nothing, and its import takes 0.1 s
+
     schema = {**SCHEMA, "required": []} if partial else SCHEMA
     # jsonschema.validate would check the schema itself first, at every call: tests/test_settings.py does
     err = jsonschema.exceptions.best_match(jsonschema.validators.validator_for(schema)(schema).iter_errors(config))

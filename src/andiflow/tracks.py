@@ -41,8 +41,9 @@ import numpy as np
 import pandas as pd
 
 from andiflow import columns
-from andiflow.andi_io import read_text, task1_line, task1_lines, text_encoding
+from andiflow.andi_io import LINE_SAFE, line_ranges, read_text, task1_line, task1_lines, text_encoding
 from andiflow.columns import AXES
+from andiflow.delimited import line_of, read_csv
 from andiflow.errors import InputFileError
 
 FORMATS = ("table", "trackmate-csv", "trackmate-xml", "tracks-xml", "task1")  # what read_tracks reads
@@ -112,12 +113,12 @@ def read_tracks(
     FORMATS. The column names apply to "table" only (None: recognised, columns.py). A particle's
     problem is kept in `problems` (strict: raised, naming its place). Missing frames are closed as
     `gaps` says (close_gaps; bridged by default, as benchmarks/gaps.py measured best). A task1.txt's
-    lines are parsed by `workers` (workers.Workers) where given."""
+    lines, and a large table's rows, are parsed by `workers` (workers.Workers) where given."""
     path = Path(path)
     head = _head(path)  # also refuses an empty or binary file, whatever its format
     chosen = _format_of(path, head) if format == "auto" else format
     if chosen == "table":
-        return _read_table(path, particle, frame, positions, strict, gaps)
+        return _read_table(path, particle, frame, positions, strict, gaps, workers)
     if chosen == "task1":
         return read_task1(path, strict, workers)
     if chosen in _READERS:
@@ -127,29 +128,63 @@ def read_tracks(
 
 def read_task1(path, strict=False, workers=None) -> Tracks:
     """A task1.txt as tracks: particle = line number, dims = the line's dimension; a line that is not a
-    trajectory is that line's problem (strict: an error naming it). Its lines are parsed by `workers`
-    (workers.Workers) where given."""
-    lines = task1_lines(path)
-    parse = functools.partial(_task1_trajectories, str(path), strict)
-    sizes = [len(line) // 8 for _, line in lines]  # about a number per 8 characters
-    parsed = workers.map_parts(parse, lines, sizes) if workers else parse(lines)
+    trajectory is that line's problem (strict: an error naming it). Parsed by `workers`
+    (workers.Workers), each its own byte range of whole lines, where given."""
+    parsed = _task1_in_parts(path, workers) if workers is not None and workers.n > 1 else None
+    if parsed is None:
+        numbered = task1_lines(path)
+        parsed = zip([n for n, _ in numbered], _task1_trajectories(str(path), [line for _, line in numbered]))
     tracks = Tracks([], [])
-    for (lineno, _), (dim, trajectory, problem) in zip(lines, parsed):
+    for lineno, (dim, trajectory, problem) in parsed:
+        if strict and problem:
+            raise InputFileError(f"{path}:{lineno}: {problem}")
         tracks.add(lineno, trajectory, dim, AXES[: len(trajectory)], problem)
     return tracks
 
 
-def _task1_trajectories(path: str, strict: bool, lines: list) -> list[tuple]:
-    """(dim, trajectory, problem) of each (line number, line) of a task1.txt."""
+def _task1_in_parts(path, workers) -> list | None:
+    """(line number, (dim, trajectory, problem)) of each line but the blank ones at the end, the lines
+    parsed by the workers in byte ranges; None where one process must read them (UTF-16, or a range
+    that does not decode as the file's beginning does)."""
+    encoding = text_encoding(path)
+    if encoding not in LINE_SAFE:
+        return None
+    ranges = line_ranges(path)
+    parse = functools.partial(_task1_ranges, str(path), encoding)
+    parts = workers.map_parts(parse, ranges, [(b - a) // 8 for a, b in ranges])  # about 8 bytes a number
+    if any(part is None for part in parts):
+        return None
+    lines = [line for part in parts for line in part]
+    while lines and not lines[-1][0].strip():
+        lines.pop()
+    return [(lineno, parsed) for lineno, (_, parsed) in enumerate(lines, start=1)]
+
+
+def _task1_ranges(path: str, encoding: str, ranges: list) -> list[list | None]:
+    """(line, (dim, trajectory, problem)) of each line of each byte range of a task1.txt (None: a range
+    that does not decode)."""
+    parts = []
+    with open(path, "rb") as f:
+        for a, b in ranges:
+            f.seek(a)
+            try:
+                lines = f.read(b - a).decode(encoding).splitlines()
+            except UnicodeDecodeError:
+                parts.append(None)
+                continue
+            parts.append(list(zip(lines, _task1_trajectories(path, lines))))
+    return parts
+
+
+def _task1_trajectories(path: str, lines: list[str]) -> list[tuple]:
+    """(dim, trajectory, problem) of each line of a task1.txt, the problem said without its place."""
     parsed = []
-    for lineno, line in lines:
+    for line in lines:
         fields = line.split(";")
         try:
-            parsed.append((*task1_line(path, lineno, fields), None))
+            parsed.append((*task1_line(path, 0, fields), None))
         except InputFileError as err:
-            if strict:
-                raise
-            parsed.append((_first_dim(fields), np.empty((1, 0)), str(err).split(f":{lineno}: ", 1)[-1]))
+            parsed.append((_first_dim(fields), np.empty((1, 0)), str(err).split(":0: ", 1)[-1]))
     return parsed
 
 
@@ -202,9 +237,9 @@ def _xml_format(path, head: str) -> str:
     )
 
 
-def _read_table(path, particle, frame, positions, strict=False, gaps="bridge") -> Tracks:
-    table = _read_csv(path)
-    return from_table(table, particle, frame, positions, source=path, where=_line_of(table), strict=strict, gaps=gaps)
+def _read_table(path, particle, frame, positions, strict=False, gaps="bridge", workers=None) -> Tracks:
+    table = read_csv(path, workers)
+    return from_table(table, particle, frame, positions, source=path, where=line_of(table), strict=strict, gaps=gaps)
 
 
 def from_table(
@@ -233,7 +268,7 @@ def from_table(
 
 
 def _read_trackmate_csv(path, strict=False) -> Tracks:
-    table = _read_csv(path, dtype=str)
+    table = read_csv(path, dtype=str)
     missing = sorted(_TRACKMATE_KEYS - set(table.columns))
     if missing:
         raise InputFileError(f"{path}: no column {missing[0]!r} in a TrackMate spots table")
@@ -244,7 +279,7 @@ def _read_trackmate_csv(path, strict=False) -> Tracks:
     table = table[pd.to_numeric(table["TRACK_ID"], errors="coerce").notna()]  # spots in no track
     positions = [c for c in _TRACKMATE_POSITIONS if c in table.columns]
     table, notes = _continuing_branches(table, positions)
-    tracks = _assemble(path, table, _line_of(table), "TRACK_ID", "FRAME", positions, strict=strict)
+    tracks = _assemble(path, table, line_of(table), "TRACK_ID", "FRAME", positions, strict=strict)
     _add_notes(tracks, notes)
     units = {c: next((columns.unit_of(v) for v in named[c] if str(v).startswith("(")), None) for c in named}
     tracks.space_unit, tracks.time_unit = units.get("POSITION_X"), units.get("POSITION_T")
@@ -401,43 +436,6 @@ _READERS = {
 }
 
 
-def _read_csv(path, **options) -> pd.DataFrame:
-    """A delimited table as spreadsheets and trackers write it: separated by commas (also `, `),
-    semicolons, tabs or blanks, or as Excel's `sep=` first line says; decimal commas where the separator
-    is not a comma and the numbers have them; any encoding text_encoding reads."""
-    lines = read_text(path, _HEAD_BYTES).splitlines()
-    excel_sep = bool(lines) and lines[0].lower().startswith("sep=")
-    header = lines[int(excel_sep)] if len(lines) > excel_sep else ""
-    sep = lines[0][4:5] or "," if excel_sep else max(",;\t", key=header.count)
-    sep = sep if sep in header else r"\s+"
-    body = "\n".join(lines[1 + excel_sep : 50])
-    decimal = "," if sep != "," and re.search(r"\d,\d", body) else "."
-    try:
-        table = pd.read_csv(
-            path,
-            sep=sep,
-            skiprows=int(excel_sep),
-            encoding=text_encoding(path),
-            skipinitialspace=True,
-            decimal=decimal,
-            engine="python" if sep == r"\s+" else "c",
-            **options,
-        )
-    except (pd.errors.EmptyDataError, pd.errors.ParserError) as err:
-        raise InputFileError(f"{path}: not a readable CSV table ({err})") from None
-    table.columns = [str(c).strip() for c in table.columns]
-    if decimal == "," and options.get("dtype") is str:
-        table = table.apply(lambda column: column.str.replace(",", ".", regex=False))
-    table.attrs["header_line"] = 1 + excel_sep
-    return table
-
-
-def _line_of(table: pd.DataFrame):
-    """Where row i of a table read by _read_csv is: its line number (the header is line 1, or 2 after
-    Excel's `sep=` line)."""
-    return lambda i: f":{table.index[i] + 1 + table.attrs.get('header_line', 1)}"
-
-
 def _xml_root(path) -> ET.Element:
     try:
         return ET.parse(path).getroot()  # bytes: expat honours the byte-order mark and declared encoding
@@ -476,7 +474,9 @@ def _assemble(path, table: pd.DataFrame, where, particle, frame, positions, fiel
     numbers = pd.DataFrame({c: pd.to_numeric(table[c], errors="coerce").to_numpy(np.float64) for c in columns})
     numbers.insert(0, particle, ids if pd.isna(numeric_ids).any() else numeric_ids)
     bad = ~np.isfinite(numbers[columns].to_numpy())
-    twice = numbers.duplicated([particle, frame], keep=False).to_numpy() & ~bad.any(axis=1)
+    in_order = _in_order(numbers[particle], numbers[frame])  # then no frame is given twice
+    twice = np.zeros(len(numbers), bool) if in_order else numbers.duplicated([particle, frame], keep=False).to_numpy()
+    twice &= ~bad.any(axis=1)
     problems = {}
     for i in np.flatnonzero(bad.any(axis=1) | twice):
         pid = _plain(numbers[particle].iloc[i])
@@ -493,7 +493,11 @@ def _assemble(path, table: pd.DataFrame, where, particle, frame, positions, fiel
     if not axes:
         raise InputFileError(f"{path}: positions never move on any axis ({', '.join(positions)})")
     names = [AXES[positions.index(c)] if len(positions) <= 3 else c for c in axes]
-    order = good if _in_order(good[particle], good[frame]) else good.sort_values([particle, frame], kind="stable")
+    order = (
+        good
+        if in_order or _in_order(good[particle], good[frame])
+        else good.sort_values([particle, frame], kind="stable")
+    )
     ids, frames = order[particle].to_numpy(), order[frame].to_numpy()
     values = order[axes].to_numpy(np.float64).T
     same = ids[1:] == ids[:-1]

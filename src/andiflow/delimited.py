@@ -1,0 +1,97 @@
+"""Delimited tables as spreadsheets and trackers write them: separated by commas (also `, `),
+semicolons, tabs or blanks, or as Excel's `sep=` first line says; decimal commas where the separator is
+not a comma and the numbers have them; any encoding andi_io.text_encoding reads. A large file is parsed
+by worker processes (workers.Workers), each its own byte range of whole lines, into the same table as
+one process reads."""
+
+import functools
+import io
+import re
+
+import pandas as pd
+
+from andiflow.andi_io import LINE_SAFE, line_ranges, read_text, text_encoding
+from andiflow.errors import InputFileError
+
+HEAD_BYTES = 1 << 16  # what the separator and decimal mark are judged by
+
+
+def read_csv(path, workers=None, **options) -> pd.DataFrame:
+    """The table of a delimited file, its columns' names stripped; its body parsed by `workers` where
+    given and the file is large; `options` go to pandas.read_csv."""
+    lines = read_text(path, HEAD_BYTES).splitlines()
+    excel_sep = bool(lines) and lines[0].lower().startswith("sep=")
+    header = lines[int(excel_sep)] if len(lines) > excel_sep else ""
+    sep = lines[0][4:5] or "," if excel_sep else max(",;\t", key=header.count)
+    sep = sep if sep in header else r"\s+"
+    body = "\n".join(lines[1 + excel_sep : 50])
+    decimal = "," if sep != "," and re.search(r"\d,\d", body) else "."
+    encoding = text_encoding(path)
+    read = functools.partial(
+        pd.read_csv,
+        sep=sep,
+        encoding=encoding,
+        skipinitialspace=True,
+        decimal=decimal,
+        engine="python" if sep == r"\s+" else "c",
+        **options,
+    )
+    try:
+        in_parts = workers is not None and workers.n > 1 and sep != r"\s+" and encoding in LINE_SAFE
+        table = _read_in_parts(path, read, int(excel_sep), workers) if in_parts else None
+        if table is None:
+            table = read(path, skiprows=int(excel_sep))
+    except (pd.errors.EmptyDataError, pd.errors.ParserError) as err:
+        raise InputFileError(f"{path}: not a readable CSV table ({err})") from None
+    table.columns = [str(c).strip() for c in table.columns]
+    if decimal == "," and options.get("dtype") is str:
+        table = table.apply(lambda column: column.str.replace(",", ".", regex=False))
+    table.attrs["header_line"] = 1 + excel_sep
+    return table
+
+
+def line_of(table: pd.DataFrame):
+    """Where row i of a table read by read_csv is: its line number (the header is line 1, or 2 after
+    Excel's `sep=` line)."""
+    return lambda i: f":{table.index[i] + 1 + table.attrs.get('header_line', 1)}"
+
+
+def _read_in_parts(path, read, skip: int, workers) -> pd.DataFrame | None:
+    """The table parsed by the workers in byte ranges of whole lines; None where one process must read
+    it: a file too small to pay for the workers, or parts that disagree on what a column holds (text in
+    one, numbers in another), or a range that cannot be parsed alone (a quoted line break, a bad row,
+    whose line number only the whole file gives)."""
+    names = list(read(path, skiprows=skip, nrows=0).columns)
+    ranges = line_ranges(path, skip + 1)
+    if not ranges:
+        return None
+    parse = functools.partial(_parse_ranges, str(path), read, names)
+    parts = workers.map_parts(parse, ranges, [(b - a) // 8 for a, b in ranges])  # about 8 bytes a value
+    if any(part is None for part in parts):
+        return None
+    parts = [part for part in parts if len(part)]
+    kinds = {name: {part[name].dtype.kind for part in parts} for name in names}
+    if any("O" in kind and len(kind) > 1 for kind in kinds.values()):
+        return None
+    return pd.concat(parts, ignore_index=True)
+
+
+def _parse_ranges(path: str, read, names: list, ranges: list) -> list[pd.DataFrame | None]:
+    """Each byte range of the file parsed as rows of columns `names` (None: it cannot be alone)."""
+    parts = []
+    with open(path, "rb") as f:
+        for a, b in ranges:
+            f.seek(a)
+            data = f.read(b - a)
+            if data.count(b'"') % 2:
+                parts.append(None)
+                continue
+            try:
+                part = read(io.BytesIO(data), header=None, names=names)
+            except pd.errors.EmptyDataError:
+                part = pd.DataFrame()
+            except pd.errors.ParserError:
+                part = None
+            # rows wider than the header make pandas take their first fields as the index
+            parts.append(part if part is None or isinstance(part.index, pd.RangeIndex) else None)
+    return parts
