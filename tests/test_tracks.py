@@ -413,13 +413,13 @@ def test_a_task1_file_parsed_by_worker_processes_reads_as_in_one_process(tmp_pat
     owner = Owner()
     one = read_tracks(path)
     monkeypatch.setattr(workers, "MIN_VALUES", 0)  # workers even for this little
-    monkeypatch.setattr(andi_io, "PART_BYTES", 100)  # and many parts
+    monkeypatch.setattr(andi_io, "MIN_PART_BYTES", 100)  # and many parts
     parsed = workers.Workers(owner, {}, 3)
     three = read_tracks(path, workers=parsed)
     assert parsed.pool is not None  # the workers parsed it
     assert three.particles == one.particles == list(range(1, 41)) and three.dims == one.dims
     assert three.problems == one.problems and "field 3" in three.problems[17] and three.problems[21] == "empty line"
-    assert len(andi_io.line_ranges(path)) > 4  # in parts
+    assert len(andi_io.line_ranges(path, 12)) > 4  # in parts
     for a, b in zip(one.trajectories, three.trajectories):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(InputFileError, match=r"task1.txt:17: field 3 is not a number"):
@@ -450,7 +450,7 @@ def test_a_table_parsed_by_worker_processes_reads_as_in_one_process(tmp_path, mo
 
     owner, answers = Owner(), []
     monkeypatch.setattr(workers, "MIN_VALUES", 0)  # workers even for this little
-    monkeypatch.setattr(andi_io, "PART_BYTES", 500)  # and many parts
+    monkeypatch.setattr(andi_io, "MIN_PART_BYTES", 500)  # and many parts
     read_in_parts = delimited._read_in_parts
     monkeypatch.setattr(delimited, "_read_in_parts", lambda *args: answers.append(read_in_parts(*args)) or answers[-1])
     parsed = workers.Workers(owner, {}, 3)
@@ -464,5 +464,5 @@ def test_a_table_parsed_by_worker_processes_reads_as_in_one_process(tmp_path, mo
         three = delimited.read_csv(path, parsed)
         pd.testing.assert_frame_equal(three, one)
         assert three.attrs == one.attrs == {"header_line": 2}
-    assert parsed.pool is not None and len(andi_io.line_ranges(path, 2)) > 4  # the workers parsed parts
+    assert parsed.pool is not None and len(andi_io.line_ranges(path, 12, 2)) > 4  # the workers parsed parts
     assert (answers[0] is not None) == in_parts

@@ -24,7 +24,7 @@ from andiflow.atomic import atomic_path
 from andiflow.errors import InputFileError
 
 SAMPLE_BYTES = 1 << 16  # what text_encoding judges a file by: its beginning, not all of a big table
-PART_BYTES = 8 << 20  # the byte ranges of line_ranges
+MIN_PART_BYTES = 1 << 20  # line_ranges' smallest: one process reads a smaller file before workers would start
 LINE_SAFE = ("utf-8-sig", "cp1252", "latin-1")  # text_encoding's answers whose byte 0x0A ends a line, alone
 
 
@@ -187,15 +187,17 @@ def task1_lines(path) -> list[tuple[int, str]]:
     return list(enumerate(lines, start=1))
 
 
-def line_ranges(path, skip_lines=0) -> list[tuple[int, int]]:
-    """Byte ranges of whole lines, about PART_BYTES each, that cover the file after its first
-    skip_lines lines: what worker processes parse, each its own (where the encoding is LINE_SAFE)."""
+def line_ranges(path, count: int, skip_lines=0) -> list[tuple[int, int]]:
+    """About `count` byte ranges of whole lines, of at least MIN_PART_BYTES, that cover the file after
+    its first skip_lines lines: what worker processes parse, each its own (where the encoding is
+    LINE_SAFE)."""
     with open(path, "rb") as f:
         for _ in range(skip_lines):
             f.readline()
         start, end = f.tell(), f.seek(0, io.SEEK_END)
+        step = max(MIN_PART_BYTES, -(-(end - start) // count))
         edges = [start]
-        for guess in range(start + PART_BYTES, end, PART_BYTES):
+        for guess in range(start + step, end, step):
             if guess > edges[-1]:
                 f.seek(guess)
                 f.readline()

@@ -57,21 +57,21 @@ def line_of(table: pd.DataFrame):
 
 
 def _read_in_parts(path, read, skip: int, workers) -> pd.DataFrame | None:
-    """The table parsed by the workers in byte ranges of whole lines; None where one process must read
-    it: a file too small to pay for the workers, or parts that disagree on what a column holds (text in
-    one, numbers in another), or a range that cannot be parsed alone (a quoted line break, a bad row,
-    whose line number only the whole file gives)."""
-    names = list(read(path, skiprows=skip, nrows=0).columns)
-    ranges = line_ranges(path, skip + 1)
-    if not ranges:
+    """The table parsed by the workers in byte ranges of whole lines; None where one process reads it:
+    a file of one range, parts that disagree on what a column holds (text in one, numbers in another),
+    or a range that cannot be parsed alone (a quoted line break; a bad row, whose line number only the
+    whole file gives)."""
+    ranges = line_ranges(path, 4 * workers.n, skip + 1)
+    if len(ranges) < 2:
         return None
+    names = list(read(path, skiprows=skip, nrows=0).columns)
     parse = functools.partial(_parse_ranges, str(path), read, names)
     parts = workers.map_parts(parse, ranges, [(b - a) // 8 for a, b in ranges])  # about 8 bytes a value
     if any(part is None for part in parts):
         return None
     parts = [part for part in parts if len(part)]
-    kinds = {name: {part[name].dtype.kind for part in parts} for name in names}
-    if any("O" in kind and len(kind) > 1 for kind in kinds.values()):
+    kinds = [{part[name].dtype.kind for part in parts} for name in names]
+    if any(len(kind) > 1 and kind != {"i", "f"} for kind in kinds):  # integers beside floats: floats, as one read
         return None
     return pd.concat(parts, ignore_index=True)
 

@@ -144,12 +144,11 @@ def read_task1(path, strict=False, workers=None) -> Tracks:
 
 def _task1_in_parts(path, workers) -> list | None:
     """(line number, (dim, trajectory, problem)) of each line but the blank ones at the end, the lines
-    parsed by the workers in byte ranges; None where one process must read them (UTF-16, or a range
-    that does not decode as the file's beginning does)."""
-    encoding = text_encoding(path)
-    if encoding not in LINE_SAFE:
+    parsed by the workers in byte ranges; None where one process reads them (a file of one range,
+    UTF-16, or a range that does not decode as the file's beginning does)."""
+    encoding, ranges = text_encoding(path), line_ranges(path, 4 * workers.n)
+    if encoding not in LINE_SAFE or len(ranges) < 2:
         return None
-    ranges = line_ranges(path)
     parse = functools.partial(_task1_ranges, str(path), encoding)
     parts = workers.map_parts(parse, ranges, [(b - a) // 8 for a, b in ranges])  # about 8 bytes a number
     if any(part is None for part in parts):
