@@ -3,6 +3,7 @@ one, and a table of tracks against the same trajectories as a task1.txt, with th
 
     python benchmarks/predict_cores.py                  # 3,000 trajectories, 1 and 2 cores
     python benchmarks/predict_cores.py --n 12000 --threads 1 2 4
+    python benchmarks/predict_cores.py --load 1     # beside one other busy process (a 1-thread job)
 
 The trajectories are challenge-style 2D ones (lengths 10-999, the 2020 recipe, a seed of their own); each
 command runs `--repeat` times in a fresh process, alternating, and the median is shown. Run it on an
@@ -65,6 +66,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=3000, help="trajectories")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--load", type=int, default=0, help="other busy processes (one thread each) meanwhile")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -72,28 +74,39 @@ def main() -> None:
         print(
             f"# benchmarks/predict_cores.py: {platform.machine()}, {os.cpu_count()} cores; {args.n} 2D trajectories "
             f"(lengths 10-999), {points:,} points; median of {args.repeat} runs"
+            + (f"; beside {args.load} other busy process{'es' * (args.load > 1)}" if args.load else "")
         )
-        runs = {(name, n): [] for name in ("task1.txt", "table.csv") for n in args.threads}
-        for _ in range(args.repeat):
-            for name, n in runs:
-                out = tmp / f"{name}.{n}.out"
-                command = [sys.executable, "-c", CLI, "predict", str(tmp / name), "-o", str(out)]
-                alone = ["--task", "alpha"]  # a table gets the diffusion model too, a task1.txt alpha alone
-                runs[name, n].append(run(command + alone + ["--threads", str(n)]))
-        median = {key: statistics.median(s for s, _ in measured) for key, measured in runs.items()}
-        first = args.threads[0]
-        for (name, n), measured in runs.items():
-            speedup = median[name, first] / median[name, n]
-            same = (tmp / f"{name}.{n}.out").read_bytes() == (tmp / f"{name}.{first}.out").read_bytes()
-            seconds = median[name, n]
-            print(
-                f"{name:<10} --threads {n}: {seconds:6.2f} s, {points / seconds / 1e3:4.0f} k points/s, "
-                f"{speedup:4.2f}x the throughput of --threads {first} ({speedup * first / n:.2f} per core), "
-                f"peak {max(m for _, m in measured):5.0f} MB, output {'identical' if same else 'DIFFERS'}"
-            )
-        for n in args.threads:
-            ratio = median["table.csv", n] / median["task1.txt", n]
-            print(f"table.csv / task1.txt at --threads {n}: {ratio:.2f}x the time")
+        busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.load)]
+        try:
+            measure(args, tmp, points)
+        finally:
+            for process in busy:
+                process.kill()
+
+
+def measure(args, tmp: Path, points: int) -> None:
+    """The runs, alternating, and their figures."""
+    runs = {(name, n): [] for name in ("task1.txt", "table.csv") for n in args.threads}
+    for _ in range(args.repeat):
+        for name, n in runs:
+            out = tmp / f"{name}.{n}.out"
+            command = [sys.executable, "-c", CLI, "predict", str(tmp / name), "-o", str(out)]
+            alone = ["--task", "alpha"]  # a table gets the diffusion model too, a task1.txt alpha alone
+            runs[name, n].append(run(command + alone + ["--threads", str(n)]))
+    median = {key: statistics.median(s for s, _ in measured) for key, measured in runs.items()}
+    first = args.threads[0]
+    for (name, n), measured in runs.items():
+        speedup = median[name, first] / median[name, n]
+        same = (tmp / f"{name}.{n}.out").read_bytes() == (tmp / f"{name}.{first}.out").read_bytes()
+        seconds = median[name, n]
+        print(
+            f"{name:<10} --threads {n}: {seconds:6.2f} s, {points / seconds / 1e3:4.0f} k points/s, "
+            f"{speedup:4.2f}x the throughput of --threads {first} ({speedup * first / n:.2f} per core), "
+            f"peak {max(m for _, m in measured):5.0f} MB, output {'identical' if same else 'DIFFERS'}"
+        )
+    for n in args.threads:
+        ratio = median["table.csv", n] / median["task1.txt", n]
+        print(f"table.csv / task1.txt at --threads {n}: {ratio:.2f}x the time")
 
 
 if __name__ == "__main__":
