@@ -2,7 +2,8 @@
 same number of steps on populations drawn from the same pool by two rules, scored by the size and spread
 of held-out populations of different tracks.
 
-    python benchmarks/population_draws.py              # 2D, 6,000 steps each, one thread (~20 min)
+    python benchmarks/population_draws.py              # 2D, 6,000 steps each, one thread (~8 min)
+    python benchmarks/population_draws.py --seed 1     # other pools, draws and initial weights
 
 Rules compared (population_train.Populations._near):
 - band: the shipped rule: a population's tracks come from one band of noise and length; where the band
@@ -51,12 +52,12 @@ def pool(ens, level: float, max_length: int, per_model: int, dim: int, seed: int
     return pt.read_pool(ens, found, truth, level, max_length)
 
 
-def scores(net, held_out: dict, draws: int) -> list[str]:
+def scores(net, held_out: dict, draws: int, seed: int) -> list[str]:
     """Table rows: the network on single-model held-out populations drawn by the wide rule."""
     pt.Populations._near = wide_near
     lines = []
     for size in SIZES:
-        populations, rows = pt.Populations(held_out, (size, size), seed=size), []
+        populations, rows = pt.Populations(held_out, (size, size), seed=size + seed), []
         with torch.no_grad():
             for _ in range(draws):
                 x, mean, sd, shares, _, _ = populations.draw(size)
@@ -80,27 +81,29 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=2, choices=(1, 2, 3))
     parser.add_argument("--steps", type=int, default=6000)
     parser.add_argument("--draws", type=int, default=400, help="held-out populations drawn of each size")
+    parser.add_argument("--seed", type=int, default=0, help="added to every seed")
     args = parser.parse_args()
     torch.set_num_threads(1)
     ens = load_ensemble(None, threads=1)
     network = PopulationNetwork.of(ens)
     level, max_length = network.level, network.description["max_length"]
-    train_pool = pool(ens, level, max_length, 20000, args.dim, seed=909)
-    held_out = pool(ens, level, max_length, 20000, args.dim, seed=919)
+    train_pool = pool(ens, level, max_length, 20000, args.dim, seed=909 + 100 * args.seed)
+    held_out = pool(ens, level, max_length, 20000, args.dim, seed=919 + 100 * args.seed)
     cfg = dict(settings.resolve()["population"], steps=args.steps)
     print(
-        f"# benchmarks/population_draws.py --dim {args.dim} --steps {args.steps} --draws {args.draws}: pools of "
-        f"{len(train_pool['x'])} and {len(held_out['x'])} tracks read by {ens.describe()}; scored on held-out "
-        f"single-model populations of different tracks where the pool allows; narrow: true sd < {NARROW}"
+        f"# benchmarks/population_draws.py --dim {args.dim} --steps {args.steps} --draws {args.draws} "
+        f"--seed {args.seed}: pools of {len(train_pool['x'])} and {len(held_out['x'])} tracks read by "
+        f"{ens.describe()}; scored on held-out single-model populations of different tracks where the pool "
+        f"allows; narrow: true sd < {NARROW}"
     )
     print("| trained on | populations | tracks | scored | repeated tracks | mean error | holds the mean | sd error |")
     print("|---|---|---|---|---|---|---|---|")
     for name, rule in RULES.items():
         pt.Populations._near = rule
         start = time.process_time()
-        net = pt.train(train_pool, cfg, seed=1)
+        net = pt.train(train_pool, cfg, seed=1 + args.seed)
         seconds = time.process_time() - start
-        for line in scores(net, held_out, args.draws):
+        for line in scores(net, held_out, args.draws, 100 * args.seed):
             print(f"| {name} ({seconds:.0f} CPU s) | {line} |", flush=True)
 
 
