@@ -10,7 +10,7 @@ import re
 
 import pandas as pd
 
-from andiflow.andi_io import LINE_SAFE, line_ranges, read_text, text_encoding
+from andiflow.andi_io import LINE_SAFE, read_text, text_encoding
 from andiflow.errors import InputFileError
 
 HEAD_BYTES = 1 << 16  # what the separator and decimal mark are judged by
@@ -61,13 +61,9 @@ def _read_in_parts(path, read, skip: int, workers) -> pd.DataFrame | None:
     a file of one range, parts that disagree on what a column holds (text in one, numbers in another),
     or a range that cannot be parsed alone (a quoted line break; a bad row, whose line number only the
     whole file gives)."""
-    ranges = line_ranges(path, 4 * workers.n, skip + 1)
-    if len(ranges) < 2:
-        return None
     names = list(read(path, skiprows=skip, nrows=0).columns)
-    parse = functools.partial(_parse_ranges, str(path), read, names)
-    parts = workers.map_parts(parse, ranges, [(b - a) // 8 for a, b in ranges])  # about 8 bytes a value
-    if any(part is None for part in parts):
+    parts = workers.map_ranges(functools.partial(_rows, read, names), path, skip + 1)
+    if parts is None:
         return None
     parts = [part for part in parts if len(part)]
     kinds = [{part[name].dtype.kind for part in parts} for name in names]
@@ -76,22 +72,15 @@ def _read_in_parts(path, read, skip: int, workers) -> pd.DataFrame | None:
     return pd.concat(parts, ignore_index=True)
 
 
-def _parse_ranges(path: str, read, names: list, ranges: list) -> list[pd.DataFrame | None]:
-    """Each byte range of the file parsed as rows of columns `names` (None: it cannot be alone)."""
-    parts = []
-    with open(path, "rb") as f:
-        for a, b in ranges:
-            f.seek(a)
-            data = f.read(b - a)
-            if data.count(b'"') % 2:
-                parts.append(None)
-                continue
-            try:
-                part = read(io.BytesIO(data), header=None, names=names)
-            except pd.errors.EmptyDataError:
-                part = pd.DataFrame()
-            except pd.errors.ParserError:
-                part = None
-            # rows wider than the header make pandas take their first fields as the index
-            parts.append(part if part is None or isinstance(part.index, pd.RangeIndex) else None)
-    return parts
+def _rows(read, names: list, data: bytes) -> pd.DataFrame | None:
+    """Lines of the file parsed as rows of columns `names` (None: they cannot be alone)."""
+    if data.count(b'"') % 2:
+        return None
+    try:
+        part = read(io.BytesIO(data), header=None, names=names)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+    except pd.errors.ParserError:
+        return None
+    # rows wider than the header make pandas take their first fields as the index
+    return part if isinstance(part.index, pd.RangeIndex) else None

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from andiflow import columns
-from andiflow.andi_io import LINE_SAFE, line_ranges, read_text, task1_line, task1_lines, text_encoding
+from andiflow.andi_io import LINE_SAFE, read_text, task1_line, task1_lines, text_encoding
 from andiflow.columns import AXES
 from andiflow.delimited import line_of, read_csv
 from andiflow.errors import InputFileError
@@ -146,12 +146,11 @@ def _task1_in_parts(path, workers) -> list | None:
     """(line number, (dim, trajectory, problem)) of each line but the blank ones at the end, the lines
     parsed by the workers in byte ranges; None where one process reads them (a file of one range,
     UTF-16, or a range that does not decode as the file's beginning does)."""
-    encoding, ranges = text_encoding(path), line_ranges(path, 4 * workers.n)
-    if encoding not in LINE_SAFE or len(ranges) < 2:
+    encoding = text_encoding(path)
+    if encoding not in LINE_SAFE:
         return None
-    parse = functools.partial(_task1_ranges, str(path), encoding)
-    parts = workers.map_parts(parse, ranges, [(b - a) // 8 for a, b in ranges])  # about 8 bytes a number
-    if any(part is None for part in parts):
+    parts = workers.map_ranges(functools.partial(_task1_part, str(path), encoding), path)
+    if parts is None:
         return None
     lines = [line for part in parts for line in part]
     while lines and not lines[-1][0].strip():
@@ -159,20 +158,13 @@ def _task1_in_parts(path, workers) -> list | None:
     return [(lineno, parsed) for lineno, (_, parsed) in enumerate(lines, start=1)]
 
 
-def _task1_ranges(path: str, encoding: str, ranges: list) -> list[list | None]:
-    """(line, (dim, trajectory, problem)) of each line of each byte range of a task1.txt (None: a range
-    that does not decode)."""
-    parts = []
-    with open(path, "rb") as f:
-        for a, b in ranges:
-            f.seek(a)
-            try:
-                lines = f.read(b - a).decode(encoding).splitlines()
-            except UnicodeDecodeError:
-                parts.append(None)
-                continue
-            parts.append(list(zip(lines, _task1_trajectories(path, lines))))
-    return parts
+def _task1_part(path: str, encoding: str, data: bytes) -> list | None:
+    """(line, (dim, trajectory, problem)) of each line of a part of a task1.txt (None: it does not decode)."""
+    try:
+        lines = data.decode(encoding).splitlines()
+    except UnicodeDecodeError:
+        return None
+    return list(zip(lines, _task1_trajectories(path, lines)))
 
 
 def _task1_trajectories(path: str, lines: list[str]) -> list[tuple]:

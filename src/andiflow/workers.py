@@ -6,6 +6,7 @@ thread does. Each worker runs whole batches, the same batches as one process wou
 identical whatever the number of workers. Worker processes are forked (Linux); elsewhere the work runs
 in the calling process."""
 
+import functools
 import multiprocessing
 import os
 import sys
@@ -14,6 +15,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
 
+from andiflow.andi_io import line_ranges
 from andiflow.progress import progress
 
 # Below this many input values the calling process runs the members itself, since starting workers and
@@ -70,6 +72,18 @@ class Workers:
         parts = [items[a:b] for a, b in zip(edges[:-1], edges[1:])]
         return [result for done in self._pool().map(fn, parts) for result in done]
 
+    def map_ranges(self, parse, path, skip_lines=0) -> list | None:
+        """parse (a module's function: bytes -> a result, None where they cannot be read alone) over
+        byte ranges of whole lines of the file after its first skip_lines lines, 4 a worker, each worker
+        reading its own ranges (andi_io.line_ranges); the results in the file's order. None where one
+        process must read the file: it is one range, or a range cannot be read alone."""
+        ranges = line_ranges(path, 4 * self.n, skip_lines)
+        if len(ranges) < 2:
+            return None
+        read = functools.partial(_parse_ranges, str(path), parse)
+        parts = self.map_parts(read, ranges, [(b - a) // 8 for a, b in ranges])  # about 8 bytes a value
+        return None if any(part is None for part in parts) else parts
+
     def _chunks(self, group, length, k, x) -> list[tuple[int, int]]:
         """Row ranges of x of whole batches of the member, each at most a quarter of a worker's share."""
         rows = self.groups[group][length][k].batch_rows(x)
@@ -105,6 +119,15 @@ def _adopt(groups: dict) -> None:
 
 def _evaluate(calls: list, output: str) -> list:
     return [_output(_GROUPS, call, output) for call in calls]
+
+
+def _parse_ranges(path: str, parse, ranges: list) -> list:
+    parts = []
+    with open(path, "rb") as f:
+        for a, b in ranges:
+            f.seek(a)
+            parts.append(parse(f.read(b - a)))
+    return parts
 
 
 def _output(groups: dict, call: tuple, output: str) -> np.ndarray:
