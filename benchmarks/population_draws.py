@@ -6,10 +6,11 @@ of held-out populations of different tracks.
     python benchmarks/population_draws.py --seed 1     # other pools, draws and initial weights
 
 Rules compared (population_train.Populations._near):
-- band: the shipped rule: a population's tracks come from one band of noise and length; where the band
-  holds too few tracks near the population's mean, its sd is widened, then tracks are repeated;
-- wide: where the band holds too few, the model's whole pool (every noise and length) before that, so
-  that a large narrow population is of different tracks.
+- band (whole_pool False; shipped until POPULATION_VERSION 2): a population's tracks come from one band
+  of noise and length; where the band holds too few tracks near the population's mean, its sd is
+  widened, then tracks are repeated;
+- wide (whole_pool True, shipped since): where the band holds too few near the mean, the model's whole
+  pool (every noise and length) before that, so that a large narrow population is of different tracks.
 
 Scored on populations drawn by the wide rule (of different tracks, as a file's are) from a held-out
 pool, single-model ones, narrow (true sd below 0.08) or wide, of 50, 200 and 1,000 tracks. The pools:
@@ -30,21 +31,7 @@ from andiflow.population_net import PopulationNetwork
 
 SIZES = (50, 200, 1000)
 NARROW = 0.08
-BAND_NEAR = pt.Populations._near
-
-
-def wide_near(self, d, k, count, mean, sd, centre, width, shortest, longest):
-    """The band's tracks where it holds 2 x count near the mean, else the model's whole pool where that
-    does, else the band rule."""
-    rows, alpha, noise, length = self.of[(d, k)]
-    near = np.exp(-0.5 * ((alpha - mean) / max(sd, 0.005)) ** 2) >= 0.01
-    band = (np.abs(noise - centre) <= width / 2) & (length >= shortest) & (length <= longest)
-    if np.count_nonzero(near & band) < 2 * count and np.count_nonzero(near) >= 2 * count:
-        return BAND_NEAR(self, d, k, count, mean, sd, self.max_noise / 2, 2 * self.max_noise, 0, np.inf)
-    return BAND_NEAR(self, d, k, count, mean, sd, centre, width, shortest, longest)
-
-
-RULES = {"band": BAND_NEAR, "wide": wide_near}
+RULES = {"band": False, "wide": True}  # Populations.whole_pool
 
 
 def pool(ens, level: float, max_length: int, per_model: int, dim: int, seed: int) -> dict:
@@ -54,7 +41,7 @@ def pool(ens, level: float, max_length: int, per_model: int, dim: int, seed: int
 
 def scores(net, held_out: dict, draws: int, seed: int) -> list[str]:
     """Table rows: the network on single-model held-out populations drawn by the wide rule."""
-    pt.Populations._near = wide_near
+    pt.Populations.whole_pool = True
     lines = []
     for size in SIZES:
         populations, rows = pt.Populations(held_out, (size, size), seed=size + seed), []
@@ -82,6 +69,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=6000)
     parser.add_argument("--draws", type=int, default=400, help="held-out populations drawn of each size")
     parser.add_argument("--seed", type=int, default=0, help="added to every seed")
+    parser.add_argument("--rules", nargs="+", default=list(RULES), choices=list(RULES))
     args = parser.parse_args()
     torch.set_num_threads(1)
     ens = load_ensemble(None, threads=1)
@@ -92,14 +80,14 @@ def main() -> None:
     cfg = dict(settings.resolve()["population"], steps=args.steps)
     print(
         f"# benchmarks/population_draws.py --dim {args.dim} --steps {args.steps} --draws {args.draws} "
-        f"--seed {args.seed}: pools of {len(train_pool['x'])} and {len(held_out['x'])} tracks read by "
-        f"{ens.describe()}; scored on held-out single-model populations of different tracks where the pool "
-        f"allows; narrow: true sd < {NARROW}"
+        f"--seed {args.seed} --rules {' '.join(args.rules)}: pools of {len(train_pool['x'])} and "
+        f"{len(held_out['x'])} tracks read by {ens.describe()}; scored on held-out single-model populations of "
+        f"different tracks where the pool allows; narrow: true sd < {NARROW}"
     )
     print("| trained on | populations | tracks | scored | repeated tracks | mean error | holds the mean | sd error |")
     print("|---|---|---|---|---|---|---|---|")
-    for name, rule in RULES.items():
-        pt.Populations._near = rule
+    for name in args.rules:
+        pt.Populations.whole_pool = RULES[name]
         start = time.process_time()
         net = pt.train(train_pool, cfg, seed=1 + args.seed)
         seconds = time.process_time() - start

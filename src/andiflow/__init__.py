@@ -22,7 +22,7 @@ EXPORT_VERSION = 2
 INFERENCE_VERSION = 1
 CALIBRATION_VERSION = 1
 # Likewise for how the population network is trained (population_train.py: populations drawn, loss).
-POPULATION_VERSION = 1
+POPULATION_VERSION = 2
 
 from andiflow.api import (  # noqa: E402  (after the versions)
     load_ensemble,

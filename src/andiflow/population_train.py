@@ -84,6 +84,8 @@ class Populations:
     """Populations drawn from a pool (read_pool's arrays, several dimensions concatenated): each is
     (features [n, F], true mean, true sd, true shares [5], its first model, its dimension)."""
 
+    whole_pool = True  # _near's large narrow populations (benchmarks/population_draws.py compares without)
+
     def __init__(self, pool: dict, tracks: tuple[int, int], seed: int):
         self.p, self.tracks, self.rng = pool, tracks, np.random.default_rng(seed)
         self.dims = sorted(set(pool["dim"].tolist()))
@@ -127,10 +129,15 @@ class Populations:
         """`count` different tracks of model k in the bands, drawn with weights N(mean, sd) of their
         alpha (the sd widened until twice `count` tracks weigh at least 1% of the most): a population
         of repeated tracks says less than its size, and a network trained on such learns to trust
-        size too little. Where the bands hold fewer than twice `count`, the tracks whose alphas are
-        nearest draws of N(mean, sd), repeats allowed."""
+        size too little. Where the bands hold fewer than twice `count` near the mean but the model's
+        whole pool holds enough, the whole pool (a large narrow population; benchmarks/population_draws.py);
+        where the bands hold fewer than twice `count` in all, the tracks whose alphas are nearest draws
+        of N(mean, sd), repeats allowed."""
         rows, alpha, noise, length = self.of[(d, k)]
         band = (np.abs(noise - centre) <= width / 2) & (length >= shortest) & (length <= longest)
+        near = np.exp(-0.5 * ((alpha - mean) / max(sd, 0.005)) ** 2) >= 0.01
+        if self.whole_pool and np.count_nonzero(near & band) < 2 * count <= np.count_nonzero(near):
+            band = np.ones_like(band)
         if band.sum() < self.min_band:
             return None
         rows, alpha = rows[band], alpha[band]
