@@ -19,18 +19,20 @@ pool, single-model ones, narrow (true sd below 0.08) or wide, of 50, 200 and 1,0
 """
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
-import numpy as np
 import torch
 
-import andiflow.population_train as pt
-from andiflow import settings
-from andiflow.api import load_ensemble
-from andiflow.population_net import PopulationNetwork
+sys.path.insert(0, str(Path(__file__).parent))
+import population_sizes as sizes  # noqa: E402
 
-SIZES = (50, 200, 1000)
-NARROW = 0.08
+import andiflow.population_train as pt  # noqa: E402
+from andiflow import settings  # noqa: E402
+from andiflow.api import load_ensemble  # noqa: E402
+from andiflow.population_net import PopulationNetwork  # noqa: E402
+
 RULES = {"band": False, "wide": True}  # Populations.whole_pool
 
 
@@ -42,24 +44,15 @@ def pool(ens, level: float, max_length: int, per_model: int, dim: int, seed: int
 def scores(net, held_out: dict, draws: int, seed: int) -> list[str]:
     """Table rows: the network on single-model held-out populations drawn by the wide rule."""
     pt.Populations.whole_pool = True
-    lines = []
-    for size in SIZES:
-        populations, rows = pt.Populations(held_out, (size, size), seed=size + seed), []
+
+    def read(x):
         with torch.no_grad():
-            for _ in range(draws):
-                x, mean, sd, shares, _, _ = populations.draw(size)
-                if shares.max() < 1:
-                    continue
-                q, _ = (o[0].numpy() for o in net(torch.from_numpy(x[None]), torch.ones(1, len(x))))
-                repeated = len(np.unique(x, axis=0)) < len(x)
-                rows.append((mean, sd, q[1], q[0] <= mean <= q[2], abs(q[4] - sd), repeated))
-        r = np.array(rows, float)
-        for narrow in (True, False):
-            part = r[(r[:, 1] < NARROW) == narrow]
-            lines.append(
-                f"{'narrow' if narrow else 'wide'} | {size} | {len(part)} | {part[:, 5].mean():.2f} | "
-                f"{np.abs(part[:, 2] - part[:, 0]).mean():.3f} | {part[:, 3].mean():.2f} | {part[:, 4].mean():.3f}"
-            )
+            return net(torch.from_numpy(x[None]), torch.ones(1, len(x)))[0][0].numpy()
+
+    lines = []
+    for size in sizes.SIZES:
+        rows = sizes.by_narrowness(sizes.draws(held_out, read, size, draws, seed=size + seed))
+        lines += [f"{narrowness} | {size} | {sizes.summary(r)}" for narrowness, r in rows.items()]
     return lines
 
 
@@ -82,7 +75,7 @@ def main() -> None:
         f"# benchmarks/population_draws.py --dim {args.dim} --steps {args.steps} --draws {args.draws} "
         f"--seed {args.seed} --rules {' '.join(args.rules)}: pools of {len(train_pool['x'])} and "
         f"{len(held_out['x'])} tracks read by {ens.describe()}; scored on held-out single-model populations of "
-        f"different tracks where the pool allows; narrow: true sd < {NARROW}"
+        f"different tracks where the pool allows; narrow: true sd < {sizes.NARROW}"
     )
     print("| trained on | populations | tracks | scored | repeated tracks | mean error | holds the mean | sd error |")
     print("|---|---|---|---|---|---|---|---|")

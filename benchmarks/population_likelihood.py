@@ -19,6 +19,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).parent))
 import population_draws as pd_bench  # noqa: E402
+import population_sizes as sizes  # noqa: E402
 
 import andiflow.population_train as pt  # noqa: E402
 from andiflow.api import load_ensemble  # noqa: E402
@@ -89,21 +90,14 @@ def read(likelihood: np.ndarray, weights: np.ndarray, temper: float) -> tuple:
 
 def scores(likelihood_of, held_out: dict, draws: int, temper: float) -> list[str]:
     weights, lines = bin_weights(), []
-    for size in pd_bench.SIZES:
-        populations, rows = pt.Populations(held_out, (size, size), seed=size), []
-        for _ in range(draws):
-            x, mean, sd, shares, _, _ = populations.draw(size)
-            if shares.max() < 1:
-                continue
-            m, low, high, s = read(likelihood_of(x), weights, temper)
-            rows.append((mean, sd, m, low <= mean <= high, abs(s - sd)))
-        r = np.array(rows, float)
-        for narrow in (True, False):
-            part = r[(r[:, 1] < pd_bench.NARROW) == narrow]
-            lines.append(
-                f"{'narrow' if narrow else 'wide'} | {size} | {len(part)} | "
-                f"{np.abs(part[:, 2] - part[:, 0]).mean():.3f} | {part[:, 3].mean():.2f} | {part[:, 4].mean():.3f}"
-            )
+
+    def answer(x):
+        mean, low, high, sd = read(likelihood_of(x), weights, temper)
+        return (low, mean, high, np.nan, sd, np.nan)
+
+    for size in sizes.SIZES:
+        rows = sizes.by_narrowness(sizes.draws(held_out, answer, size, draws, seed=size))
+        lines += [f"{narrowness} | {size} | {sizes.summary(r)}" for narrowness, r in rows.items()]
     return lines
 
 
@@ -134,10 +128,10 @@ def main() -> None:
         f"# benchmarks/population_likelihood.py --epochs {args.epochs} --draws {args.draws} --temper "
         f"{' '.join(map(str, args.temper))}: pools of {len(pools[0]['x'])} and {len(pools[1]['x'])} 2D tracks read by "
         f"{ens.describe()}; classifier {time.process_time() - start:.0f} CPU s; scored on the held-out populations of "
-        f"benchmarks/population_draws.py; narrow: true sd < {pd_bench.NARROW}"
+        f"benchmarks/population_draws.py; narrow: true sd < {sizes.NARROW}"
     )
-    print("| temper | populations | tracks | scored | mean error | holds the mean | sd error |")
-    print("|---|---|---|---|---|---|---|")
+    print("| temper | populations | tracks | scored | repeated tracks | mean error | holds the mean | sd error |")
+    print("|---|---|---|---|---|---|---|---|")
     for temper in args.temper:
         for line in scores(likelihood_of, pools[1], args.draws, temper):
             print(f"| {temper} | {line} |", flush=True)

@@ -25,18 +25,31 @@ SIZES = (50, 200, 1000)
 NARROW = 0.08  # a population's true sd below this is narrow
 
 
-def draws(pool: dict, network, size: int, n: int, seed: int) -> np.ndarray:
+def draws(pool: dict, read, size: int, n: int, seed: int) -> np.ndarray:
     """Rows (true mean, true sd, answer's mean, low, high, answer's sd, repeated, model) of the
-    single-model populations among n drawn of `size` tracks."""
+    single-model populations among n drawn of `size` tracks; read: features [size, F] -> the six
+    quantiles (population_net.QUANTILE_COLUMNS' order)."""
     populations, rows = Populations(pool, (size, size), seed=seed), []
     for _ in range(n):
         x, mean, sd, shares, k, _ = populations.draw(size)
         if shares.max() < 1:
             continue
-        q, _ = (o[0] for o in network.session.run(None, {"tracks": x[None].astype(np.float32)}))
+        q = read(x.astype(np.float32))
         repeated = len(np.unique(x, axis=0)) < len(x)
         rows.append((mean, sd, q[1], q[0], q[2], q[4], repeated, k))
     return np.array(rows, float)
+
+
+def summary(r: np.ndarray) -> str:
+    """draws' rows as table cells: populations, repeated share, mean error, interval holds, sd error."""
+    holds = (r[:, 3] <= r[:, 0]) & (r[:, 0] <= r[:, 4])
+    mean_error, sd_error = np.abs(r[:, 2] - r[:, 0]).mean(), np.abs(r[:, 5] - r[:, 1]).mean()
+    return f"{len(r)} | {r[:, 6].mean():.2f} | {mean_error:.3f} | {holds.mean():.2f} | {sd_error:.3f}"
+
+
+def by_narrowness(r: np.ndarray) -> dict:
+    """draws' rows of narrow (true sd below NARROW) and of wide populations."""
+    return {"narrow": r[r[:, 1] < NARROW], "wide": r[r[:, 1] >= NARROW]}
 
 
 def main() -> None:
@@ -58,16 +71,12 @@ def main() -> None:
     )
     print("| populations | tracks | drawn | repeated tracks | mean error | 90% interval holds the mean | sd error |")
     print("|---|---|---|---|---|---|---|")
-    for narrow in (True, False):
+    read = lambda x: network.session.run(None, {"tracks": x[None]})[0][0]  # noqa: E731
+    rows = {size: by_narrowness(draws(pool, read, size, args.draws, seed=size)) for size in SIZES}
+    for narrowness in ("narrow", "wide"):
         for size in SIZES:
-            r = draws(pool, network, size, args.draws, seed=size)
-            r = r[(r[:, 1] < NARROW) == narrow]
-            holds = (r[:, 3] <= r[:, 0]) & (r[:, 0] <= r[:, 4])
-            mean_error, sd_error = np.abs(r[:, 2] - r[:, 0]).mean(), np.abs(r[:, 5] - r[:, 1]).mean()
-            print(
-                f"| {'narrow' if narrow else 'wide'} | {size} | {len(r)} | {r[:, 6].mean():.2f} | "
-                f"{mean_error:.3f} | {holds.mean():.2f} | {sd_error:.3f} |"
-            )
+            r = rows[size][narrowness]
+            print(f"| {narrowness} | {size} | {summary(r)} |")
             by_model = {
                 m: f"{np.abs(r[r[:, 7] == k, 2] - r[r[:, 7] == k, 0]).mean():.3f}"
                 for k, m in enumerate(MODELS)
