@@ -28,10 +28,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from andiflow.simulate import seeded_globals
+from andiflow.tasks.segments import RECIPES
 
 MODELS = ("single_state", "multi_state", "immobile_traps", "dimerization", "confinement")
 STATES = ("immobile", "confined", "free", "directed")
-RECIPES = ("defaults", "varied", "mixed", "benchmark")
 MIXED_DEFAULTS = 0.25  # the share of "mixed" experiments drawn with the challenge's defaults
 BOX = 1.8 * 128  # px: the challenge's simulated environment around its 128 px field of view
 FRAMES = 200  # frames simulated per experiment, as the challenge

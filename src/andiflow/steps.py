@@ -16,6 +16,7 @@ from andiflow.atomic import atomic_path
 from andiflow.cli.common import ensemble_options, load, run_command, scale, settings_option, torch_options, write_json
 from andiflow.errors import SettingsError
 from andiflow.tasks import TASKS
+from andiflow.tasks.segments import RECIPES
 
 
 def _shard_rows(args, cfg) -> list[int]:
@@ -444,7 +445,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = step(segments_set, "simulate a held-out set of the segments task, as the 2024 challenge's files")
     p.add_argument("--set", choices=["validation", "test"], required=True, help="which of segments.sets")
-    p.add_argument("--recipe", choices=["defaults", "varied", "mixed", "benchmark"], required=True)
+    p.add_argument("--recipe", choices=RECIPES, required=True)
     p.add_argument("--folder", required=True, help="where its three files are written")
 
     p = step(segments_ensemble, "the segments ensemble: members, tuned segmentation, calibrated intervals")

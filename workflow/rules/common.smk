@@ -14,6 +14,7 @@ from andiflow import (
 from andiflow.settings import KINDS
 from andiflow.shards import plan
 from andiflow.tasks import TASKS
+from andiflow.tasks.segments import RECIPES
 
 LENGTHS = dict(config["data"]["lengths"])
 WHOLE_TRACK_TASKS = [t for t in TASKS if not TASKS[t].per_frame]  # segments has rules of its own

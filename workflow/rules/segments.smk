@@ -65,7 +65,7 @@ rule segments_set:
         "results/logs/sets/segments_{set}_{recipe}.log",
     wildcard_constraints:
         set="validation|test",
-        recipe="defaults|varied|mixed|benchmark",
+        recipe="|".join(RECIPES),
     conda:
         "../../envs/andiflow.yaml"
     params:

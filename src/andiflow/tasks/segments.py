@@ -11,6 +11,8 @@ import numpy as np
 from andiflow.tasks.base import Task
 
 LABELS = ("changepoint", "alpha", "K", "state")  # the shards' per-frame labels, in the target's order
+# how phenom.py makes tracks, named here where the workflow and the steps' options read them without andi-datasets
+RECIPES = ("defaults", "varied", "mixed", "benchmark")
 
 
 @dataclass(frozen=True)
