@@ -466,8 +466,11 @@ def _assemble(path, table: pd.DataFrame, where, particle, frame, positions, fiel
     numbers.insert(0, particle, ids if pd.isna(numeric_ids).any() else numeric_ids)
     bad = ~np.isfinite(numbers[columns].to_numpy())
     in_order = _in_order(numbers[particle], numbers[frame])  # then no frame is given twice
-    twice = np.zeros(len(numbers), bool) if in_order else numbers.duplicated([particle, frame], keep=False).to_numpy()
-    twice &= ~bad.any(axis=1)
+    twice = (
+        np.zeros(len(numbers), bool)
+        if in_order
+        else numbers.duplicated([particle, frame], keep=False).to_numpy() & ~bad.any(axis=1)
+    )
     problems = {}
     for i in np.flatnonzero(bad.any(axis=1) | twice):
         pid = _plain(numbers[particle].iloc[i])
