@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from andiflow.errors import InputFileError
-from andiflow.tracks import FORMATS, detect_format, read_tracks
+from andiflow.tracks import FORMATS, detect_format, from_table, read_tracks
 
 
 def _write(path, rows, columns=("particle", "frame", "x", "y")):
@@ -201,6 +201,13 @@ def test_bad_tables_name_file_row_and_column_when_strict(tmp_path, rows, columns
     path = _write(tmp_path / "bad.csv", rows, columns)
     with pytest.raises(InputFileError, match="bad.csv" + message):
         read_tracks(path, strict=True)
+
+
+def test_a_bad_row_of_a_dataframe_is_named_by_its_index_label():
+    table = pd.DataFrame({"particle": [1, 1, 1], "frame": [0, 1, 2], "x": [0.0, np.nan, 1.0], "y": [0.0, 1.0, 2.0]})
+    with pytest.raises(InputFileError, match=r"the table row 'b': particle 1: column 'x' is nan"):
+        from_table(table.set_axis(["a", "b", "c"]), strict=True)
+    assert from_table(table.iloc[[0, 2]]).trajectories[0].tolist() == [[0.0, 1.0], [0.0, 2.0]]
 
 
 def test_a_bad_value_or_a_repeated_frame_skips_that_particle_only(tmp_path):

@@ -153,18 +153,19 @@ def _task1_in_parts(path, workers) -> list | None:
     if parts is None:
         return None
     lines = [line for part in parts for line in part]
-    while lines and not lines[-1][0].strip():
+    while lines and lines[-1][0]:
         lines.pop()
     return [(lineno, parsed) for lineno, (_, parsed) in enumerate(lines, start=1)]
 
 
 def _task1_part(path: str, encoding: str, data: bytes) -> list | None:
-    """(line, (dim, trajectory, problem)) of each line of a part of a task1.txt (None: it does not decode)."""
+    """(blank, (dim, trajectory, problem)) of each line of a part of a task1.txt (None: it does not
+    decode); whether a line is blank, not the line, goes back to the calling process."""
     try:
         lines = data.decode(encoding).splitlines()
     except UnicodeDecodeError:
         return None
-    return list(zip(lines, _task1_trajectories(path, lines)))
+    return [(not line.strip(), parsed) for line, parsed in zip(lines, _task1_trajectories(path, lines))]
 
 
 def _task1_trajectories(path: str, lines: list[str]) -> list[tuple]:
@@ -249,9 +250,8 @@ def from_table(
     errors (default: the row's index label)."""
     chosen = columns.choose(table, particle, frame, positions, source)
     where = where or (lambda i: f" row {table.index[i]!r}")
-    found = _assemble(
-        source, table.reset_index(drop=True), where, chosen.particle, chosen.frame, chosen.positions, strict=strict
-    )
+    rows = table if table.index.equals(pd.RangeIndex(len(table))) else table.reset_index(drop=True)  # no copy
+    found = _assemble(source, rows, where, chosen.particle, chosen.frame, chosen.positions, strict=strict)
     found.read_as, found.recognised = chosen.describe(), chosen.recognised
     found.space_unit = chosen.unit
     found.time_unit = columns.unit_of(columns.plain(chosen.frame)[1])
