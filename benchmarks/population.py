@@ -47,8 +47,9 @@ class Recipes:
         return [self.tracks[i] for i in kept], self.alphas[kept]
 
 
-def tracks(process: str, mean: float, sd: float, n: int, dim: int, seed: int, recipes: Recipes):
-    """n tracks [T, dim] of the process and their alphas."""
+def tracks(process: str, mean: float, sd: float, n: int, dim: int, seed: int, recipes: Recipes, noise=(0, 1.5)):
+    """n tracks [T, dim] of the process and their alphas; fbm and sbm with localisation noise of sigma
+    uniform over `noise` (steps)."""
     rng = np.random.default_rng(seed)
     if process == "recipe":
         return recipes.select(mean, sd, n, rng)
@@ -57,7 +58,7 @@ def tracks(process: str, mean: float, sd: float, n: int, dim: int, seed: int, re
     generator = theory_generator(dim)
     with seeded_globals(seed), np.errstate(all="ignore"):
         found = [
-            theory_track(generator, dim, process, a, T, T + 1, rng.uniform(0, 1.5), rng)
+            theory_track(generator, dim, process, a, T, T + 1, rng.uniform(*noise), rng)
             for a, T in zip(alphas, lengths)
         ]
     return found, alphas
