@@ -1,7 +1,8 @@
 """What limits the population network (population_train.py): the same network trained at the same number
 of steps on the same populations, with more than the ensemble's answers as each track's input, or
-pooled otherwise; scored on populations of held-out pools, and on populations of 50, 200 and 1,000
-tracks of 10-50 points.
+pooled otherwise; scored on populations of held-out pools, on populations of 50, 200 and 1,000
+tracks of 10-50 points, and on benchmarks/population_noise.py's populations (one localisation noise
+level each, which the answers alone cannot tell).
 
     python benchmarks/population_inputs.py              # 2D, 15,000 steps each, one thread
 
@@ -19,7 +20,9 @@ The pools: 20,000 tracks of each model (held out: 5,000) made and read as the wo
 """
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -30,6 +33,9 @@ import andiflow.population_train as pt
 from andiflow.api import load_ensemble, predict
 from andiflow.population_net import features
 from andiflow.tasks import MODELS
+
+sys.path.insert(0, str(Path(__file__).parent))
+import population as made_apart  # noqa: E402  (benchmarks/population.py)
 
 POOL = dict(min_length=10, max_length=200, max_noise=1.5)
 VARIANTS = ("answers", "statistics", "attention", "process")
@@ -82,6 +88,36 @@ class AttentionSet(pt.SetNetwork):
         return [*super().pooled(e, mask), torch.einsum("bnh,bnf->bhf", weights, e).flatten(1)]
 
 
+def noise_levels(ens, dim: int, n: int = 1000) -> list[dict]:
+    """benchmarks/population_noise.py's populations (fbm and sbm, one noise level each), read as pool()
+    reads its tracks: (process, mean, noise, true mean, each track's inputs)."""
+    populations = []
+    for k, (process, mean) in enumerate((p, m) for p in ("fbm", "sbm") for m in made_apart.SETTINGS[p]):
+        for j, sigma in enumerate((0.0, 0.5, 1.0, 1.5)):
+            found, alphas = made_apart.tracks(process, mean, 0.1, n, dim, 9100 + 10 * k + j, None, (sigma, sigma))
+            table = predict(found, models=ens, interval=0.9, warn=lambda message: None)
+            kept = table["alpha"].notna().to_numpy()
+            made = dict(
+                x=features(table[kept], POOL["max_length"]),
+                statistics=np.array([step_statistics(t) for t, k in zip(found, kept) if k]),
+                process=np.eye(len(MODELS), dtype=np.float32)[[MODELS.index(process)] * int(kept.sum())],
+            )
+            populations.append(dict(process=process, mean=mean, noise=sigma, truth=alphas[kept].mean(), made=made))
+    return populations
+
+
+def by_noise(net, populations: list[dict], variant: str) -> pd.DataFrame:
+    """The network's error of the mean on noise_levels' populations, and whether its interval holds it."""
+    rows = []
+    with torch.no_grad():
+        for p in populations:
+            x = inputs(p["made"], variant)["x"]
+            q, _ = (o[0].numpy() for o in net(torch.from_numpy(x[None]), torch.ones(1, len(x))))
+            rows.append(dict(process=p["process"], mean=p["mean"], noise=p["noise"], answer=round(float(q[1]), 3),
+                             error=abs(q[1] - p["truth"]), holds=float(q[0] <= p["truth"] <= q[2])))  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def fixed_sizes(net, held: dict, dim: int, seed: int) -> pd.DataFrame:
     """Errors on populations of 50, 200 and 1,000 tracks of 10-50 points, all noise levels: each model,
     3 means inside its range, spreads 0.05 and 0.15, 3 of each."""
@@ -112,6 +148,7 @@ def main() -> None:
     ens = load_ensemble(threads=1)
     print(f"# benchmarks/population_inputs.py --dim {args.dim} --steps {args.steps} --per-model {args.per_model}")
     made = pool(ens, args.per_model, args.dim, 101), pool(ens, args.per_model // 4, args.dim, 202)
+    noisy = noise_levels(ens, args.dim)
     summary = []
     for variant in args.variants:
         train, held = (inputs(m, variant) for m in made)
@@ -127,9 +164,14 @@ def main() -> None:
         print(f"\n## {variant} ({seconds:.0f} s of training)")
         print(scores.round(3).to_string(index=False))
         print(sizes.groupby(["process", "tracks"]).mean().round(3).to_string())
+        levels = by_noise(net, noisy, variant)
+        print("\nOne noise level per population (benchmarks/population_noise.py's), 1,000 tracks:")
+        print(levels.to_string(index=False))
+        print(levels.groupby(["process", "noise"])[["error", "holds"]].mean().round(3).to_string())
         summary.append(
             dict(variant=variant, **scores[["mean_error", "sd_error", "holds", "width", "share_error"]].mean())
             | {f"mean_error_{n}": e for n, e in sizes.groupby("tracks")["mean_error"].mean().items()}
+            | {"noise_levels_error": levels["error"].mean(), "noise_levels_holds": levels["holds"].mean()}
         )
     print("\n## held-out populations (10-2,000 tracks of 10-200 points), mean over processes; and fixed sizes")
     print(pd.DataFrame(summary).round(4).to_string(index=False))
