@@ -433,6 +433,28 @@ def test_a_task1_file_parsed_by_worker_processes_reads_as_in_one_process(tmp_pat
         read_tracks(path, strict=True, workers=parsed)
 
 
+def test_a_utf16_file_is_read_by_one_process_however_many_workers(tmp_path, monkeypatch):
+    from andiflow import andi_io, workers
+
+    rows = [(p, f, float(f * p), float(f)) for p in range(1, 4) for f in range(12)]
+    text = pd.DataFrame(rows, columns=["particle", "frame", "x", "y"]).to_csv(index=False)
+    (tmp_path / "t.csv").write_text(text, encoding="utf-16")  # its byte 0x0A is half a character
+    lines = "".join(f"2;{';'.join(str(v) for v in range(1, 2 * 10 + 1 + i))}\n" for i in (0, 2))
+    (tmp_path / "task1.txt").write_text(lines, encoding="utf-16")
+
+    class Owner:
+        pass
+
+    monkeypatch.setattr(workers, "MIN_VALUES", 0)
+    monkeypatch.setattr(andi_io, "MIN_PART_BYTES", 10)
+    for name in ("t.csv", "task1.txt"):
+        parsed = workers.Workers(Owner(), {}, 3)
+        three, one = read_tracks(tmp_path / name, workers=parsed), read_tracks(tmp_path / name)
+        assert parsed.pool is None and three.particles == one.particles and len(one.particles) in (2, 3)
+        for a, b in zip(one.trajectories, three.trajectories):
+            np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize(
     "body, in_parts",
     [

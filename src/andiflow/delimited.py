@@ -10,7 +10,7 @@ import re
 
 import pandas as pd
 
-from andiflow.andi_io import LINE_SAFE, read_text, text_encoding
+from andiflow.andi_io import read_text, text_encoding
 from andiflow.errors import InputFileError
 
 HEAD_BYTES = 1 << 16  # what the separator and decimal mark are judged by
@@ -37,7 +37,7 @@ def read_csv(path, workers=None, **options) -> pd.DataFrame:
         **options,
     )
     try:
-        in_parts = workers is not None and workers.n > 1 and sep != r"\s+" and encoding in LINE_SAFE
+        in_parts = workers is not None and sep != r"\s+"
         table = _read_in_parts(path, read, int(excel_sep), workers) if in_parts else None
         if table is None:
             table = read(path, skiprows=int(excel_sep))

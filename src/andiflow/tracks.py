@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from andiflow import columns
-from andiflow.andi_io import LINE_SAFE, read_text, task1_line, task1_lines, text_encoding
+from andiflow.andi_io import read_text, task1_line, task1_lines, text_encoding
 from andiflow.columns import AXES
 from andiflow.delimited import line_of, read_csv
 from andiflow.errors import InputFileError
@@ -130,7 +130,7 @@ def read_task1(path, strict=False, workers=None) -> Tracks:
     """A task1.txt as tracks: particle = line number, dims = the line's dimension; a line that is not a
     trajectory is that line's problem (strict: an error naming it). Parsed by `workers`
     (workers.Workers), each its own byte range of whole lines, where given."""
-    parsed = _task1_in_parts(path, workers) if workers is not None and workers.n > 1 else None
+    parsed = _task1_in_parts(path, workers) if workers is not None else None
     if parsed is None:
         numbered = task1_lines(path)
         parsed = zip([n for n, _ in numbered], _task1_trajectories(str(path), [line for _, line in numbered]))
@@ -146,10 +146,7 @@ def _task1_in_parts(path, workers) -> list | None:
     """(line number, (dim, trajectory, problem)) of each line but the blank ones at the end, the lines
     parsed by the workers in byte ranges; None where one process reads them (a file of one range,
     UTF-16, or a range that does not decode as the file's beginning does)."""
-    encoding = text_encoding(path)
-    if encoding not in LINE_SAFE:
-        return None
-    parts = workers.map_ranges(functools.partial(_task1_part, str(path), encoding), path)
+    parts = workers.map_ranges(functools.partial(_task1_part, str(path), text_encoding(path)), path)
     if parts is None:
         return None
     lines = [line for part in parts for line in part]

@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
 
-from andiflow.andi_io import line_ranges
+from andiflow.andi_io import LINE_SAFE, line_ranges, text_encoding
 from andiflow.progress import progress
 
 # Below this many input values the calling process runs the members itself, since starting workers and
@@ -76,7 +76,10 @@ class Workers:
         """parse (a module's function: bytes -> a result, None where they cannot be read alone) over
         byte ranges of whole lines of the file after its first skip_lines lines, 4 a worker, each worker
         reading its own ranges (andi_io.line_ranges); the results in the file's order. None where one
-        process must read the file: it is one range, or a range cannot be read alone."""
+        process must read the file: one worker, an encoding whose byte 0x0A may not end a line (UTF-16),
+        a file of one range, or a range that cannot be read alone."""
+        if self.n == 1 or text_encoding(path) not in LINE_SAFE:
+            return None
         ranges = line_ranges(path, 4 * self.n, skip_lines)
         if len(ranges) < 2:
             return None
