@@ -35,7 +35,7 @@ from andiflow.population_net import features
 from andiflow.tasks import MODELS
 
 sys.path.insert(0, str(Path(__file__).parent))
-import population as made_apart  # noqa: E402  (benchmarks/population.py)
+import population_noise  # noqa: E402
 
 POOL = dict(min_length=10, max_length=200, max_noise=1.5)
 VARIANTS = ("answers", "statistics", "attention", "process")
@@ -92,17 +92,15 @@ def noise_levels(ens, dim: int, n: int = 1000) -> list[dict]:
     """benchmarks/population_noise.py's populations (fbm and sbm, one noise level each), read as pool()
     reads its tracks: (process, mean, noise, true mean, each track's inputs)."""
     populations = []
-    for k, (process, mean) in enumerate((p, m) for p in ("fbm", "sbm") for m in made_apart.SETTINGS[p]):
-        for j, sigma in enumerate((0.0, 0.5, 1.0, 1.5)):
-            found, alphas = made_apart.tracks(process, mean, 0.1, n, dim, 9100 + 10 * k + j, None, (sigma, sigma))
-            table = predict(found, models=ens, interval=0.9, warn=lambda message: None)
-            kept = table["alpha"].notna().to_numpy()
-            made = dict(
-                x=features(table[kept], POOL["max_length"]),
-                statistics=np.array([step_statistics(t) for t, k in zip(found, kept) if k]),
-                process=np.eye(len(MODELS), dtype=np.float32)[[MODELS.index(process)] * int(kept.sum())],
-            )
-            populations.append(dict(process=process, mean=mean, noise=sigma, truth=alphas[kept].mean(), made=made))
+    for process, mean, sigma, found, alphas in population_noise.noise_populations(dim, n):
+        table = predict(found, models=ens, interval=0.9, warn=lambda message: None)
+        kept = table["alpha"].notna().to_numpy()
+        made = dict(
+            x=features(table[kept], POOL["max_length"]),
+            statistics=np.array([step_statistics(t) for t, k in zip(found, kept) if k]),
+            process=np.eye(len(MODELS), dtype=np.float32)[[MODELS.index(process)] * int(kept.sum())],
+        )
+        populations.append(dict(process=process, mean=mean, noise=sigma, truth=alphas[kept].mean(), made=made))
     return populations
 
 

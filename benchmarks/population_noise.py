@@ -18,30 +18,38 @@ from andiflow.api import load_ensemble
 sys.path.insert(0, str(Path(__file__).parent))
 import population as made_apart  # noqa: E402  (benchmarks/population.py)
 
+NOISE = (0.0, 0.5, 1.0, 1.5)
+
+
+def noise_populations(dim: int, n: int, noise=NOISE):
+    """(process, mean, noise, tracks, their alphas) of each population: fbm and sbm at each of
+    benchmarks/population.py's means, alpha ~ N(mean, 0.1), every track with the same noise."""
+    for k, (process, mean) in enumerate((p, m) for p in ("fbm", "sbm") for m in made_apart.SETTINGS[p]):
+        for j, sigma in enumerate(noise):
+            seed = 9100 + 10 * k + j
+            yield process, mean, sigma, *made_apart.tracks(process, mean, 0.1, n, dim, seed, None, (sigma, sigma))
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default=None)
     parser.add_argument("--dim", type=int, default=2, choices=(1, 2, 3))
     parser.add_argument("--tracks", type=int, default=1000)
-    parser.add_argument("--noise", type=float, nargs="+", default=[0.0, 0.5, 1.0, 1.5])
+    parser.add_argument("--noise", type=float, nargs="+", default=list(NOISE))
     args = parser.parse_args()
     ens = load_ensemble(args.models, threads=1)
     print(f"# benchmarks/population_noise.py --dim {args.dim} --tracks {args.tracks}: {ens.describe()}")
     print("| process | mean | noise (steps) | true mean | naive mean | answer's mean | its 90% interval | holds |")
     print("|---|---|---|---|---|---|---|---|")
-    for k, (process, mean) in enumerate((p, m) for p in ("fbm", "sbm") for m in made_apart.SETTINGS[p]):
-        for j, sigma in enumerate(args.noise):
-            seed = 9100 + 10 * k + j
-            found, alphas = made_apart.tracks(process, mean, 0.1, args.tracks, args.dim, seed, None, (sigma, sigma))
-            naive = predict(found, ens, warn=lambda message: None)["alpha"].mean()
-            a = population(found, ens).iloc[0]
-            low, high, truth = a["alpha_mean_low"], a["alpha_mean_high"], alphas.mean()
-            print(
-                f"| {process} | {mean} | {sigma:g} | {truth:.3f} | {naive:.3f} | {a['alpha_mean']:.3f} "
-                f"| [{low:.3f}, {high:.3f}] | {'yes' if low <= truth <= high else 'no'} |",
-                flush=True,
-            )
+    for process, mean, sigma, found, alphas in noise_populations(args.dim, args.tracks, args.noise):
+        naive = predict(found, ens, warn=lambda message: None)["alpha"].mean()
+        a = population(found, ens).iloc[0]
+        low, high, truth = a["alpha_mean_low"], a["alpha_mean_high"], alphas.mean()
+        print(
+            f"| {process} | {mean} | {sigma:g} | {truth:.3f} | {naive:.3f} | {a['alpha_mean']:.3f} "
+            f"| [{low:.3f}, {high:.3f}] | {'yes' if low <= truth <= high else 'no'} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
