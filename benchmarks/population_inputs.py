@@ -7,11 +7,16 @@ level each, which the answers alone cannot tell).
     python benchmarks/population_inputs.py              # 2D, 15,000 steps each, one thread
 
 Inputs and poolings compared:
-- answers: the ensemble's answers, as the shipped network reads them (population_net.FEATURES);
-- statistics: with six scale-free statistics of each track's steps beside them (the lag-1 and lag-2
+- answers: the ensemble's answers alone (population_net.FEATURES up to POPULATION_VERSION 2);
+- statistics: with six scale-free statistics of each track's steps beside them
+  (population_net.step_statistics; shipped since POPULATION_VERSION 3: the lag-1 and lag-2
   autocorrelations, which fbm's alpha sets; the log ratio of the second half's squared steps to the
   first's, which sbm's sets; the kurtosis and the largest squared step, heavy for ctrw, lw, attm; the
   log2 ratio of the MSD at lag 2 to lag 1);
+- lags: statistics, and three more of the steps: their lag-3 and lag-4 autocorrelations and the log2
+  ratio of the MSD at lag 4 to lag 2 (localisation noise touches lag 1 alone, fbm's alpha every lag);
+- means: statistics, and the second MLP reads the tracks' inputs' mean itself beside the pooled
+  embeddings (a population's mean lag-2 autocorrelation, exact rather than through the first MLP);
 - attention: statistics, and the tracks also pooled by 4 attention heads (softmax weights over tracks);
 - process: the answers and each track's true process (one-hot): what knowing the process would give.
 
@@ -31,29 +36,27 @@ from torch import nn
 
 import andiflow.population_train as pt
 from andiflow.api import load_ensemble, predict
-from andiflow.population_net import features
+from andiflow.population_net import FEATURES, STATISTICS, features
 from andiflow.tasks import MODELS
 
 sys.path.insert(0, str(Path(__file__).parent))
 import population_noise  # noqa: E402
 
 POOL = dict(min_length=10, max_length=200, max_noise=1.5)
-VARIANTS = ("answers", "statistics", "attention", "process")
+VARIANTS = ("answers", "statistics", "lags", "means", "attention", "process")
 
 
-def step_statistics(t: np.ndarray) -> np.ndarray:
-    """Six scale-free statistics of a track [T, dim]'s steps (the axes it moves on)."""
-    d = np.diff(t, axis=0)
-    v = (d * d).sum(0)
-    moving = v > 0
-    d, v, n = d[:, moving], v[moving], len(d)
-    c1, c2 = (d[1:] * d[:-1]).sum() / v.sum(), (d[2:] * d[:-2]).sum() / v.sum()
-    first, second = (d[: n // 2] ** 2).mean(), (d[n // 2 :] ** 2).mean()
-    aging = np.clip(np.log(second / first), -4, 4) if first > 0 and second > 0 else 0.0
-    s = d / np.sqrt(v / n)
-    lag2 = (t[2:] - t[:-2])[:, moving]
-    msd_ratio = np.log(((lag2**2).sum() / len(lag2)) / (v.sum() / n)) / np.log(2)
-    return np.array([c1, c2, aging, np.log((s**4).mean() / 3), np.log((s**2).max()), msd_ratio], np.float32)
+def more_lags(track: np.ndarray) -> np.ndarray:
+    """The lags variant's three statistics of a track [axes, T] (the axes it moves on)."""
+    track = track[np.diff(track, axis=1).any(1)]
+    steps = np.diff(track, axis=1)
+    total = (steps * steps).sum()
+    msd = [
+        ((track[:, lag:] - track[:, :-lag]) ** 2).mean(1).sum() if track.shape[1] > lag else np.nan for lag in (2, 4)
+    ]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        found = [(steps[:, k:] * steps[:, :-k]).sum() / total for k in (3, 4)] + [np.log2(msd[1] / msd[0])]
+    return np.clip(np.nan_to_num(found), -8, 8).astype(np.float32)
 
 
 def pool(ens, per_model: int, dim: int, seed: int) -> dict:
@@ -61,18 +64,24 @@ def pool(ens, per_model: int, dim: int, seed: int) -> dict:
     found, truth = pt.simulate_pool(per_model, dim, seed, POOL)
     table = predict(found, models=ens, interval=0.9, warn=lambda message: None)
     kept = table["alpha"].notna().to_numpy()
+    moving = [t.T for t, k in zip(found, kept) if k]
     return dict(
-        x=features(table[kept], POOL["max_length"]),
-        statistics=np.array([step_statistics(t) for t, k in zip(found, kept) if k]),
+        x=features(table[kept], moving, POOL["max_length"]),
+        lags=np.array([more_lags(t) for t in moving]),
         process=np.eye(len(MODELS), dtype=np.float32)[truth["model"].to_numpy()[kept]],
         **{c: truth[c].to_numpy()[kept] for c in truth.columns},
     )
 
 
 def inputs(made: dict, variant: str) -> dict:
-    """The pool with the variant's inputs as x."""
-    extra = {"statistics": ["statistics"], "attention": ["statistics"], "process": ["process"]}.get(variant, [])
-    return made | {"x": np.concatenate([made["x"], *(made[e] for e in extra)], 1).astype(np.float32)}
+    """The pool with the variant's inputs as x (made["x"]: population_net.FEATURES, the statistics last)."""
+    answers = made["x"][:, : len(FEATURES) - len(STATISTICS)]
+    x = {
+        "answers": answers,
+        "process": np.concatenate([answers, made["process"]], 1),
+        "lags": np.concatenate([made["x"], made["lags"]], 1),
+    }.get(variant, made["x"])
+    return made | {"x": x.astype(np.float32)}
 
 
 class AttentionSet(pt.SetNetwork):
@@ -88,6 +97,19 @@ class AttentionSet(pt.SetNetwork):
         return [*super().pooled(e, mask), torch.einsum("bnh,bnf->bhf", weights, e).flatten(1)]
 
 
+class MeansSet(pt.SetNetwork):
+    """SetNetwork whose second MLP also reads the mean of the tracks' inputs."""
+
+    def __init__(self, hidden: int, max_tracks: int):
+        super().__init__(hidden, max_tracks)
+        self.rho[0] = nn.Linear(2 * hidden + 1 + len(pt.FEATURES), hidden)
+
+    def forward(self, x, mask):
+        e = self.phi(x) * mask[..., None]
+        means = (x * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
+        return self.head(torch.cat([*self.pooled(e, mask), means], 1))
+
+
 def noise_levels(ens, dim: int, n: int = 1000) -> list[dict]:
     """benchmarks/population_noise.py's populations (fbm and sbm, one noise level each), read as pool()
     reads its tracks: (process, mean, noise, true mean, each track's inputs)."""
@@ -95,9 +117,10 @@ def noise_levels(ens, dim: int, n: int = 1000) -> list[dict]:
     for process, mean, sigma, found, alphas in population_noise.noise_populations(dim, n):
         table = predict(found, models=ens, interval=0.9, warn=lambda message: None)
         kept = table["alpha"].notna().to_numpy()
+        moving = [t.T for t, k in zip(found, kept) if k]
         made = dict(
-            x=features(table[kept], POOL["max_length"]),
-            statistics=np.array([step_statistics(t) for t, k in zip(found, kept) if k]),
+            x=features(table[kept], moving, POOL["max_length"]),
+            lags=np.array([more_lags(t) for t in moving]),
             process=np.eye(len(MODELS), dtype=np.float32)[[MODELS.index(process)] * int(kept.sum())],
         )
         populations.append(dict(process=process, mean=mean, noise=sigma, truth=alphas[kept].mean(), made=made))
@@ -152,7 +175,7 @@ def main() -> None:
         train, held = (inputs(m, variant) for m in made)
         pt.FEATURES = tuple(range(train["x"].shape[1]))  # the input width the network is made for
         make = pt.SetNetwork
-        pt.SetNetwork = AttentionSet if variant == "attention" else make
+        pt.SetNetwork = {"attention": AttentionSet, "means": MeansSet}.get(variant, make)
         start = time.perf_counter()
         net = pt.train(train, dict(steps=args.steps, batch=16, hidden=96, learning_rate=0.002, tracks=[10, 2000]), 7)
         pt.SetNetwork = make

@@ -15,7 +15,8 @@ import andiflow
 from andiflow.api import SHIPPED, load_ensemble
 from andiflow.cli import main
 from andiflow.errors import InputFileError, ModelFileError
-from andiflow.population_net import COLUMNS, FEATURES, difference
+from andiflow.manifest import sha256
+from andiflow.population_net import COLUMNS, FEATURES, STATISTICS, difference, step_statistics
 from andiflow.population_train import Populations, SetNetwork, export, simulate_pool
 from andiflow.steps import main as step
 from andiflow.tasks import MODELS
@@ -99,9 +100,25 @@ def test_it_is_refused_with_another_ensemble(trained, tmp_path):
     (other / "manifest.json").write_text(json.dumps(manifest | {"name": "changed"}))
     with pytest.raises(ModelFileError, match="population.json: trained on the answers of another ensemble"):
         andiflow.population(tracks_table(20, 1), load_ensemble(other, threads=1))
+    mine = json.loads((trained / "ensemble/population.json").read_text())
+    older = mine | {"ensemble_sha256": sha256(other / "manifest.json"), "features": list(FEATURES[: -len(STATISTICS)])}
+    (other / "population.json").write_text(json.dumps(older))
+    with pytest.raises(ModelFileError, match="population.json: reads other inputs than this andiflow gives"):
+        andiflow.population(tracks_table(20, 1), load_ensemble(other, threads=1))
     (other / "population.json").unlink()
     with pytest.raises(ModelFileError, match="has no population network"):
         andiflow.population(tracks_table(20, 1), load_ensemble(other, threads=1))
+
+
+def test_the_steps_statistics_tell_localisation_noise_from_the_motion():
+    rng = np.random.default_rng(4)
+    walk = np.cumsum(rng.standard_normal((2, 20000)), axis=1)
+    still, noisy = step_statistics(walk), step_statistics(walk + rng.standard_normal(walk.shape))
+    assert abs(still[0]) < 0.03 and abs(still[1]) < 0.03 and abs(still[5] - 1) < 0.05  # Brownian: MSD ~ t
+    assert abs(noisy[0] + 1 / 3) < 0.03 and abs(noisy[1]) < 0.03  # noise of one step: lag 1 alone, -1/3
+    np.testing.assert_allclose(step_statistics(1000 * walk[:, :30] + 5), step_statistics(walk[:, :30]), rtol=1e-5)
+    parked = np.concatenate([np.zeros((1, 10)), walk[:1, :10]], 1)  # still for its first half
+    assert step_statistics(parked)[2] == 4 and np.isfinite(step_statistics(np.array([[0.0, 1] * 6]))).all()
 
 
 def test_the_onnx_file_gives_what_the_network_gives(tmp_path):

@@ -21,8 +21,9 @@ TRAINER_VERSION = 2
 EXPORT_VERSION = 2
 INFERENCE_VERSION = 1
 CALIBRATION_VERSION = 1
-# Likewise for how the population network is trained (population_train.py: populations drawn, loss).
-POPULATION_VERSION = 2
+# Likewise for how the population network is trained and what it reads (population_train.py:
+# populations drawn, loss; population_net.FEATURES: 3 added the steps' statistics).
+POPULATION_VERSION = 3
 
 from andiflow.api import (  # noqa: E402  (after the versions)
     load_ensemble,

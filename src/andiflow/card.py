@@ -266,9 +266,10 @@ def _population(description: dict) -> list[str]:
         "## The population (beyond HNU)",
         "",
         "`andiflow.population` (and `andiflow population`) reads a population's tracks with a network over sets "
-        "(population_net.py): the mean of their alphas with a 90% interval, their spread, and each diffusion model's "
-        f"share. It was trained on {cfg['steps']:,} batches of {cfg['batch']} simulated populations of "
-        f"{cfg['tracks'][0]:,}-{cfg['tracks'][1]:,} tracks, drawn from pools of {pool['per_model']:,} tracks of each "
+        "(population_net.py), from each track's answers and six statistics of its steps: the mean of their alphas "
+        "with a 90% interval, their spread, and each diffusion model's share. It was trained on "
+        f"{cfg['steps']:,} batches of {cfg['batch']} simulated populations of {cfg['tracks'][0]:,}-"
+        f"{cfg['tracks'][1]:,} tracks, drawn from pools of {pool['per_model']:,} tracks of each "
         f"model per dimension ({', '.join(f'{d}D' for d in pool['dims'])}; {pool['min_length']}-{pool['max_length']} "
         f"points, localisation noise up to {pool['max_noise']} steps) read by this ensemble. On populations drawn "
         "from held-out pools of their own seed (the share error is half the summed absolute differences of "

@@ -3,8 +3,9 @@ widely the alphas spread, and the share of each diffusion model; from many track
 say much alone (beyond HNU).
 
 A network over sets (population_train.py) reads every track's answers from the alpha ensemble (alpha,
-its interval, the members' spread, the model probabilities, the track's length and dimension), pools
-them, and gives the 5%, 50% and 95% quantiles of the population's mean alpha and of its spread, and
+its interval, the members' spread, the model probabilities, the track's length and dimension) and six
+statistics of its steps (which tell localisation noise from subdiffusion where the answers cannot),
+pools them, and gives the 5%, 50% and 95% quantiles of the population's mean alpha and of its spread, and
 the model shares. Trained on simulated populations of five processes, with noise and lengths beyond
 the ensemble's training recipe, it has learnt how each answer is biased and how far to trust it;
 benchmarks/population.py measures it. It lives beside the ensemble whose answers it read
@@ -23,7 +24,9 @@ from andiflow.manifest import MANIFEST, sha256
 from andiflow.tasks import MODELS
 
 ANSWERS = ("alpha", "alpha_low", "alpha_high", "alpha_std", *(f"p_{m}" for m in MODELS))  # predict's columns
-FEATURES = (*ANSWERS, "log_points", "dim")
+# scale-free statistics of a track's steps (step_statistics; benchmarks/population_inputs.py measured them)
+STATISTICS = ("step_correlation_1", "step_correlation_2", "aging", "kurtosis", "largest_step", "msd_exponent_2")
+FEATURES = (*ANSWERS, "log_points", "dim", *STATISTICS)
 QUANTILES = (0.05, 0.5, 0.95)  # of the mean and of the sd: the 90% intervals
 DESCRIPTION = "population.json"
 COLUMNS = [
@@ -43,13 +46,38 @@ COLUMNS = [
 QUANTILE_COLUMNS = ("alpha_mean_low", "alpha_mean", "alpha_mean_high", "alpha_sd_low", "alpha_sd", "alpha_sd_high")
 
 
-def features(table: pd.DataFrame, max_length: int) -> np.ndarray:
-    """[n, F] of predict's rows (tracks with an alpha): the answers, the log of the points (a track
-    longer than any the network was trained on is read as one of the longest), the dimension."""
+def features(table: pd.DataFrame, trajectories, max_length: int) -> np.ndarray:
+    """[n, F] of predict's rows (tracks with an alpha) and their trajectories ([axes, T] each, in the
+    rows' order): the answers, the log of the points (a track longer than any the network was trained
+    on is read as one of the longest), the dimension, the steps' statistics."""
     points = np.log(np.minimum(table["n_points"].to_numpy(dtype=float), max_length))
-    return np.column_stack([table[c].to_numpy(dtype=float) for c in ANSWERS] + [points, table["dim"]]).astype(
-        np.float32
-    )
+    answers = [table[c].to_numpy(dtype=float) for c in ANSWERS] + [points, table["dim"].to_numpy(dtype=float)]
+    statistics = np.array([step_statistics(t) for t in trajectories]).reshape(len(table), len(STATISTICS))
+    return np.column_stack([*answers, statistics]).astype(np.float32)
+
+
+def step_statistics(track: np.ndarray) -> np.ndarray:
+    """STATISTICS of a track [axes, T] (the axes it moves on): the lag-1 and lag-2 autocorrelations of
+    its steps (localisation noise lowers the first alone, fbm's alpha both), the log ratio of the second
+    half's squared steps to the first's (sbm's ageing), their kurtosis and largest squared step (heavy
+    for ctrw, lw, attm), and the log2 ratio of the MSD at lag 2 to lag 1."""
+    moving = np.diff(track, axis=1).any(1)
+    track = track[moving]
+    steps = np.diff(track, axis=1)
+    n, total = steps.shape[1], (steps * steps).sum()
+    first, second = (steps[:, : n // 2] ** 2).mean(), (steps[:, n // 2 :] ** 2).mean()
+    scaled = steps / np.sqrt((steps * steps).mean(1, keepdims=True))  # each axis to unit mean square
+    lag_2 = ((track[:, 2:] - track[:, :-2]) ** 2).sum() / (n - 1)
+    with np.errstate(divide="ignore"):
+        found = [
+            (steps[:, 1:] * steps[:, :-1]).sum() / total,
+            (steps[:, 2:] * steps[:, :-2]).sum() / total,
+            np.clip(np.log(second / first), -4, 4),  # a still half: +-4
+            np.log((scaled**4).mean() / 3),
+            np.log((scaled**2).max()),
+            np.log2(lag_2 / (total / n)),
+        ]
+    return np.clip(found, -8, 8).astype(np.float32)  # finite: steps with no lag-2 displacement, -8
 
 
 class PopulationNetwork:
@@ -69,6 +97,8 @@ class PopulationNetwork:
                 f"{file}: trained on the answers of another ensemble than {folder / MANIFEST}; "
                 "rebuild it with the workflow"
             )
+        if self.description["features"] != list(FEATURES):
+            raise ModelFileError(f"{file}: reads other inputs than this andiflow gives; rebuild it with the workflow")
         onnx = folder / self.description["onnx"]
         if sha256(onnx) != self.description["onnx_sha256"]:
             raise ModelFileError(f"{onnx}: checksum differs from {file}; rebuild it with the workflow")
@@ -87,13 +117,16 @@ class PopulationNetwork:
             raise ModelFileError(f"{ens.describe()}: not loaded from a folder, so it has no population network")
         return cls(folder or ens.folder, sha256(Path(ens.folder) / MANIFEST))
 
-    def read(self, table: pd.DataFrame) -> dict:
-        """One population's answer from predict's rows (those without an alpha are left out)."""
-        kept = table[table["alpha"].notna()]
+    def read(self, table: pd.DataFrame, trajectories) -> dict:
+        """One population's answer from predict's rows and their trajectories ([axes, T] each, in the
+        rows' order); those without an alpha are left out."""
+        answered = table["alpha"].notna().to_numpy()
+        kept = table[answered]
         row = dict.fromkeys(COLUMNS, np.nan) | {"tracks": len(kept), "note": ""}
         if len(kept) < self.min_tracks:
             return row | {"note": f"{len(kept)} tracks with an alpha; a population needs at least {self.min_tracks}"}
-        x = features(kept, self.description["max_length"])[None]
+        moving = [t for t, a in zip(trajectories, answered) if a]
+        x = features(kept, moving, self.description["max_length"])[None]
         quantiles, shares = (o[0] for o in self.session.run(None, {"tracks": x}))
         row.update(zip(QUANTILE_COLUMNS, (float(q) for q in quantiles)))
         row.update({c: max(row[c], 0.0) for c in QUANTILE_COLUMNS[3:]})  # a spread is never negative

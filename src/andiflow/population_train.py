@@ -70,13 +70,13 @@ def theory_track(generator, dim: int, model: str, alpha: float, T: int, made: in
 
 
 def read_pool(ens, found: list[np.ndarray], truth: pd.DataFrame, level: float, max_length: int) -> dict:
-    """The pool as the network sees it: each track's features (population.features of predict's row),
-    beside its truth; tracks predict could not read (none moving) are left out."""
+    """The pool as the network sees it: each track's features (population_net.features of predict's row
+    and its steps), beside its truth; tracks predict could not read (none moving) are left out."""
     from andiflow.api import predict
 
     table = predict(found, models=ens, interval=level, warn=lambda message: None)
     kept = table["alpha"].notna().to_numpy()
-    x = features(table[kept], max_length)
+    x = features(table[kept], [t.T for t, k in zip(found, kept) if k], max_length)
     return dict(x=x, **{c: truth[c].to_numpy()[kept] for c in truth.columns})
 
 
@@ -173,7 +173,11 @@ class SetNetwork(nn.Module):
 
     def forward(self, x, mask):
         e = self.phi(x) * mask[..., None]
-        o = self.rho(torch.cat(self.pooled(e, mask), 1))
+        return self.head(torch.cat(self.pooled(e, mask), 1))
+
+    def head(self, pooled):
+        """The pooled set [b, rho's inputs] -> quantiles [b, 6], shares [b, 5]."""
+        o = self.rho(pooled)
         soft = nn.functional.softplus
         mid, sd = 1 + o[:, 0], soft(o[:, 3])
         quantiles = torch.stack(

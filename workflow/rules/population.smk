@@ -21,6 +21,7 @@ rule population_pool:
         runtime=lambda wildcards: 10 + math.ceil(POPULATION["pool"]["per_model"] * 5 * 0.004 / 60),
     params:
         generator_version=GENERATOR_VERSION,
+        population_version=POPULATION_VERSION,
         settings=settings_json(
             seed=config["seed"],
             intervals={"level": config["intervals"]["level"]},
