@@ -17,6 +17,9 @@ Inputs and poolings compared:
   ratio of the MSD at lag 4 to lag 2 (localisation noise touches lag 1 alone, fbm's alpha every lag);
 - means: statistics, and the second MLP reads the tracks' inputs' mean itself beside the pooled
   embeddings (a population's mean lag-2 autocorrelation, exact rather than through the first MLP);
+- one_noise: statistics, trained on populations whose tracks' noise lies in a narrow band (0.03-0.15
+  steps wide instead of 0.15-1.65), nearly one level each, as one microscope's tracks have (where
+  such a band holds too few tracks near the mean, Populations._near's whole pool, as in training);
 - attention: statistics, and the tracks also pooled by 4 attention heads (softmax weights over tracks);
 - process: the answers and each track's true process (one-hot): what knowing the process would give.
 
@@ -43,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import population_noise  # noqa: E402
 
 POOL = dict(min_length=10, max_length=200, max_noise=1.5)
-VARIANTS = ("answers", "statistics", "lags", "means", "attention", "process")
+VARIANTS = ("answers", "statistics", "lags", "means", "one_noise", "attention", "process")
 
 
 def more_lags(track: np.ndarray) -> np.ndarray:
@@ -176,9 +179,10 @@ def main() -> None:
         pt.FEATURES = tuple(range(train["x"].shape[1]))  # the input width the network is made for
         make = pt.SetNetwork
         pt.SetNetwork = {"attention": AttentionSet, "means": MeansSet}.get(variant, make)
+        pt.Populations.noise_widths = (0.02, 0.1) if variant == "one_noise" else (0.1, 1.1)
         start = time.perf_counter()
         net = pt.train(train, dict(steps=args.steps, batch=16, hidden=96, learning_rate=0.002, tracks=[10, 2000]), 7)
-        pt.SetNetwork = make
+        pt.SetNetwork, pt.Populations.noise_widths = make, (0.1, 1.1)
         seconds = time.perf_counter() - start
         scores = pd.DataFrame(pt.held_out_scores(net, held, (10, 2000), 1500, 8))
         sizes = fixed_sizes(net, held, args.dim, 9)

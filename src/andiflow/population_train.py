@@ -85,6 +85,7 @@ class Populations:
     (features [n, F], true mean, true sd, true shares [5], its first model, its dimension)."""
 
     whole_pool = True  # _near's large narrow populations (benchmarks/population_draws.py compares without)
+    noise_widths = (0.1, 1.1)  # a population's band of noise, of max_noise (benchmarks/population_inputs.py)
 
     def __init__(self, pool: dict, tracks: tuple[int, int], seed: int):
         self.p, self.tracks, self.rng = pool, tracks, np.random.default_rng(seed)
@@ -114,7 +115,7 @@ class Populations:
             if others and r.random() < 0.25:
                 share = round(n * r.uniform(0.2, 0.8))
                 parts = [(k, share), (int(r.choice(others)), n - share)]
-            width = r.uniform(0.1, 1.1) * self.max_noise
+            width = r.uniform(*self.noise_widths) * self.max_noise
             centre = r.uniform(0, self.max_noise)
             shortest, longest = np.sort(np.exp(r.uniform(*np.log(self.lengths), 2)))
             bands = (centre, width, shortest, max(longest, 1.5 * shortest))
