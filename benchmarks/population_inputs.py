@@ -62,18 +62,25 @@ def more_lags(track: np.ndarray) -> np.ndarray:
     return np.clip(np.nan_to_num(found), -8, 8).astype(np.float32)
 
 
-def pool(ens, per_model: int, dim: int, seed: int) -> dict:
-    """A pool as population_train.read_pool makes it, with each track's statistics and true process."""
-    found, truth = pt.simulate_pool(per_model, dim, seed, POOL)
+def read(ens, found: list, processes: np.ndarray) -> tuple[dict, np.ndarray]:
+    """The inputs of the tracks predict answers, as the variants read them (x: population_net.features,
+    lags, the true process one-hot), and which tracks those are."""
     table = predict(found, models=ens, interval=0.9, warn=lambda message: None)
     kept = table["alpha"].notna().to_numpy()
     moving = [t.T for t, k in zip(found, kept) if k]
-    return dict(
+    made = dict(
         x=features(table[kept], moving, POOL["max_length"]),
         lags=np.array([more_lags(t) for t in moving]),
-        process=np.eye(len(MODELS), dtype=np.float32)[truth["model"].to_numpy()[kept]],
-        **{c: truth[c].to_numpy()[kept] for c in truth.columns},
+        process=np.eye(len(MODELS), dtype=np.float32)[processes[kept]],
     )
+    return made, kept
+
+
+def pool(ens, per_model: int, dim: int, seed: int) -> dict:
+    """A pool as population_train.read_pool makes it, with each track's lags and true process."""
+    found, truth = pt.simulate_pool(per_model, dim, seed, POOL)
+    made, kept = read(ens, found, truth["model"].to_numpy())
+    return made | {c: truth[c].to_numpy()[kept] for c in truth.columns}
 
 
 def inputs(made: dict, variant: str) -> dict:
@@ -118,14 +125,7 @@ def noise_levels(ens, dim: int, n: int = 1000) -> list[dict]:
     reads its tracks: (process, mean, noise, true mean, each track's inputs)."""
     populations = []
     for process, mean, sigma, found, alphas in population_noise.noise_populations(dim, n):
-        table = predict(found, models=ens, interval=0.9, warn=lambda message: None)
-        kept = table["alpha"].notna().to_numpy()
-        moving = [t.T for t, k in zip(found, kept) if k]
-        made = dict(
-            x=features(table[kept], moving, POOL["max_length"]),
-            lags=np.array([more_lags(t) for t in moving]),
-            process=np.eye(len(MODELS), dtype=np.float32)[[MODELS.index(process)] * int(kept.sum())],
-        )
+        made, kept = read(ens, found, np.full(len(found), MODELS.index(process)))
         populations.append(dict(process=process, mean=mean, noise=sigma, truth=alphas[kept].mean(), made=made))
     return populations
 

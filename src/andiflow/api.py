@@ -116,7 +116,9 @@ def predict(
     return _rows(found, ens, scale, interval, warn, source, strict, classify and task != "alpha")
 
 
-def population(data, models=None, *, by=None, network=None, warn=None, scale=None, **reading) -> pd.DataFrame:
+def population(
+    data, models=None, *, by=None, network=None, warn=None, scale=None, strict=False, **reading
+) -> pd.DataFrame:
     """The population the tracks come from, one row per group: group, tracks (those with an alpha),
     alpha_mean with its 90% interval (alpha_mean_low, alpha_mean_high), alpha_sd (the spread of the
     population's alphas) with its own, share_<model> (each diffusion model's share), note
@@ -128,14 +130,14 @@ def population(data, models=None, *, by=None, network=None, warn=None, scale=Non
     {group name: data}, e.g. two conditions' files. by: a column of a DataFrame that names each
     particle's group (a cell, a condition). models: an ensemble with a population network (the
     default's has one), or whose network is in the folder `network` (as the workflow writes it, beside
-    its ensemble). warn, scale and the other keywords are predict()'s reading ones (particle=, frame=,
-    positions=, time_axis=, strict=, gaps=)."""
+    its ensemble). warn, scale, strict and the other keywords are predict()'s reading ones (particle=,
+    frame=, positions=, time_axis=, gaps=)."""
     ens = models if isinstance(models, Ensemble) else load_ensemble(models)
     network = PopulationNetwork.of(ens, network)
     warn, rows = warn or _python_warning, {}
     for name, part in _groups(data, by):
-        found, source = _found(part, **reading)
-        table = _rows(found, ens, scale, network.level, warn, source, reading.get("strict", False), True)
+        found, source = _found(part, strict=strict, **reading)
+        table = _rows(found, ens, scale, network.level, warn, source, strict, True)
         rows[name] = network.read(table, found.trajectories)
     return pd.DataFrame.from_dict(rows, orient="index", columns=COLUMNS).rename_axis("group").reset_index()
 

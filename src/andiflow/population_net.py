@@ -57,7 +57,7 @@ def features(table: pd.DataFrame, trajectories, max_length: int) -> np.ndarray:
 
 
 def step_statistics(track: np.ndarray) -> np.ndarray:
-    """STATISTICS of a track [axes, T] (the axes it moves on): the lag-1 and lag-2 autocorrelations of
+    """STATISTICS of a track [axes, T] (its still axes left out): the lag-1 and lag-2 autocorrelations of
     its steps (localisation noise lowers the first alone, fbm's alpha both), the log ratio of the second
     half's squared steps to the first's (sbm's ageing), their kurtosis and largest squared step (heavy
     for ctrw, lw, attm), and the log2 ratio of the MSD at lag 2 to lag 1."""
