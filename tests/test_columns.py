@@ -20,6 +20,10 @@ TOOLS = {
     "flika": ("frame,track_number,x,y,intensity", lambda p, f, x, y: f"{f},{float(p)},{x},{y},"),
     "napari-gemspa": ("track_id\tframe\ty\tx", lambda p, f, x, y: f"{p}\t{float(f)}\t{y}\t{x}"),
     "andi2": ("traj_idx,frame,x,y", lambda p, f, x, y: f"{p},{f},{x},{y}"),
+    "manual-tracking": (  # Fiji's Manual Tracking: its results table saved as CSV
+        " ,Track n°,Slice n°,X,Y,Distance,Velocity,Pixel Value",
+        lambda p, f, x, y: f"{p * 3 + f + 1},{p},{f + 1},{x},{y},{-1 if f == 0 else 1.2},{-1 if f == 0 else 0.3},255",
+    ),
 }
 
 

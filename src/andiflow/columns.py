@@ -1,8 +1,9 @@
 """Which columns of a table of tracks are the particle, the frame and the positions, recognised by the
 names trackers write (trackpy `particle`, TrackMate `TRACK_ID`, MosaicSuite `Trajectory`, quot/saSPT
-`trajectory`, swift `track.id` and `"x [nm]"`, flika `track_number`, napari-gemspa `track_id`, the 2nd
-AnDi challenge `traj_idx`, ...), whatever their case, separators and units in brackets. A name the user
-gives is taken as it is. Units written in the positions' headers ("x [nm]", "y (µm)") are kept."""
+`trajectory`, swift `track.id` and `"x [nm]"`, flika `track_number`, napari-gemspa `track_id`, Fiji's
+Manual Tracking `Track n°` and `Slice n°`, the 2nd AnDi challenge `traj_idx`, ...), whatever their
+case, separators and units in brackets. A name the user gives is taken as it is. Units written in the
+positions' headers ("x [nm]", "y (µm)") are kept."""
 
 import re
 from dataclasses import dataclass
@@ -16,11 +17,11 @@ AXES = ("x", "y", "z")
 # plain names (see plain()) by how plausible they are, most plausible first; within a rank two
 # different columns are a tie, which is an error naming both
 PARTICLE = (
-    {"particle", "trackid", "trajectory", "trajidx", "tracknumber", "trajid", "trajectoryid", "particleid"},
+    {"particle", "trackid", "trajectory", "trajidx", "tracknumber", "trajid", "trajectoryid", "particleid", "trackn°"},
     {"track", "traj", "trackidx", "trackindex", "trajectoryidx", "trajectoryindex", "trackno"},
 )
 FRAME = (
-    {"frame", "frameid", "frameidx", "framenumber", "frameno", "frameindex", "slice", "timepoint"},
+    {"frame", "frameid", "frameidx", "framenumber", "frameno", "frameindex", "slice", "slicen°", "timepoint"},
     {"t", "time", "timestep"},
 )
 POSITION = {

@@ -459,49 +459,53 @@ def _assemble(path, table: pd.DataFrame, where, particle, frame, positions, fiel
     ):
         numeric_ids = numeric_ids.astype(np.int64)  # flika's track_number 1.0: particle 1
     columns = [frame, *positions]
-    numbers = pd.DataFrame({c: pd.to_numeric(table[c], errors="coerce").to_numpy(np.float64) for c in columns})
-    numbers.insert(0, particle, ids if pd.isna(numeric_ids).any() else numeric_ids)
-    bad = ~np.isfinite(numbers[columns].to_numpy())
-    in_order = _in_order(numbers[particle], numbers[frame])  # then no frame is given twice
+    number = {c: pd.to_numeric(table[c], errors="coerce").to_numpy(np.float64) for c in columns}  # no copies
+    pids = ids if pd.isna(numeric_ids).any() else numeric_ids
+    bad = np.zeros(len(pids), bool)
+    for c in columns:
+        bad |= ~np.isfinite(number[c])
+    in_order = _in_order(pids, number[frame])  # then no frame is given twice
     twice = (
-        np.zeros(len(numbers), bool)
+        np.zeros(len(pids), bool)
         if in_order
-        else numbers.duplicated([particle, frame], keep=False).to_numpy() & ~bad.any(axis=1)
+        else pd.DataFrame({"p": pids, "f": number[frame]}).duplicated(keep=False).to_numpy() & ~bad
     )
     problems = {}
-    for i in np.flatnonzero(bad.any(axis=1) | twice):
-        pid = _plain(numbers[particle].iloc[i])
-        if bad[i].any():
-            column = columns[int(np.argmax(bad[i]))]
+    for i in np.flatnonzero(bad | twice):
+        pid = _plain(pids[i])
+        if bad[i]:
+            column = next(c for c in columns if not np.isfinite(number[c][i]))
             problem = f"{field} {column!r} is {_shown(table[column].iloc[i])}, not a finite number"
         else:
-            problem = f"frame {numbers[frame].iloc[i]:g} given twice"
+            problem = f"frame {number[frame][i]:g} given twice"
         if strict:
             raise InputFileError(f"{path}{where(i)}: particle {pid!r}: {problem}")
         problems.setdefault(pid, f"{problem} ({str(where(i)).lstrip(': ')})")
-    good = numbers[~bad.any(axis=1)] if bad.any() else numbers
-    axes = [c for c in positions if good[c].max() > good[c].min()]
+    if bad.any():
+        pids, number = pids[~bad], {c: v[~bad] for c, v in number.items()}
+    axes = [c for c in positions if number[c].max() > number[c].min()]
     if not axes:
         raise InputFileError(f"{path}: positions never move on any axis ({', '.join(positions)})")
     names = [AXES[positions.index(c)] if len(positions) <= 3 else c for c in axes]
-    order = (
-        good
-        if in_order or _in_order(good[particle], good[frame])
-        else good.sort_values([particle, frame], kind="stable")
-    )
-    ids, frames = order[particle].to_numpy(), order[frame].to_numpy()
-    values = order[axes].to_numpy(np.float64).T
+    frames = number[frame]
+    if in_order or _in_order(pids, frames):
+        ids, values = pids, np.stack([number[c] for c in axes])
+    else:
+        order = pd.DataFrame({"p": pids, "f": frames}).sort_values(["p", "f"], kind="stable").index.to_numpy()
+        ids, frames, values = pids[order], frames[order], np.stack([number[c][order] for c in axes])
     same = ids[1:] == ids[:-1]
     starts = np.r_[0, np.flatnonzero(~same) + 1] if len(ids) else np.array([], int)
     rows_of = {_plain(ids[a]): (a, b) for a, b in zip(starts, np.r_[starts[1:], len(ids)])}
-    step = float(np.median(np.diff(frames)[same])) if same.any() else 1.0  # 1, 2, or 0.05 s
+    advance = np.diff(frames)
+    step = float(np.median(advance[same])) if same.any() else 1.0  # 1, 2, or 0.05 s
+    gapped = {_plain(ids[i]) for i in np.flatnonzero(same & (advance > 1.5 * step))}
     tracks = Tracks([], [])
     for pid in sorted(set(rows_of) | set(problems), key=_sort_key):
         a, b = rows_of.get(pid, (0, 0))
         tracks.add(pid, values[:, a:b], len(axes), names, problems.get(pid))
         if b > a:
             tracks.first_frames[pid] = _plain(frames[a])
-        if pid not in problems and np.any(np.diff(frames[a:b]) > 1.5 * step):
+        if pid in gapped and pid not in problems:
             tracks.gaps[pid] = frames[a:b]
     tracks.step = step
     return tracks
@@ -531,11 +535,11 @@ def close_gaps(
     raise ValueError(f"unknown gap rule {rule!r} (one of {', '.join(GAPS)})")
 
 
-def _in_order(ids: pd.Series, frames: pd.Series) -> bool:
+def _in_order(ids: np.ndarray, frames: np.ndarray) -> bool:
     """Whether rows are sorted by particle (numbers), then frame, as most trackers write them."""
-    if not pd.api.types.is_numeric_dtype(ids):
+    if ids.dtype.kind not in "iuf":
         return False
-    step, next_frame = np.diff(ids.to_numpy()), np.diff(frames.to_numpy())
+    step, next_frame = np.diff(ids), np.diff(frames)
     return bool(np.all((step > 0) | ((step == 0) & (next_frame > 0))))
 
 
