@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from andiflow.columns import candidates
+from andiflow.delimited import read_csv
 from andiflow.errors import InputFileError
 from andiflow.tracks import read_tracks
 
@@ -67,6 +69,35 @@ def test_two_equally_plausible_columns_are_refused_by_name(tmp_path, header, mes
     else:
         with pytest.raises(InputFileError, match="t.csv: " + message):
             read_tracks(path)
+
+
+def test_a_wide_table_is_read_in_the_columns_that_could_hold_a_role(tmp_path, monkeypatch):
+    from andiflow import andi_io, workers
+
+    rows = [
+        f"{y},{x},{'oops' if p == 2 and f == 1 else 12.5},0.1,{f},{p}" for p in (1, 2) for f, (x, y) in enumerate(STEPS)
+    ]
+    path = tmp_path / "trackpy.csv"
+    path.write_text("y,x,mass,ecc,frame,particle\n" + "\n".join(rows * 40) + "\n")  # text in an unused column
+
+    class Owner:
+        pass
+
+    monkeypatch.setattr(workers, "MIN_VALUES", 0)
+    monkeypatch.setattr(andi_io, "MIN_PART_BYTES", 200)
+    parsed = workers.Workers(Owner(), {}, 2)
+    one, two = read_tracks(path), read_tracks(path, workers=parsed)
+    assert parsed.pool is not None and one.particles == two.particles == [1, 2]
+    table = read_csv(path, None, candidates())  # what read_tracks reads
+    assert list(table.columns) == ["y", "x", "frame", "particle"] and table.attrs["columns"][2] == "mass"
+    assert "given twice" in one.problems[1]  # the rows repeat: a problem of the frames, not of 'oops'
+    for a, b in zip(one.trajectories, two.trajectories):
+        np.testing.assert_array_equal(a, b)
+    path.write_text("y,x,mass,ecc,when,particle\n" + "\n".join(rows) + "\n")
+    with pytest.raises(
+        InputFileError, match=r"no column that is the frame \(columns: y, x, mass, ecc, when, particle\)"
+    ):
+        read_tracks(path)
 
 
 def test_columns_named_by_the_user_are_taken_as_they_are(tmp_path):

@@ -5,6 +5,7 @@ Manual Tracking `Track n°` and `Slice n°`, the 2nd AnDi challenge `traj_idx`, 
 case, separators and units in brackets. A name the user gives is taken as it is. Units written in the
 positions' headers ("x [nm]", "y (µm)") are kept."""
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ POSITION = {
     a: ({a}, {f"position{a}", f"pos{a}", f"{a}pos", f"{a}position", f"{a}coord", f"centroid{a}", f"{a}centroid"})
     for a in AXES
 }
+_KNOWN = set().union(*PARTICLE, *FRAME, *(name for ranks in POSITION.values() for name in ranks))
 UNITS = {"nm": "nm", "um": "µm", "µm": "µm", "μm": "µm", "micron": "µm", "microns": "µm", "px": "px", "pixel": "px"}
 UNITS |= {"pixels": "px", "s": "s", "sec": "s", "ms": "ms", "frame": "frame", "frames": "frame"}
 
@@ -66,22 +68,38 @@ def unit_of(text: str | None) -> str | None:
     return UNITS.get(unit.lower(), unit) or None
 
 
+def candidates(particle=None, frame=None, positions=None):
+    """Whether a header (as pandas names it, a repeat "x.1") could hold a role: named, or a name of a
+    role's ranks; a table is read in these columns alone, a tracker's other columns left unparsed."""
+    named = frozenset({particle, frame, *(positions or ())} - {None})
+    return functools.partial(_could_hold_a_role, named)  # a function workers can be sent
+
+
+def _could_hold_a_role(named: frozenset, header) -> bool:
+    name = str(header).strip()
+    repeat = _DUPLICATE.match(name)
+    return any(n in named or plain(n)[0] in _KNOWN for n in [name, *([repeat["name"]] if repeat else [])])
+
+
 def choose(table: pd.DataFrame, particle=None, frame=None, positions=None, source="the table") -> Columns:
     """The columns of a table that hold each role: those given, else those recognised by name. An
     absent column given, a role no column fits, or two columns that fit a role equally well is an
     InputFileError naming the columns."""
     names = [str(c) for c in table.columns]
+    listed = ", ".join(table.attrs.get("columns", names))  # a file's, where it was read in some alone
     recognised = False
     if particle is None:
-        particle = _one(table, names, PARTICLE, "the particle", "--particle-column", source)
+        particle = _one(table, names, PARTICLE, "the particle", "--particle-column", source, listed)
         recognised |= particle != "particle"
     if frame is None:
-        frame = _one(table, names, FRAME, "the frame", "--frame-column", source)
+        frame = _one(table, names, FRAME, "the frame", "--frame-column", source, listed)
         recognised |= frame != "frame"
     if positions is None:
         positions = []
         for axis in AXES:
-            found = _one(table, names, POSITION[axis], f"position {axis}", "--position-columns", source, axis != "x")
+            found = _one(
+                table, names, POSITION[axis], f"position {axis}", "--position-columns", source, listed, axis != "x"
+            )
             if found is None:
                 break
             positions.append(found)
@@ -92,14 +110,14 @@ def choose(table: pd.DataFrame, particle=None, frame=None, positions=None, sourc
     missing = [c for c in [particle, frame, *positions] if c not in names]
     if missing:
         raise InputFileError(
-            f"{source}: no column {missing[0]!r} (columns: {', '.join(names)}); "
+            f"{source}: no column {missing[0]!r} (columns: {listed}); "
             "name yours with --particle-column, --frame-column, --position-columns"
         )
     units = {unit_of(plain(c)[1]) for c in positions}
     return Columns(particle, frame, positions, units.pop() if len(units) == 1 else None, recognised)
 
 
-def _one(table, names, ranks, role, flag, source, optional=False) -> str | None:
+def _one(table, names, ranks, role, flag, source, listed, optional=False) -> str | None:
     """The one column of the most plausible rank for a role."""
     for rank in ranks:
         found = []
@@ -115,7 +133,7 @@ def _one(table, names, ranks, role, flag, source, optional=False) -> str | None:
             )
     if optional:
         return None
-    raise InputFileError(f"{source}: no column that is {role} (columns: {', '.join(names)}); name it with {flag}")
+    raise InputFileError(f"{source}: no column that is {role} (columns: {listed}); name it with {flag}")
 
 
 def _same_as_repeats(table, names, column, source) -> None:

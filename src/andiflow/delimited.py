@@ -17,9 +17,11 @@ from andiflow.errors import InputFileError
 HEAD_BYTES = 1 << 16  # what the separator and decimal mark are judged by
 
 
-def read_csv(path, workers=None, **options) -> pd.DataFrame:
+def read_csv(path, workers=None, columns=None, **options) -> pd.DataFrame:
     """The table of a delimited file, its columns' names stripped; its body parsed by `workers` where
-    given and the file is large; `options` go to pandas.read_csv."""
+    given and the file is large; `options` go to pandas.read_csv. `columns` (a predicate on the names
+    as pandas gives them): the columns read where it leaves some out (the file's all in attrs
+    "columns"); a row wider than the header is then read by its first fields, as pandas does."""
     lines = read_text(path, HEAD_BYTES).splitlines()
     excel_sep = bool(lines) and lines[0].lower().startswith("sep=")
     header = lines[int(excel_sep)] if len(lines) > excel_sep else ""
@@ -38,6 +40,9 @@ def read_csv(path, workers=None, **options) -> pd.DataFrame:
         **options,
     )
     try:
+        names = _header(read, path, int(excel_sep)) if columns else []
+        if not all(map(columns, names)):
+            read = functools.partial(read, usecols=columns)
         in_parts = workers is not None and sep != r"\s+"
         table = _read_in_parts(path, read, int(excel_sep), workers) if in_parts else None
         if table is None:
@@ -45,6 +50,8 @@ def read_csv(path, workers=None, **options) -> pd.DataFrame:
     except (pd.errors.EmptyDataError, pd.errors.ParserError) as err:
         raise InputFileError(f"{path}: not a readable CSV table ({err})") from None
     table.columns = [str(c).strip() for c in table.columns]
+    if len(names) > len(table.columns):
+        table.attrs["columns"] = [str(c).strip() for c in names]
     if decimal == "," and options.get("dtype") is str:
         table = table.apply(lambda column: column.str.replace(",", ".", regex=False))
     table.attrs["header_line"] = 1 + excel_sep
@@ -62,19 +69,19 @@ def _read_in_parts(path, read, skip: int, workers) -> pd.DataFrame | None:
     a file of one range, parts that disagree on what a column holds (text in one, numbers in another),
     or a range that cannot be parsed alone (a quoted line break; a bad row, whose line number only the
     whole file gives)."""
-    names = list(read(path, skiprows=skip, nrows=0).columns)
+    names = _header(read, path, skip)
     parts = workers.map_ranges(functools.partial(_rows, read, names), path, skip + 1)
     if parts is None:
         return None
     parts = [part for part in parts if len(part)]
-    kinds = [{part[name].dtype.kind for part in parts} for name in names]
+    if not parts:
+        return None
+    kinds = [{part[name].dtype.kind for part in parts} for name in parts[0].columns]
     if any(len(kind) > 1 and kind != {"i", "f"} for kind in kinds):  # integers beside floats: floats, as one read
         return None
-    if not parts:
-        return pd.DataFrame(columns=names)
     # column by column into a table of unconsolidated columns: pandas' stacking of same-typed columns
     # into one block costs as much as parsing where fresh memory is slow to touch (virtual machines)
-    columns = {name: _joined([part[name] for part in parts]) for name in names}
+    columns = {name: _joined([part[name] for part in parts]) for name in parts[0].columns}
     return pd.DataFrame(columns, copy=False)
 
 
@@ -82,6 +89,11 @@ def _joined(pieces: list) -> object:
     if len({piece.dtype for piece in pieces}) == 1 and pieces[0].dtype != object:
         return np.concatenate([piece.to_numpy() for piece in pieces])
     return pd.concat(pieces, ignore_index=True)
+
+
+def _header(read, path, skip: int) -> list:
+    """Every column's name, as pandas gives them (a repeat "x.1"), whatever columns are read."""
+    return list(read(path, skiprows=skip, nrows=0, usecols=None).columns)
 
 
 def _rows(read, names: list, data: bytes) -> pd.DataFrame | None:

@@ -227,7 +227,7 @@ def _xml_format(path, head: str) -> str:
 
 
 def _read_table(path, particle, frame, positions, strict=False, gaps="bridge", workers=None) -> Tracks:
-    table = read_csv(path, workers)
+    table = read_csv(path, workers, columns.candidates(particle, frame, positions))
     return from_table(table, particle, frame, positions, source=path, where=line_of(table), strict=strict, gaps=gaps)
 
 
@@ -464,12 +464,11 @@ def _assemble(path, table: pd.DataFrame, where, particle, frame, positions, fiel
     bad = np.zeros(len(pids), bool)
     for c in columns:
         bad |= ~np.isfinite(number[c])
-    in_order = _in_order(pids, number[frame])  # then no frame is given twice
-    twice = (
-        np.zeros(len(pids), bool)
-        if in_order
-        else pd.DataFrame({"p": pids, "f": number[frame]}).duplicated(keep=False).to_numpy() & ~bad
-    )
+    rows = _by_particle_and_frame(pids, number[frame], bad)
+    ids, frames = (pids, number[frame]) if rows is None else (pids[rows], number[frame][rows])
+    again = (ids[1:] == ids[:-1]) & (frames[1:] == frames[:-1])  # a frame given twice: rows side by side
+    twice = np.zeros(len(pids), bool)
+    twice[(np.arange(len(pids)) if rows is None else rows)[np.r_[again, False] | np.r_[False, again]]] = True
     problems = {}
     for i in np.flatnonzero(bad | twice):
         pid = _plain(pids[i])
@@ -481,18 +480,12 @@ def _assemble(path, table: pd.DataFrame, where, particle, frame, positions, fiel
         if strict:
             raise InputFileError(f"{path}{where(i)}: particle {pid!r}: {problem}")
         problems.setdefault(pid, f"{problem} ({str(where(i)).lstrip(': ')})")
-    if bad.any():
-        pids, number = pids[~bad], {c: v[~bad] for c, v in number.items()}
-    axes = [c for c in positions if number[c].max() > number[c].min()]
+    position = {c: number[c] if rows is None else number[c][rows] for c in positions}
+    axes = [c for c in positions if len(ids) and position[c].max() > position[c].min()]
     if not axes:
         raise InputFileError(f"{path}: positions never move on any axis ({', '.join(positions)})")
     names = [AXES[positions.index(c)] if len(positions) <= 3 else c for c in axes]
-    frames = number[frame]
-    if in_order or _in_order(pids, frames):
-        ids, values = pids, np.stack([number[c] for c in axes])
-    else:
-        order = pd.DataFrame({"p": pids, "f": frames}).sort_values(["p", "f"], kind="stable").index.to_numpy()
-        ids, frames, values = pids[order], frames[order], np.stack([number[c][order] for c in axes])
+    values = np.stack([position[c] for c in axes])
     same = ids[1:] == ids[:-1]
     starts = np.r_[0, np.flatnonzero(~same) + 1] if len(ids) else np.array([], int)
     rows_of = {_plain(ids[a]): (a, b) for a, b in zip(starts, np.r_[starts[1:], len(ids)])}
@@ -535,12 +528,16 @@ def close_gaps(
     raise ValueError(f"unknown gap rule {rule!r} (one of {', '.join(GAPS)})")
 
 
-def _in_order(ids: np.ndarray, frames: np.ndarray) -> bool:
-    """Whether rows are sorted by particle (numbers), then frame, as most trackers write them."""
-    if ids.dtype.kind not in "iuf":
-        return False
-    step, next_frame = np.diff(ids), np.diff(frames)
-    return bool(np.all((step > 0) | ((step == 0) & (next_frame > 0))))
+def _by_particle_and_frame(ids: np.ndarray, frames: np.ndarray, bad: np.ndarray) -> np.ndarray | None:
+    """The rows not `bad`, sorted by particle, then frame (stable); None where that is every row as
+    it stands (rows sorted as most trackers write them, numbered particles)."""
+    if not bad.any() and ids.dtype.kind in "iuf":
+        step, next_frame = np.diff(ids), np.diff(frames)
+        if np.all((step > 0) | ((step == 0) & (next_frame > 0))):
+            return None
+    rows = np.flatnonzero(~bad)
+    order = pd.DataFrame({"p": ids[rows], "f": frames[rows]}).sort_values(["p", "f"], kind="stable").index
+    return rows[order.to_numpy()]
 
 
 def _empty(column: pd.Series) -> bool:
