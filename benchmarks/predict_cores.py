@@ -1,5 +1,6 @@
 """`andiflow predict --task alpha` end to end (start, read, infer, write) on one machine: N cores against
-one, and a table of tracks against the same trajectories as a task1.txt, with the peak memory of each run.
+one, and tables of tracks (four columns; trackpy's ten) against the same trajectories as a task1.txt, with
+the peak memory of each run.
 
     python benchmarks/predict_cores.py                  # 3,000 trajectories, 1 and 2 cores
     python benchmarks/predict_cores.py --n 12000 --threads 1 2 4
@@ -35,8 +36,12 @@ CLI = (
 )
 
 
+INPUTS = ("task1.txt", "table.csv", "trackpy.csv")
+
+
 def write_inputs(folder: Path, n: int) -> int:
-    """n 2D trajectories as a task1.txt and as a table (particle, frame, x, y); their points."""
+    """n 2D trajectories as a task1.txt, as a table (particle, frame, x, y; rows by particle) and as
+    trackpy writes them (its ten columns, rows by frame); their points."""
     recipe = Recipe.from_settings(settings.resolve()["data"])
     t, lengths = simulate_challenge(n, 10, 999, 2, seed=424242, recipe=recipe)
     trajectories = [p[:, :T] for p, T in zip(t.positions, lengths)]
@@ -45,7 +50,14 @@ def write_inputs(folder: Path, n: int) -> int:
         pd.DataFrame({"particle": i, "frame": np.arange(p.shape[1]), "x": p[0], "y": p[1]})
         for i, p in enumerate(trajectories)
     ]
-    pd.concat(rows).to_csv(folder / "table.csv", index=False)
+    table = pd.concat(rows, ignore_index=True)
+    table.to_csv(folder / "table.csv", index=False)
+    rng = np.random.default_rng(5)
+    measured = {
+        c: rng.uniform(0, 1000, len(table)).round(4) for c in ("mass", "size", "ecc", "signal", "raw_mass", "ep")
+    }
+    trackpy = pd.DataFrame({"y": table.y, "x": table.x, **measured, "frame": table.frame, "particle": table.particle})
+    trackpy.sort_values(["frame", "particle"], kind="stable").to_csv(folder / "trackpy.csv", index=False)
     return int(sum(lengths))
 
 
@@ -86,7 +98,7 @@ def main() -> None:
 
 def measure(args, tmp: Path, points: int) -> None:
     """The runs, alternating, and their figures."""
-    runs = {(name, n): [] for name in ("task1.txt", "table.csv") for n in args.threads}
+    runs = {(name, n): [] for name in INPUTS for n in args.threads}
     for _ in range(args.repeat):
         for name, n in runs:
             out = tmp / f"{name}.{n}.out"
@@ -104,9 +116,9 @@ def measure(args, tmp: Path, points: int) -> None:
             f"{speedup:4.2f}x the throughput of --threads {first} ({speedup * first / n:.2f} per core), "
             f"peak {max(m for _, m in measured):5.0f} MB, output {'identical' if same else 'DIFFERS'}"
         )
-    for n in args.threads:
-        ratio = median["table.csv", n] / median["task1.txt", n]
-        print(f"table.csv / task1.txt at --threads {n}: {ratio:.2f}x the time")
+    for name in INPUTS[1:]:
+        for n in args.threads:
+            print(f"{name} / task1.txt at --threads {n}: {median[name, n] / median['task1.txt', n]:.2f}x the time")
 
 
 if __name__ == "__main__":

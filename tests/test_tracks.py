@@ -216,6 +216,10 @@ def test_a_bad_value_or_a_repeated_frame_skips_that_particle_only(tmp_path):
     assert tracks.particles == [1, 2, 3]
     assert tracks.problems == {1: "column 'x' is nan, not a finite number (3)", 2: "frame 0 given twice (4)"}
     assert tracks.trajectories[2].shape == (2, 2)
+    by_frame = [rows[i] for i in (0, 2, 3, 4, 5, 1)]  # trackpy's order, the bad row last
+    again = read_tracks(_write(tmp_path / "by_frame.csv", by_frame))
+    assert again.problems == {1: "column 'x' is nan, not a finite number (7)", 2: "frame 0 given twice (3)"}
+    np.testing.assert_array_equal(again.trajectories[2], tracks.trajectories[2])
 
 
 def test_empty_and_missing(tmp_path):

@@ -459,16 +459,14 @@ def _assemble(path, table: pd.DataFrame, where, particle, frame, positions, fiel
     ):
         numeric_ids = numeric_ids.astype(np.int64)  # flika's track_number 1.0: particle 1
     columns = [frame, *positions]
-    number = {c: pd.to_numeric(table[c], errors="coerce").to_numpy(np.float64) for c in columns}  # no copies
+    number = {c: pd.to_numeric(table[c], errors="coerce").to_numpy(np.float64) for c in columns}  # float: no copy
     pids = ids if pd.isna(numeric_ids).any() else numeric_ids
     bad = np.zeros(len(pids), bool)
     for c in columns:
         bad |= ~np.isfinite(number[c])
     rows = _by_particle_and_frame(pids, number[frame], bad)
     ids, frames = (pids, number[frame]) if rows is None else (pids[rows], number[frame][rows])
-    again = (ids[1:] == ids[:-1]) & (frames[1:] == frames[:-1])  # a frame given twice: rows side by side
-    twice = np.zeros(len(pids), bool)
-    twice[(np.arange(len(pids)) if rows is None else rows)[np.r_[again, False] | np.r_[False, again]]] = True
+    twice = _given_twice(ids, frames, np.arange(len(pids)) if rows is None else rows, len(pids))
     problems = {}
     for i in np.flatnonzero(bad | twice):
         pid = _plain(pids[i])
@@ -526,6 +524,15 @@ def close_gaps(
         note = f"split at gaps: its longest run, {len(longest)} of {len(k)} points"
         return trajectory[:, longest], note, frames[longest]
     raise ValueError(f"unknown gap rule {rule!r} (one of {', '.join(GAPS)})")
+
+
+def _given_twice(ids: np.ndarray, frames: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """Whether each of a table's n rows gives its particle's frame twice, from the ids and frames of
+    its rows `rows` sorted by particle and frame, where such rows are side by side."""
+    again = (ids[1:] == ids[:-1]) & (frames[1:] == frames[:-1])
+    twice = np.zeros(n, bool)
+    twice[rows[np.r_[again, False] | np.r_[False, again]]] = True
+    return twice
 
 
 def _by_particle_and_frame(ids: np.ndarray, frames: np.ndarray, bad: np.ndarray) -> np.ndarray | None:
