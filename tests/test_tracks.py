@@ -220,6 +220,9 @@ def test_a_bad_value_or_a_repeated_frame_skips_that_particle_only(tmp_path):
     again = read_tracks(_write(tmp_path / "by_frame.csv", by_frame))
     assert again.problems == {1: "column 'x' is nan, not a finite number (7)", 2: "frame 0 given twice (3)"}
     np.testing.assert_array_equal(again.trajectories[2], tracks.trajectories[2])
+    shuffled = read_tracks(_write(tmp_path / "shuffled.csv", [rows[i] for i in (5, 3, 1, 4, 0, 2)]))
+    assert shuffled.particles == [1, 2, 3] and sorted(shuffled.problems) == [1, 2]
+    np.testing.assert_array_equal(shuffled.trajectories[2], tracks.trajectories[2])
 
 
 def test_empty_and_missing(tmp_path):

@@ -543,8 +543,12 @@ def _by_particle_and_frame(ids: np.ndarray, frames: np.ndarray, bad: np.ndarray)
         if np.all((step > 0) | ((step == 0) & (next_frame > 0))):
             return None
     rows = np.flatnonzero(~bad)
-    order = pd.DataFrame({"p": ids[rows], "f": frames[rows]}).sort_values(["p", "f"], kind="stable").index
-    return rows[order.to_numpy()]
+    if ids.dtype.kind not in "iuf":  # names: pandas orders what numpy cannot compare
+        order = pd.DataFrame({"p": ids[rows], "f": frames[rows]}).sort_values(["p", "f"], kind="stable").index
+        return rows[order.to_numpy()]
+    if np.any(np.diff(frames[rows]) < 0):  # rows by frame (trackpy's) need only the sort by particle
+        rows = rows[np.argsort(frames[rows], kind="stable")]
+    return rows[np.argsort(ids[rows], kind="stable")]
 
 
 def _empty(column: pd.Series) -> bool:
