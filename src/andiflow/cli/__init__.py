@@ -24,9 +24,10 @@ def main(argv=None) -> int:
 
 def _without_huge_pages() -> None:
     """numpy asks Linux for huge pages for each large array; where memory is fragmented (virtual
-    machines, hosts up for long), each request stalls on the kernel's compaction. A table of 12,000
-    tracks: 1.0-1.5 s of system time less, 8.3-9.4 s against 10.4-12.7 s at --threads 2
-    (benchmarks/results/predict_cores_12000.txt). NUMPY_MADVISE_HUGEPAGE, where set, decides."""
+    machines, hosts up for long), each request stalls on the kernel's compaction. The 12,000-track
+    table of benchmarks/predict_cores.py, with NUMPY_MADVISE_HUGEPAGE=1 against 0: 10.4-12.7 s
+    against 8.3-9.4 s at --threads 2 (docs/benchmarks.md, "Tables as trackers write them").
+    NUMPY_MADVISE_HUGEPAGE, where set, decides."""
     multiarray = getattr(getattr(np, "_core", None), "multiarray", None) or np.core.multiarray
     choose = getattr(multiarray, "_set_madvise_hugepage", None)
     if choose is not None and "NUMPY_MADVISE_HUGEPAGE" not in os.environ:
