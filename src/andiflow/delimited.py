@@ -40,17 +40,18 @@ def read_csv(path, workers=None, columns=None, **options) -> pd.DataFrame:
         **options,
     )
     try:
-        names = _header(read, path, int(excel_sep)) if columns else []
-        if not all(map(columns, names)):
+        names = _header(read, path, int(excel_sep))
+        some = columns is not None and not all(map(columns, names))
+        if some:
             read = functools.partial(read, usecols=columns)
         in_parts = workers is not None and sep != r"\s+"
-        table = _read_in_parts(path, read, int(excel_sep), workers) if in_parts else None
+        table = _read_in_parts(path, read, names, int(excel_sep), workers) if in_parts else None
         if table is None:
             table = read(path, skiprows=int(excel_sep))
     except (pd.errors.EmptyDataError, pd.errors.ParserError) as err:
         raise InputFileError(f"{path}: not a readable CSV table ({err})") from None
     table.columns = [str(c).strip() for c in table.columns]
-    if len(names) > len(table.columns):
+    if some:
         table.attrs["columns"] = [str(c).strip() for c in names]
     if decimal == "," and options.get("dtype") is str:
         table = table.apply(lambda column: column.str.replace(",", ".", regex=False))
@@ -64,12 +65,12 @@ def line_of(table: pd.DataFrame):
     return lambda i: f":{table.index[i] + 1 + table.attrs.get('header_line', 1)}"
 
 
-def _read_in_parts(path, read, skip: int, workers) -> pd.DataFrame | None:
-    """The table parsed by the workers in byte ranges of whole lines; None where one process reads it:
+def _read_in_parts(path, read, names: list, skip: int, workers) -> pd.DataFrame | None:
+    """The table parsed by the workers in byte ranges of whole lines (every column `names`, the header's,
+    of which `read` may keep some); None where one process reads it:
     a file of one range, parts that disagree on what a column holds (text in one, numbers in another),
     or a range that cannot be parsed alone (a quoted line break; a bad row, whose line number only the
     whole file gives)."""
-    names = _header(read, path, skip)
     parts = workers.map_ranges(functools.partial(_rows, read, names), path, skip + 1)
     if parts is None:
         return None
@@ -92,8 +93,8 @@ def _joined(pieces: list) -> object:
 
 
 def _header(read, path, skip: int) -> list:
-    """Every column's name, as pandas gives them (a repeat "x.1"), whatever columns are read."""
-    return list(read(path, skiprows=skip, nrows=0, usecols=None).columns)
+    """Every column's name, as pandas gives them (a repeat "x.1")."""
+    return list(read(path, skiprows=skip, nrows=0).columns)
 
 
 def _rows(read, names: list, data: bytes) -> pd.DataFrame | None:
