@@ -1,4 +1,5 @@
 import re
+import threading
 
 import numpy as np
 import pandas as pd
@@ -471,7 +472,7 @@ def test_a_utf16_file_is_read_by_one_process_however_many_workers(tmp_path, monk
         ("7,3,1.0,1.0,9\n", False),  # a row wider than the header: an error naming its line in the file
     ],
 )
-def test_a_table_parsed_by_worker_processes_reads_as_in_one_process(tmp_path, monkeypatch, body, in_parts):
+def test_a_table_parsed_in_parts_by_threads_reads_as_in_one_process(tmp_path, monkeypatch, body, in_parts):
     from andiflow import andi_io, delimited, workers
 
     rng = np.random.default_rng(4)
@@ -487,8 +488,9 @@ def test_a_table_parsed_by_worker_processes_reads_as_in_one_process(tmp_path, mo
     owner, answers = Owner(), []
     monkeypatch.setattr(workers, "MIN_VALUES", 0)  # workers even for this little
     monkeypatch.setattr(andi_io, "MIN_PART_BYTES", 500)  # and many parts
-    read_in_parts = delimited._read_in_parts
+    read_in_parts, rows, parts = delimited._read_in_parts, delimited._rows, set()
     monkeypatch.setattr(delimited, "_read_in_parts", lambda *args: answers.append(read_in_parts(*args)) or answers[-1])
+    monkeypatch.setattr(delimited, "_rows", lambda *args: parts.add((threading.get_ident(), args[-1])) or rows(*args))
     parsed = workers.Workers(owner, {}, 3)
     try:
         one = delimited.read_csv(path)
@@ -500,5 +502,6 @@ def test_a_table_parsed_by_worker_processes_reads_as_in_one_process(tmp_path, mo
         three = delimited.read_csv(path, parsed)
         pd.testing.assert_frame_equal(three, one)
         assert three.attrs == one.attrs == {"header_line": 2}
-    assert parsed.pool is not None and len(andi_io.line_ranges(path, 12, 2)) > 4  # the workers parsed parts
+    assert len(parts) == len(andi_io.line_ranges(path, 12, 2)) > 4  # parsed in parts, by threads of this process
+    assert parsed.pool is None and threading.get_ident() not in {thread for thread, _ in parts}
     assert (answers[0] is not None) == in_parts

@@ -189,7 +189,7 @@ def task1_lines(path) -> list[tuple[int, str]]:
 
 def line_ranges(path, count: int, skip_lines=0) -> list[tuple[int, int]]:
     """About `count` byte ranges of whole lines, of at least MIN_PART_BYTES, that cover the file after
-    its first skip_lines lines: what worker processes parse, each its own (where the encoding is
+    its first skip_lines lines: what workers (or threads) parse, each its own (where the encoding is
     LINE_SAFE)."""
     with open(path, "rb") as f:
         for _ in range(skip_lines):

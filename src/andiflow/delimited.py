@@ -1,8 +1,8 @@
 """Delimited tables as spreadsheets and trackers write them: separated by commas (also `, `),
 semicolons, tabs or blanks, or as Excel's `sep=` first line says; decimal commas where the separator is
 not a comma and the numbers have them; any encoding andi_io.text_encoding reads. A large file is parsed
-by worker processes (workers.Workers), each its own byte range of whole lines, into the same table as
-one process reads."""
+by N threads (workers.Workers.map_ranges), each its own byte range of whole lines, into the same table
+as one thread reads."""
 
 import functools
 import io
@@ -66,12 +66,13 @@ def line_of(table: pd.DataFrame):
 
 
 def _read_in_parts(path, read, names: list, skip: int, workers) -> pd.DataFrame | None:
-    """The table parsed by the workers in byte ranges of whole lines (every column `names`, the header's,
+    """The table parsed by the workers' threads in byte ranges of whole lines (every column `names`, the header's,
     of which `read` may keep some); None where one process reads it:
     a file of one range, parts that disagree on what a column holds (text in one, numbers in another),
     or a range that cannot be parsed alone (a quoted line break; a bad row, whose line number only the
     whole file gives)."""
-    parts = workers.map_ranges(functools.partial(_rows, read, names), path, skip + 1)
+    # pandas' C parser releases the GIL: threads parse as fast as processes, and send nothing back
+    parts = workers.map_ranges(functools.partial(_rows, read, names), path, skip + 1, threads=True)
     if parts is None:
         return None
     parts = [part for part in parts if len(part)]

@@ -1,5 +1,5 @@
-"""The members' evaluations, and the parsing of a large file's byte ranges (a task1.txt's lines, a
-table's rows), spread over worker processes of one thread each. ONNX Runtime's own threads make these
+"""The members' evaluations, and the parsing of a large file's byte ranges (a task1.txt's lines; a
+table's rows, in threads), spread over worker processes of one thread each. ONNX Runtime's own threads make these
 small networks slower, not faster (3,000 trajectories: 5.4 s with one thread, 26-29 s with two on 2
 cores); processes of one thread each scale with the cores and, beside other load, share them as one
 thread does. Each worker runs whole batches, the same batches as one process would, so the outputs are
@@ -11,7 +11,7 @@ import multiprocessing
 import os
 import sys
 import weakref
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 
 import numpy as np
 
@@ -61,30 +61,34 @@ class Workers:
                 outputs[i].append(out)
         return [np.concatenate(out) for out in outputs]
 
-    def map_parts(self, fn, items: list, sizes) -> list:
+    def map_parts(self, fn, items: list, sizes, threads=False) -> list:
         """fn (a module's function, list -> one result per item) over items in contiguous parts of about
         equal size, 4 a worker, where the sizes (input values) add up to enough to pay for the workers;
-        else here, in one part. The results in the order of items."""
+        else here, in one part. `threads`: N threads of this process instead of the workers, for an fn
+        that releases the GIL (nothing is copied back). The results in the order of items."""
         sizes = np.asarray(sizes, dtype=np.int64)
         if self.n == 1 or sizes.sum() < MIN_VALUES:
             return fn(items)
         edges = [0, *np.flatnonzero(np.diff(self._parts(sizes))) + 1, len(items)]
         parts = [items[a:b] for a, b in zip(edges[:-1], edges[1:])]
+        if threads:
+            with ThreadPoolExecutor(self.n) as pool:
+                return [result for done in pool.map(fn, parts) for result in done]
         return [result for done in self._pool().map(fn, parts) for result in done]
 
-    def map_ranges(self, parse, path, skip_lines=0) -> list | None:
+    def map_ranges(self, parse, path, skip_lines=0, threads=False) -> list | None:
         """parse (a module's function: bytes -> a result, None where they cannot be read alone) over
         byte ranges of whole lines of the file after its first skip_lines lines, 4 a worker, each worker
-        reading its own ranges (andi_io.line_ranges); the results in the file's order. None where one
-        process must read the file: one worker, an encoding whose byte 0x0A may not end a line (UTF-16),
-        a file of one range, or a range that cannot be read alone."""
+        (or thread, map_parts) reading its own ranges (andi_io.line_ranges); the results in the file's
+        order. None where one process must read the file: one worker, an encoding whose byte 0x0A may
+        not end a line (UTF-16), a file of one range, or a range that cannot be read alone."""
         if self.n == 1 or text_encoding(path) not in LINE_SAFE:
             return None
         ranges = line_ranges(path, 4 * self.n, skip_lines)
         if len(ranges) < 2:
             return None
         read = functools.partial(_parse_ranges, str(path), parse)
-        parts = self.map_parts(read, ranges, [(b - a) // 8 for a, b in ranges])  # about 8 bytes a value
+        parts = self.map_parts(read, ranges, [(b - a) // 8 for a, b in ranges], threads)  # about 8 bytes a value
         return None if any(part is None for part in parts) else parts
 
     def _chunks(self, group, length, k, x) -> list[tuple[int, int]]:
