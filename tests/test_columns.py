@@ -26,7 +26,12 @@ TOOLS = {
         " ,Track n°,Slice n°,X,Y,Distance,Velocity,Pixel Value",
         lambda p, f, x, y: f"{p * 3 + f + 1},{p},{f + 1},{x},{y},{-1 if f == 0 else 1.2},{-1 if f == 0 else 0.3},255",
     ),
+    "imaris": (  # Imaris' Position.csv: a title above its header, units in a column, z of 2D data 0
+        " \nPosition\n====================\nPosition X,Position Y,Position Z,Unit,Category,Collection,Time,TrackID,ID,",
+        lambda p, f, x, y: f"{x},{y},0,um,Spot,Position,{f + 1},{p},{p * 3 + f},",
+    ),
 }
+UNITS = {"swift": "nm", "imaris": "µm"}
 
 
 @pytest.mark.parametrize("tool", sorted(TOOLS))
@@ -40,7 +45,21 @@ def test_each_trackers_names_are_recognised_without_being_named(tmp_path, tool):
     assert all(isinstance(pid, int) for pid in tracks.particles)  # flika's 1.0 is particle 1
     np.testing.assert_array_equal(tracks.trajectories[1], np.array(STEPS).T + [[20], [0]])  # x first, then y
     assert tracks.recognised == (tool not in ("trackpy",)) and "particle" in tracks.read_as
-    assert tracks.space_unit == ("nm" if tool == "swift" else None)
+    assert tracks.space_unit == UNITS.get(tool)
+
+
+def test_rows_in_no_track_are_left_out_and_said_and_lines_still_named(tmp_path):
+    header, row = TOOLS["imaris"]
+    lines = [header, "12.0,13.0,0,um,Spot,Position,1,,99,"]  # a spot in no track: no TrackID
+    lines += [row(p, f, x + 10 * p, y) for p in (1, 2) for f, (x, y) in enumerate(STEPS)]
+    lines[-2] = lines[-2].replace(f"{STEPS[1][0] + 20}", "nan", 1)  # particle 2, frame 1: line 10
+    path = tmp_path / "Position.csv"
+    path.write_text("\n".join(lines) + "\n")
+    tracks = read_tracks(path)
+    assert tracks.particles == [1, 2] and tracks.read_as.endswith("1 row with no 'TrackID' (in no track) left out")
+    assert tracks.problems == {2: "column 'Position X' is nan, not a finite number (10)"}
+    with pytest.raises(InputFileError, match=r"Position.csv:5: column 'TrackID' is missing"):
+        read_tracks(path, strict=True)
 
 
 def test_case_units_and_a_header_given_twice_with_the_same_values(tmp_path):

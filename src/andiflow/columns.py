@@ -1,9 +1,10 @@
 """Which columns of a table of tracks are the particle, the frame and the positions, recognised by the
 names trackers write (trackpy `particle`, TrackMate `TRACK_ID`, MosaicSuite `Trajectory`, quot/saSPT
 `trajectory`, swift `track.id` and `"x [nm]"`, flika `track_number`, napari-gemspa `track_id`, Fiji's
-Manual Tracking `Track n°` and `Slice n°`, the 2nd AnDi challenge `traj_idx`, ...), whatever their
-case, separators and units in brackets. A name the user gives is taken as it is. Units written in the
-positions' headers ("x [nm]", "y (µm)") are kept."""
+Manual Tracking `Track n°` and `Slice n°`, Imaris `TrackID`, `Time` and `Position X`, the 2nd AnDi
+challenge `traj_idx`, ...), whatever their case, separators and units in brackets. A name the user
+gives is taken as it is. Units written in the positions' headers ("x [nm]", "y (µm)"), or in a column
+of units (Imaris' `Unit`), are kept."""
 
 import functools
 import re
@@ -29,7 +30,8 @@ POSITION = {
     a: ({a}, {f"position{a}", f"pos{a}", f"{a}pos", f"{a}position", f"{a}coord", f"centroid{a}", f"{a}centroid"})
     for a in AXES
 }
-_KNOWN = set().union(*PARTICLE, *FRAME, *(name for ranks in POSITION.values() for name in ranks))
+UNIT = "unit"  # a column of the positions' unit (Imaris writes `Unit`, `um` on every row)
+_KNOWN = set().union(*PARTICLE, *FRAME, *(name for ranks in POSITION.values() for name in ranks), {UNIT})
 UNITS = {"nm": "nm", "um": "µm", "µm": "µm", "μm": "µm", "micron": "µm", "microns": "µm", "px": "px", "pixel": "px"}
 UNITS |= {"pixels": "px", "s": "s", "sec": "s", "ms": "ms", "frame": "frame", "frames": "frame"}
 
@@ -114,7 +116,17 @@ def choose(table: pd.DataFrame, particle=None, frame=None, positions=None, sourc
             "name yours with --particle-column, --frame-column, --position-columns"
         )
     units = {unit_of(plain(c)[1]) for c in positions}
-    return Columns(particle, frame, positions, units.pop() if len(units) == 1 else None, recognised)
+    unit = units.pop() if len(units) == 1 else None
+    return Columns(particle, frame, positions, unit or _unit_column(table, names), recognised)
+
+
+def _unit_column(table, names) -> str | None:
+    """The positions' unit as a column of units says it, where there is one and it holds one unit."""
+    found = [c for c in names if plain(c)[0] == UNIT]
+    if len(found) != 1:
+        return None
+    written = table[found[0]].dropna().astype(str).str.strip().unique()
+    return unit_of(written[0]) if len(written) == 1 else None
 
 
 def _one(table, names, ranks, role, flag, source, listed, optional=False) -> str | None:

@@ -15,6 +15,7 @@ from andiflow.andi_io import read_text, text_encoding
 from andiflow.errors import InputFileError
 
 HEAD_BYTES = 1 << 16  # what the separator and decimal mark are judged by
+MAX_TITLE_LINES = 10
 
 
 def read_csv(path, workers=None, columns=None, **options) -> pd.DataFrame:
@@ -24,10 +25,11 @@ def read_csv(path, workers=None, columns=None, **options) -> pd.DataFrame:
     "columns"); a row wider than the header is then read by its first fields, as pandas does."""
     lines = read_text(path, HEAD_BYTES).splitlines()
     excel_sep = bool(lines) and lines[0].lower().startswith("sep=")
-    header = lines[int(excel_sep)] if len(lines) > excel_sep else ""
+    skip = 1 if excel_sep else _title_lines(lines)
+    header = lines[skip] if len(lines) > skip else ""
     sep = lines[0][4:5] or "," if excel_sep else max(",;\t", key=header.count)
     sep = sep if sep in header else r"\s+"
-    body = "\n".join(lines[1 + excel_sep : 50])
+    body = "\n".join(lines[1 + skip : 50])
     decimal = "," if sep != "," and re.search(r"\d,\d", body) else "."
     encoding = text_encoding(path)
     read = functools.partial(
@@ -40,14 +42,14 @@ def read_csv(path, workers=None, columns=None, **options) -> pd.DataFrame:
         **options,
     )
     try:
-        names = _header(read, path, int(excel_sep))
+        names = _header(read, path, skip)
         some = columns is not None and not all(map(columns, names))
         if some:
             read = functools.partial(read, usecols=columns)
         in_parts = workers is not None and sep != r"\s+"
-        table = _read_in_parts(path, read, names, int(excel_sep), workers) if in_parts else None
+        table = _read_in_parts(path, read, names, skip, workers) if in_parts else None
         if table is None:
-            table = read(path, skiprows=int(excel_sep))
+            table = read(path, skiprows=skip)
     except (pd.errors.EmptyDataError, pd.errors.ParserError) as err:
         raise InputFileError(f"{path}: not a readable CSV table ({err})") from None
     table.columns = [str(c).strip() for c in table.columns]
@@ -55,8 +57,16 @@ def read_csv(path, workers=None, columns=None, **options) -> pd.DataFrame:
         table.attrs["columns"] = [str(c).strip() for c in names]
     if decimal == "," and options.get("dtype") is str:
         table = table.apply(lambda column: column.str.replace(",", ".", regex=False))
-    table.attrs["header_line"] = 1 + excel_sep
+    table.attrs["header_line"] = 1 + skip
     return table
+
+
+def _title_lines(lines: list) -> int:
+    """The lines above a delimited table's header that hold no separator: a tracker's title (Imaris
+    writes a blank line, the statistic's name and a rule of '=' above its header); none where no line
+    near the top has a separator (a table separated by blanks)."""
+    delimited = [any(sep in line for sep in ",;\t") for line in lines[: MAX_TITLE_LINES + 1]]
+    return delimited.index(True) if any(delimited) else 0
 
 
 def line_of(table: pd.DataFrame):

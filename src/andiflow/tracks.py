@@ -247,9 +247,16 @@ def from_table(
     errors (default: the row's index label)."""
     chosen = columns.choose(table, particle, frame, positions, source)
     where = where or (lambda i: f" row {table.index[i]!r}")
+    untracked = table[chosen.particle].isna().to_numpy()
+    if untracked.any() and not strict:  # positions in no track (Imaris leaves their TrackID empty)
+        kept, table, located = np.flatnonzero(~untracked), table[~untracked], where
+        where = lambda i: located(kept[i])  # noqa: E731
     rows = table if table.index.equals(pd.RangeIndex(len(table))) else table.reset_index(drop=True)  # no copy
     found = _assemble(source, rows, where, chosen.particle, chosen.frame, chosen.positions, strict=strict)
     found.read_as, found.recognised = chosen.describe(), chosen.recognised
+    if untracked.any():
+        n = int(untracked.sum())
+        found.read_as += f"; {n} row{'s' * (n > 1)} with no {chosen.particle!r} (in no track) left out"
     found.space_unit = chosen.unit
     found.time_unit = columns.unit_of(columns.plain(chosen.frame)[1])
     return found.close_gaps(gaps)
