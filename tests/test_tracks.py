@@ -356,6 +356,8 @@ def test_a_file_excel_saved_in_cp1252_is_read_with_a_warning(tmp_path):
         "particle, frame, x, y\n1, 0, 0.5, 1.0\n1, 1, 1.5, 2.0\n2, 0, 3.0, 4.0\n2, 1, 3.5, 4.5\n",  # ", "
         "sep=;\nparticle;frame;x;y\n1;0;0,5;1\n1;1;1,5;2\n2;0;3;4\n2;1;3,5;4,5\n",  # Excel: sep=, decimal commas
         "particle\tframe\tx\ty\tz\n1\t0\t0,5\t1\t\n1\t1\t1,5\t2\t\n2\t0\t3\t4\t\n2\t1\t3,5\t4,5\t\n",  # empty z
+        "particle frame x y\n1 0 0,5 1\n1 1 1,5 2\n2 0 3 4\n2 1 3,5 4,5\n",  # blanks and decimal commas
+        "\nTracks\n======\nparticle,frame,x,y\n1,0,0.5,1\n1,1,1.5,2\n2,0,3,4\n2,1,3.5,4.5\n",  # a title
     ],
 )
 def test_tables_as_spreadsheets_and_trackers_write_them(tmp_path, text):

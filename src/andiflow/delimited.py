@@ -62,11 +62,10 @@ def read_csv(path, workers=None, columns=None, **options) -> pd.DataFrame:
 
 
 def _title_lines(lines: list) -> int:
-    """The lines above a delimited table's header that hold no separator: a tracker's title (Imaris
-    writes a blank line, the statistic's name and a rule of '=' above its header); none where no line
-    near the top has a separator (a table separated by blanks)."""
-    delimited = [any(sep in line for sep in ",;\t") for line in lines[: MAX_TITLE_LINES + 1]]
-    return delimited.index(True) if any(delimited) else 0
+    """The lines of one word or none above a table's header: a tracker's title (Imaris writes a blank
+    line, the statistic's name and a rule of '=' above its header)."""
+    words = [len(re.split(r"[,;\s]+", line.strip())) if line.strip() else 0 for line in lines[: MAX_TITLE_LINES + 1]]
+    return next((i for i, n in enumerate(words) if n > 1), 0)
 
 
 def line_of(table: pd.DataFrame):
