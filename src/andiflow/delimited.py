@@ -75,11 +75,11 @@ def line_of(table: pd.DataFrame):
 
 
 def _read_in_parts(path, read, names: list, skip: int, workers) -> pd.DataFrame | None:
-    """The table parsed by the workers' threads in byte ranges of whole lines (every column `names`, the header's,
-    of which `read` may keep some); None where one process reads it:
-    a file of one range, parts that disagree on what a column holds (text in one, numbers in another),
-    or a range that cannot be parsed alone (a quoted line break; a bad row, whose line number only the
-    whole file gives)."""
+    """The table parsed by the workers' threads in byte ranges of whole lines (every column `names`,
+    the header's, of which `read` may keep some); None where one thread reads it: a file of one range,
+    parts that disagree on what a column holds (text in one, numbers in another), or a range that
+    cannot be parsed alone (a quoted line break; a bad row, whose line number only the whole file
+    gives)."""
     # pandas' C parser releases the GIL: threads parse as fast as processes, and send nothing back
     parts = workers.map_ranges(functools.partial(_rows, read, names), path, skip + 1, threads=True)
     if parts is None:

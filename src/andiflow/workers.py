@@ -1,10 +1,10 @@
 """The members' evaluations, and the parsing of a large file's byte ranges (a task1.txt's lines; a
-table's rows, in threads), spread over worker processes of one thread each. ONNX Runtime's own threads make these
-small networks slower, not faster (3,000 trajectories: 5.4 s with one thread, 26-29 s with two on 2
-cores); processes of one thread each scale with the cores and, beside other load, share them as one
-thread does. Each worker runs whole batches, the same batches as one process would, so the outputs are
-identical whatever the number of workers. Worker processes are forked (Linux); elsewhere the work runs
-in the calling process."""
+table's rows, in threads), spread over worker processes of one thread each. ONNX Runtime's own
+threads make these small networks slower, not faster (3,000 trajectories: 5.4 s with one thread,
+26-29 s with two on 2 cores); processes of one thread each scale with the cores and, beside other
+load, share them as one thread does. Each worker runs whole batches, the same batches as one process
+would, so the outputs are identical whatever the number of workers. Worker processes are forked
+(Linux); elsewhere the work runs in the calling process."""
 
 import functools
 import multiprocessing
