@@ -4,7 +4,8 @@
 - "table": delimited text with a header, one row per particle and frame (trackpy and most others):
   the particle, frame and position columns recognised by the names trackers give them (columns.py),
   or as named. Position columns absent from the file are dropped from the end of `positions` (x, y ->
-  2D).
+  2D). Rows with no particle are positions in no track (Imaris' untracked spots): left out, and counted
+  in `read_as` (strict=True: an error naming the first).
 - "trackmate-csv": TrackMate's spots CSV export: a header of feature keys (LABEL, ID, TRACK_ID, ...,
   POSITION_X, POSITION_Y, POSITION_Z, POSITION_T, FRAME, ...), then rows of names, short names and units
   (the leading rows whose FRAME is not a number are skipped), then spots in any order. particle =
