@@ -69,8 +69,8 @@ def _title_lines(lines: list) -> int:
 
 
 def line_of(table: pd.DataFrame):
-    """Where row i of a table read by read_csv is: its line number (the header is line 1, or 2 after
-    Excel's `sep=` line)."""
+    """Where row i of a table read by read_csv is: its line number (the header is line 1, or the one
+    after Excel's `sep=` line or a title)."""
     return lambda i: f":{table.index[i] + 1 + table.attrs.get('header_line', 1)}"
 
 
