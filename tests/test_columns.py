@@ -30,6 +30,20 @@ TOOLS = {
         " \nPosition\n====================\nPosition X,Position Y,Position Z,Unit,Category,Collection,Time,TrackID,ID,",
         lambda p, f, x, y: f"{x},{y},0,um,Spot,Position,{f + 1},{p},{p * 3 + f},",
     ),
+    "mtrackj": (  # MTrackJ's table of points (Measure), saved as CSV
+        "Nr,TID,PID,x [pixel],y [pixel],z [slice],t [frame],c [channel],I [val],Len [pixel]",
+        lambda p, f, x, y: f"{p * 3 + f + 1},{p},{f + 1},{x},{y},1,{f + 1},1,120,0",
+    ),
+    "ilastik": (  # ilastik's tracking export: two centres of each object
+        "frame,labelimageId,trackId,lineageId,parentTrackId,mergerLabelId,Object_Center_0,Object_Center_1,"
+        "Center_of_the_object_0,Center_of_the_object_1",
+        lambda p, f, x, y: f"{f},{p + 5},{p},{p},0,0,{x},{y},{x + 0.25},{y}",
+    ),
+    "cellprofiler": (  # CellProfiler's objects table (ExportToSpreadsheet) after TrackObjects
+        "ImageNumber,ObjectNumber,Location_Center_X,Location_Center_Y,Location_Center_Z,TrackObjects_Label_50,"
+        "TrackObjects_Lifetime_50",
+        lambda p, f, x, y: f"{f + 1},{p},{x},{y},0,{p},{f + 1}",
+    ),
 }
 UNITS = {"swift": "nm", "imaris": "µm"}
 
@@ -56,10 +70,21 @@ def test_rows_in_no_track_are_left_out_and_said_and_lines_still_named(tmp_path):
     path = tmp_path / "Position.csv"
     path.write_text("\n".join(lines) + "\n")
     tracks = read_tracks(path)
-    assert tracks.particles == [1, 2] and tracks.read_as.endswith("1 row with no 'TrackID' (in no track) left out")
+    assert tracks.particles == [1, 2] and tracks.read_as.endswith("1 row in no track ('TrackID' empty or -1) left out")
     assert tracks.problems == {2: "column 'Position X' is nan, not a finite number (10)"}
-    with pytest.raises(InputFileError, match=r"Position.csv:5: column 'TrackID' is missing"):
+    with pytest.raises(InputFileError, match=r"Position.csv:5: column 'TrackID' is empty or -1: in no track"):
         read_tracks(path, strict=True)
+
+
+def test_ilastiks_untracked_objects_are_in_no_track(tmp_path):
+    header, row = TOOLS["ilastik"]
+    lines = [header, "0,1,-1,-1,0,0,40.0,41.0,40.0,41.0", "1,1,-1,-1,0,0,42.0,41.0,42.0,41.0"]
+    lines += [row(p, f, x + 10 * p, y) for p in (1, 2) for f, (x, y) in enumerate(STEPS)]
+    path = tmp_path / "tracking.csv"
+    path.write_text("\n".join(lines) + "\n")
+    tracks = read_tracks(path)
+    assert tracks.particles == [1, 2] and tracks.problems == {}
+    assert tracks.read_as.endswith("'Object_Center_1'; 2 rows in no track ('trackId' empty or -1) left out")
 
 
 def test_case_units_and_a_header_given_twice_with_the_same_values(tmp_path):

@@ -1,10 +1,11 @@
 """Which columns of a table of tracks are the particle, the frame and the positions, recognised by the
 names trackers write (trackpy `particle`, TrackMate `TRACK_ID`, MosaicSuite `Trajectory`, quot/saSPT
 `trajectory`, swift `track.id` and `"x [nm]"`, flika `track_number`, napari-gemspa `track_id`, Fiji's
-Manual Tracking `Track n°` and `Slice n°`, Imaris `TrackID`, `Time` and `Position X`, the 2nd AnDi
-challenge `traj_idx`, ...), whatever their case, separators and units in brackets. A name the user
-gives is taken as it is. Units written in the positions' headers ("x [nm]", "y (µm)"), or in a column
-of units (Imaris' `Unit`), are kept."""
+Manual Tracking `Track n°` and `Slice n°`, Imaris `TrackID`, `Time` and `Position X`, MTrackJ `TID`,
+ilastik `trackId` and `Object_Center_0`, CellProfiler `TrackObjects_Label_50`, `ImageNumber` and
+`Location_Center_X`, the 2nd AnDi challenge `traj_idx`, ...), whatever their case, separators and units
+in brackets. A name the user gives is taken as it is. Units written in the positions' headers ("x [nm]",
+"y (µm)"), or in a column of units (Imaris' `Unit`), are kept."""
 
 import functools
 import re
@@ -20,15 +21,21 @@ AXES = ("x", "y", "z")
 # different columns are a tie, which is an error naming both
 PARTICLE = (
     {"particle", "trackid", "trajectory", "trajidx", "tracknumber", "trajid", "trajectoryid", "particleid", "trackn°"},
-    {"track", "traj", "trackidx", "trackindex", "trajectoryidx", "trajectoryindex", "trackno"},
+    {"track", "traj", "trackidx", "trackindex", "trajectoryidx", "trajectoryindex", "trackno", "tid"},
+    {"trackobjectslabel"},  # CellProfiler's, its suffix dropped (plain)
 )
 FRAME = (
     {"frame", "frameid", "frameidx", "framenumber", "frameno", "frameindex", "slice", "slicen°", "timepoint"},
-    {"t", "time", "timestep"},
+    {"t", "time", "timestep", "imagenumber"},
 )
 POSITION = {
-    a: ({a}, {f"position{a}", f"pos{a}", f"{a}pos", f"{a}position", f"{a}coord", f"centroid{a}", f"{a}centroid"})
-    for a in AXES
+    a: (
+        {a},
+        {f"position{a}", f"pos{a}", f"{a}pos", f"{a}position", f"{a}coord", f"centroid{a}", f"{a}centroid"}
+        | {f"location{a}", f"locationcenter{a}", f"objectcenter{i}"},  # CellProfiler, ilastik (axis i)
+        {f"centeroftheobject{i}"},  # ilastik's other centre, beside its Object_Center
+    )
+    for i, a in enumerate(AXES)
 }
 UNIT = "unit"  # a column of the positions' unit (Imaris writes `Unit`, `um` on every row)
 _KNOWN = set().union(*PARTICLE, *FRAME, *(name for ranks in POSITION.values() for name in ranks), {UNIT})
@@ -37,6 +44,7 @@ UNITS |= {"pixels": "px", "s": "s", "sec": "s", "ms": "ms", "frame": "frame", "f
 
 _UNIT = re.compile(r"^(?P<name>.*?)\s*[\[(]\s*(?P<unit>[^\])]*?)\s*[\])]\s*$")
 _DUPLICATE = re.compile(r"^(?P<name>.+)\.(?P<copy>\d+)$")  # pandas names a repeated header "x.1"
+_CELLPROFILER = re.compile(r"^(trackobjectslabel)\d+$")  # TrackObjects_Label_50: 50 its largest distance
 
 
 @dataclass
@@ -59,7 +67,7 @@ def plain(header: str) -> tuple[str, str | None]:
     text = str(header).strip().strip("\"'")
     found = _UNIT.match(text)
     name, unit = (found["name"], found["unit"]) if found else (text, None)
-    return re.sub(r"[\s._\-]", "", name.lower()), unit
+    return _CELLPROFILER.sub(r"\1", re.sub(r"[\s._\-]", "", name.lower())), unit
 
 
 def unit_of(text: str | None) -> str | None:

@@ -4,8 +4,9 @@
 - "table": delimited text with a header, one row per particle and frame (trackpy and most others):
   the particle, frame and position columns recognised by the names trackers give them (columns.py),
   or as named. Position columns absent from the file are dropped from the end of `positions` (x, y ->
-  2D). Rows with no particle are positions in no track (Imaris' untracked spots): left out, and counted
-  in `read_as` (strict=True: an error naming the first).
+  2D). Rows with no particle, or particle -1, are positions in no track (Imaris' untracked spots leave
+  it empty, ilastik writes -1): left out, and counted in `read_as` (strict=True: an error naming the
+  first).
 - "trackmate-csv": TrackMate's spots CSV export: a header of feature keys (LABEL, ID, TRACK_ID, ...,
   POSITION_X, POSITION_Y, POSITION_Z, POSITION_T, FRAME, ...), then rows of names, short names and units
   (the leading rows whose FRAME is not a number are skipped), then spots in any order. particle =
@@ -248,8 +249,10 @@ def from_table(
     errors (default: the row's index label)."""
     chosen = columns.choose(table, particle, frame, positions, source)
     where = where or (lambda i: f" row {table.index[i]!r}")
-    untracked = table[chosen.particle].isna().to_numpy()
-    if untracked.any() and not strict:  # positions in no track (Imaris leaves their TrackID empty)
+    untracked = in_no_track(table[chosen.particle])
+    if strict:
+        _fail_at(source, untracked, where, lambda i: f"column {chosen.particle!r} is empty or -1: in no track")
+    if untracked.any():
         kept, table, located = np.flatnonzero(~untracked), table[~untracked], where
         where = lambda i: located(kept[i])  # noqa: E731
     rows = table if table.index.equals(pd.RangeIndex(len(table))) else table.reset_index(drop=True)  # no copy
@@ -257,10 +260,15 @@ def from_table(
     found.read_as, found.recognised = chosen.describe(), chosen.recognised
     if untracked.any():
         n = int(untracked.sum())
-        found.read_as += f"; {n} row{'s' * (n > 1)} with no {chosen.particle!r} (in no track) left out"
+        found.read_as += f"; {n} row{'s' * (n > 1)} in no track ({chosen.particle!r} empty or -1) left out"
     found.space_unit = chosen.unit
     found.time_unit = columns.unit_of(columns.plain(chosen.frame)[1])
     return found.close_gaps(gaps)
+
+
+def in_no_track(particles: pd.Series) -> np.ndarray:
+    """Rows whose particle is empty (Imaris) or -1 (ilastik): positions no track holds."""
+    return (particles.isna() | (pd.to_numeric(particles, errors="coerce") == -1)).to_numpy()
 
 
 def _read_trackmate_csv(path, strict=False) -> Tracks:
