@@ -21,7 +21,9 @@ Inputs and poolings compared:
   steps wide instead of 0.15-1.65), nearly one level each, as one microscope's tracks have (where
   such a band holds too few tracks near the mean, Populations._near's whole pool, as in training);
 - attention: statistics, and the tracks also pooled by 4 attention heads (softmax weights over tracks);
-- process: the answers and each track's true process (one-hot): what knowing the process would give.
+- process: the answers and each track's true process (one-hot): what knowing the process would give;
+- noise: statistics, and each track's true localisation noise (in steps): what a user's known
+  localisation precision could give at best.
 
 The pools: 20,000 tracks of each model (held out: 5,000) made and read as the workflow's pools are
 (population_train.simulate_pool, read by the default ensemble), seeds of their own.
@@ -46,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import population_noise  # noqa: E402
 
 POOL = dict(min_length=10, max_length=200, max_noise=1.5)
-VARIANTS = ("answers", "statistics", "lags", "means", "one_noise", "attention", "process")
+VARIANTS = ("answers", "statistics", "lags", "means", "one_noise", "attention", "process", "noise")
 
 
 def more_lags(track: np.ndarray) -> np.ndarray:
@@ -90,6 +92,7 @@ def inputs(made: dict, variant: str) -> dict:
         "answers": answers,
         "process": np.concatenate([answers, made["process"]], 1),
         "lags": np.concatenate([made["x"], made["lags"]], 1),
+        "noise": np.concatenate([made["x"], made["noise"][:, None]], 1),
     }.get(variant, made["x"])
     return made | {"x": x.astype(np.float32)}
 
@@ -126,6 +129,7 @@ def noise_levels(ens, dim: int, n: int = 1000) -> list[dict]:
     populations = []
     for process, mean, sigma, found, alphas in population_noise.noise_populations(dim, n):
         made, kept = read(ens, found, np.full(len(found), MODELS.index(process)))
+        made["noise"] = np.full(kept.sum(), sigma, np.float32)
         populations.append(dict(process=process, mean=mean, noise=sigma, truth=alphas[kept].mean(), made=made))
     return populations
 

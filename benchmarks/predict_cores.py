@@ -5,6 +5,8 @@ the peak memory of each run.
     python benchmarks/predict_cores.py                  # 3,000 trajectories, 1 and 2 cores
     python benchmarks/predict_cores.py --n 12000 --threads 1 2 4
     python benchmarks/predict_cores.py --load 1     # beside one other busy process (a 1-thread job)
+    python benchmarks/predict_cores.py --pair       # also two --threads 1 runs at once: the machine's own
+                                                    # ceiling for two cores, which no parallel code passes
 
 The trajectories are challenge-style 2D ones (lengths 10-999, the 2020 recipe, a seed of their own); each
 command runs `--repeat` times in a fresh process, alternating, and the median is shown. Run it on an
@@ -61,16 +63,19 @@ def write_inputs(folder: Path, n: int) -> int:
     return int(sum(lengths))
 
 
-def run(command: list[str]) -> tuple[float, float]:
-    """Seconds and peak memory (MB, of the main process; workers have their own) of a command in a fresh
-    process."""
+def run(*commands: list[str]) -> tuple[float, float]:
+    """Seconds until the last ends and the largest peak memory (MB, of a main process; workers have their
+    own) of commands started at once, each in a fresh process."""
     start = time.perf_counter()
-    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    seconds = time.perf_counter() - start
-    peak = re.search(r"^peak_kb (\d+)$", done.stderr, re.M)
-    if done.returncode != 0 or peak is None or done.stderr[peak.end() :].strip():
-        raise SystemExit(f"failed: {' '.join(command)}\n{done.stderr}")
-    return seconds, int(peak[1]) / 1024
+    running = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for c in commands]
+    errors = [process.communicate()[1] for process in running]
+    seconds, peaks = time.perf_counter() - start, []
+    for command, process, stderr in zip(commands, running, errors):
+        peak = re.search(r"^peak_kb (\d+)$", stderr, re.M)
+        if process.returncode != 0 or peak is None or stderr[peak.end() :].strip():
+            raise SystemExit(f"failed: {' '.join(command)}\n{stderr}")
+        peaks.append(int(peak[1]) / 1024)
+    return seconds, max(peaks)
 
 
 def main() -> None:
@@ -79,6 +84,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--load", type=int, default=0, help="other busy processes (one thread each) meanwhile")
+    parser.add_argument("--pair", action="store_true", help="also two --threads 1 runs at once, each on its input")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -99,14 +105,21 @@ def main() -> None:
 def measure(args, tmp: Path, points: int) -> None:
     """The runs, alternating, and their figures."""
     runs = {(name, n): [] for name in INPUTS for n in args.threads}
+    pairs = {name: [] for name in INPUTS if args.pair and 1 in args.threads}
     for _ in range(args.repeat):
         for name, n in runs:
-            out = tmp / f"{name}.{n}.out"
-            command = [sys.executable, "-c", CLI, "predict", str(tmp / name), "-o", str(out)]
-            alone = ["--task", "alpha"]  # a table gets the diffusion model too, a task1.txt alpha alone
-            runs[name, n].append(run(command + alone + ["--threads", str(n)]))
+            runs[name, n].append(run(command(tmp, name, n, f"{name}.{n}.out")))
+            if pairs and n == args.threads[-1]:
+                pairs[name].append(run(*(command(tmp, name, 1, f"{name}.pair{k}.out") for k in (1, 2))))
     median = {key: statistics.median(s for s, _ in measured) for key, measured in runs.items()}
     first = args.threads[0]
+    for name, measured in pairs.items():
+        seconds = statistics.median(s for s, _ in measured)
+        speedup = 2 * median[name, 1] / seconds
+        print(
+            f"{name:<10} two --threads 1 at once: {seconds:6.2f} s, {2 * points / seconds / 1e3:4.0f} k points/s, "
+            f"{speedup:4.2f}x the throughput of one (the machine's ceiling for 2 cores: {speedup / 2:.2f} per core)"
+        )
     for (name, n), measured in runs.items():
         speedup = median[name, first] / median[name, n]
         same = (tmp / f"{name}.{n}.out").read_bytes() == (tmp / f"{name}.{first}.out").read_bytes()
@@ -119,6 +132,12 @@ def measure(args, tmp: Path, points: int) -> None:
     for name in INPUTS[1:]:
         for n in args.threads:
             print(f"{name} / task1.txt at --threads {n}: {median[name, n] / median['task1.txt', n]:.2f}x the time")
+
+
+def command(tmp: Path, name: str, threads: int, out: str) -> list[str]:
+    """`andiflow predict` of one input, alpha alone (a table would get the diffusion model too)."""
+    cli = [sys.executable, "-c", CLI, "predict", str(tmp / name), "-o", str(tmp / out)]
+    return cli + ["--task", "alpha", "--threads", str(threads)]
 
 
 if __name__ == "__main__":

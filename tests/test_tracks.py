@@ -323,7 +323,7 @@ def test_format_can_be_forced(tmp_path):
     path = tmp_path / "t.dat"
     path.write_text(TRACKMATE_CSV)
     assert read_tracks(path, format="trackmate-csv").particles == [0, 1]
-    with pytest.raises(InputFileError, match=r"t.dat:4: column 'TRACK_ID' is empty or -1"):  # as a table: its names rows
+    with pytest.raises(InputFileError, match=r"t.dat:4: column 'TRACK_ID' is empty or -1"):  # as a table: names rows
         read_tracks(path, format="table", strict=True)
     with pytest.raises(InputFileError, match=r"unknown format 'imaris'"):
         read_tracks(path, format="imaris")
