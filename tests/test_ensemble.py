@@ -443,3 +443,19 @@ def test_worker_processes_give_the_same_outputs_as_one_process_bit_for_bit(tmp_p
     assert spread.workers.pool is not None  # the workers ran
     for key in ("alpha", "std", "p_fbm", "model"):
         np.testing.assert_array_equal(one[key], three[key])
+
+
+def test_the_workers_have_stopped_when_their_ensemble_is_gone(tmp_path, monkeypatch):
+    import gc
+
+    from andiflow import workers
+
+    network(tmp_path, "alpha", 1, 10, 0, SETTINGS)
+    assemble(tmp_path, name="t")
+    monkeypatch.setattr(workers, "MIN_VALUES", 0)
+    ensemble = Ensemble.load(tmp_path, threads=2)
+    ensemble.estimate([np.cumsum(np.ones((1, 30)), axis=1)])
+    manager = ensemble.workers.pool._executor_manager_thread
+    del ensemble
+    gc.collect()
+    assert not manager.is_alive()  # its pipe closed before the interpreter's exit hook can write to it

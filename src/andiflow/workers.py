@@ -115,7 +115,9 @@ class Workers:
             self.pool = ProcessPoolExecutor(self.n, mp_context=context, initializer=_adopt, initargs=(self.groups,))
             owner = self._owner()
             if owner is not None:
-                weakref.finalize(owner, self.pool.shutdown, wait=False, cancel_futures=True)
+                # wait: a pool left stopping as the interpreter exits races its exit hook, which then
+                # writes to the pool's closed pipe (OSError, exit status 1; Python 3.11)
+                weakref.finalize(owner, self.pool.shutdown, wait=True, cancel_futures=True)
         return self.pool
 
 
