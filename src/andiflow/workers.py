@@ -48,7 +48,9 @@ class Workers:
         order of calls."""
         if self.n == 1 or not calls or sum(call[-1].size for call in calls) < MIN_VALUES:
             return [_output(self.groups, call, output) for call in progress(calls, "predict", unit="network")]
+        # by member, so that each worker opens the sessions of its share of the members, not of all
         pieces = [(i, a, b) for i, call in enumerate(calls) for a, b in self._chunks(*call)]
+        pieces.sort(key=lambda piece: calls[piece[0]][:3])
         pool, outputs, bundles = self._pool(), [[] for _ in calls], self._bundles(pieces, calls)
         futures = [
             pool.submit(_evaluate, [(*calls[i][:3], calls[i][3][a:b]) for i, a, b in bundle], output)
