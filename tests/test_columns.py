@@ -45,7 +45,7 @@ TOOLS = {
         lambda p, f, x, y: f"{f + 1},{p},{x},{y},0,{p},{f + 1}",
     ),
 }
-UNITS = {"swift": "nm", "imaris": "µm"}
+UNITS = {"swift": "nm", "imaris": "µm", "mtrackj": "px"}
 
 
 @pytest.mark.parametrize("tool", sorted(TOOLS))
@@ -85,6 +85,21 @@ def test_ilastiks_untracked_objects_are_in_no_track(tmp_path):
     tracks = read_tracks(path)
     assert tracks.particles == [1, 2] and tracks.problems == {}
     assert tracks.read_as.endswith("'Object_Center_1'; 2 rows in no track ('trackId' empty or -1) left out")
+
+
+def test_positions_in_different_units_have_no_unit(tmp_path):
+    header, _ = TOOLS["mtrackj"]
+    rows = [
+        f"{p * 9 + f},{p},{f + 1},{x + 10 * p},{y},{f % 3 + 1},{f + 1},1,120,0"
+        for p in (1, 2)
+        for f, (x, y) in enumerate(STEPS)
+    ]
+    lines = [header, *rows]
+    path = tmp_path / "points.csv"
+    path.write_text("\n".join(lines) + "\n")
+    tracks = read_tracks(path)  # z [slice] of a 3D stack moves: slices beside pixels
+    assert tracks.space_unit is None and tracks.read_as.endswith("'z [slice]' (in px, slice: no one unit)")
+    assert [t.shape[0] for t in tracks.trajectories] == [3, 3]
 
 
 def test_case_units_and_a_header_given_twice_with_the_same_values(tmp_path):

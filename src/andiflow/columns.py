@@ -56,7 +56,8 @@ class Columns:
     recognised: bool = False  # some column was found by its tracker's name, not given or named as trackpy does
 
     def describe(self) -> str:
-        unit = f" ({self.unit})" if self.unit else ""
+        written = sorted(filter(None, {unit_of(plain(c)[1]) for c in self.positions}))
+        unit = f" ({self.unit})" if self.unit else f" (in {', '.join(written)}: no one unit)" * (len(written) > 1)
         positions = ", ".join(repr(c) for c in self.positions)
         return f"particle {self.particle!r}, frame {self.frame!r}, positions {positions}{unit}"
 
@@ -123,9 +124,13 @@ def choose(table: pd.DataFrame, particle=None, frame=None, positions=None, sourc
             f"{source}: no column {missing[0]!r} (columns: {listed}); "
             "name yours with --particle-column, --frame-column, --position-columns"
         )
+    return Columns(particle, frame, positions, position_unit(positions) or _unit_column(table, names), recognised)
+
+
+def position_unit(positions: list) -> str | None:
+    """The unit the position columns' headers all say; None where one says none or they differ."""
     units = {unit_of(plain(c)[1]) for c in positions}
-    unit = units.pop() if len(units) == 1 else None
-    return Columns(particle, frame, positions, unit or _unit_column(table, names), recognised)
+    return units.pop() if len(units) == 1 else None
 
 
 def _unit_column(table, names) -> str | None:

@@ -72,6 +72,7 @@ class Tracks:
     time_unit: str | None = None
     frame_interval: float | None = None  # time between frames, in time_unit
     first_frames: dict = field(default_factory=dict)  # particle id -> its first frame, as read
+    position_columns: list = field(default_factory=list)  # a table's: those read as the axes, x first
 
     def frames_of(self, i: int) -> np.ndarray:
         """The frames of the i-th trajectory's points: those kept where frames were missing, else counted
@@ -257,6 +258,8 @@ def from_table(
         where = lambda i: located(kept[i])  # noqa: E731
     rows = table if table.index.equals(pd.RangeIndex(len(table))) else table.reset_index(drop=True)  # no copy
     found = _assemble(source, rows, where, chosen.particle, chosen.frame, chosen.positions, strict=strict)
+    if found.position_columns != chosen.positions:  # a still axis dropped (MTrackJ's z [slice] of 2D data)
+        chosen.unit = columns.position_unit(found.position_columns) or chosen.unit
     found.read_as, found.recognised = chosen.describe(), chosen.recognised
     if untracked.any():
         n = int(untracked.sum())
@@ -514,7 +517,7 @@ def _assemble(path, table: pd.DataFrame, where, particle, frame, positions, fiel
             tracks.first_frames[pid] = _plain(frames[a])
         if pid in gapped and pid not in problems:
             tracks.gaps[pid] = frames[a:b]
-    tracks.step = step
+    tracks.step, tracks.position_columns = step, axes
     return tracks
 
 
