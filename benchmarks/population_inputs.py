@@ -24,6 +24,9 @@ Inputs and poolings compared:
 - process: the answers and each track's true process (one-hot): what knowing the process would give;
 - noise: statistics, and each track's true localisation noise (in steps): what a user's known
   localisation precision could give at best.
+- precision: statistics, and the localisation noise divided by the std of the track's observed steps
+  (pooled over its axes): what a user's known precision (in px or µm) gives beside their track, the
+  same ratio from a file as from these pools.
 
 The pools: 20,000 tracks of each model (held out: 5,000) made and read as the workflow's pools are
 (population_train.simulate_pool, read by the default ensemble), seeds of their own.
@@ -48,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import population_noise  # noqa: E402
 
 POOL = dict(min_length=10, max_length=200, max_noise=1.5)
-VARIANTS = ("answers", "statistics", "lags", "means", "one_noise", "attention", "process", "noise")
+VARIANTS = ("answers", "statistics", "lags", "means", "one_noise", "attention", "process", "noise", "precision")
 
 
 def more_lags(track: np.ndarray) -> np.ndarray:
@@ -74,6 +77,7 @@ def read(ens, found: list, processes: np.ndarray) -> tuple[dict, np.ndarray]:
         x=features(table[kept], moving, POOL["max_length"]),
         lags=np.array([more_lags(t) for t in moving]),
         process=np.eye(len(MODELS), dtype=np.float32)[processes[kept]],
+        step_std=np.array([np.diff(t, axis=1).std() for t in moving]),
     )
     return made, kept
 
@@ -93,6 +97,7 @@ def inputs(made: dict, variant: str) -> dict:
         "process": np.concatenate([answers, made["process"]], 1),
         "lags": np.concatenate([made["x"], made["lags"]], 1),
         "noise": np.concatenate([made["x"], made["noise"][:, None]], 1),
+        "precision": np.concatenate([made["x"], (made["noise"] / made["step_std"])[:, None]], 1),
     }.get(variant, made["x"])
     return made | {"x": x.astype(np.float32)}
 
