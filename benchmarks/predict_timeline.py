@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from predict_cores import INPUTS, write_inputs  # noqa: E402
+from predict_cores import INPUTS, command, write_inputs  # noqa: E402
 
 # run in the fresh process: wrap what is timed, then the command line
 TIMED = """
@@ -54,8 +54,8 @@ def timeline(tmp: Path, name: str, threads: int) -> str:
     """One run's lines: per process, each function's calls, first start, last end and time inside."""
     log = tmp / f"{name}.{threads}.log"
     log.unlink(missing_ok=True)
-    command = [sys.executable, "-c", TIMED, str(log), "predict", str(tmp / name), "-o", str(tmp / f"{name}.out")]
-    subprocess.run([*command, "--task", "alpha", "--threads", str(threads)], check=True, capture_output=True)
+    predict = command(tmp, name, threads, f"{name}.out")[3:]  # predict_cores' command line, timed
+    subprocess.run([sys.executable, "-c", TIMED, str(log), *predict], check=True, capture_output=True)
     calls = collections.defaultdict(list)
     for line in log.read_text().splitlines():
         pid, function, start, end = line.split()

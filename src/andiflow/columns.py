@@ -56,7 +56,7 @@ class Columns:
     recognised: bool = False  # some column was found by its tracker's name, not given or named as trackpy does
 
     def describe(self) -> str:
-        written = sorted(filter(None, {unit_of(plain(c)[1]) for c in self.positions}))
+        written = sorted(filter(None, position_units(self.positions)))
         unit = f" ({self.unit})" if self.unit else f" (in {', '.join(written)}: no one unit)" * (len(written) > 1)
         positions = ", ".join(repr(c) for c in self.positions)
         return f"particle {self.particle!r}, frame {self.frame!r}, positions {positions}{unit}"
@@ -129,8 +129,13 @@ def choose(table: pd.DataFrame, particle=None, frame=None, positions=None, sourc
 
 def position_unit(positions: list) -> str | None:
     """The unit the position columns' headers all say; None where one says none or they differ."""
-    units = {unit_of(plain(c)[1]) for c in positions}
+    units = position_units(positions)
     return units.pop() if len(units) == 1 else None
+
+
+def position_units(positions: list) -> set:
+    """The units the position columns' headers say (None for a header without one)."""
+    return {unit_of(plain(c)[1]) for c in positions}
 
 
 def _unit_column(table, names) -> str | None:

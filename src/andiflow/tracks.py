@@ -258,8 +258,8 @@ def from_table(
         where = lambda i: located(kept[i])  # noqa: E731
     rows = table if table.index.equals(pd.RangeIndex(len(table))) else table.reset_index(drop=True)  # no copy
     found = _assemble(source, rows, where, chosen.particle, chosen.frame, chosen.positions, strict=strict)
-    if found.position_columns != chosen.positions:  # a still axis dropped (MTrackJ's z [slice] of 2D data)
-        chosen.unit = columns.position_unit(found.position_columns) or chosen.unit
+    # the unit of the axes read: MTrackJ's still z [slice] of 2D data is dropped, its x and y are in px
+    chosen.unit = columns.position_unit(found.position_columns) or chosen.unit
     found.read_as, found.recognised = chosen.describe(), chosen.recognised
     if untracked.any():
         n = int(untracked.sum())
