@@ -27,6 +27,8 @@ Inputs and poolings compared:
 - precision: statistics, and the localisation noise divided by the std of the track's observed steps
   (pooled over its axes): what a user's known precision (in px or µm) gives beside their track, the
   same ratio from a file as from these pools.
+- precision_one_noise: precision, trained on one_noise's narrow bands.
+- precision_bands: precision, trained on bands 0.03-1.65 steps wide (one_noise's and the shipped ones').
 
 The pools: 20,000 tracks of each model (held out: 5,000) made and read as the workflow's pools are
 (population_train.simulate_pool, read by the default ensemble), seeds of their own.
@@ -44,14 +46,18 @@ from torch import nn
 
 import andiflow.population_train as pt
 from andiflow.api import load_ensemble, predict
-from andiflow.population_net import FEATURES, STATISTICS, features
+from andiflow.population_net import FEATURES, STATISTICS, features, step_rms
 from andiflow.tasks import MODELS
 
 sys.path.insert(0, str(Path(__file__).parent))
 import population_noise  # noqa: E402
 
 POOL = dict(min_length=10, max_length=200, max_noise=1.5)
-VARIANTS = ("answers", "statistics", "lags", "means", "one_noise", "attention", "process", "noise", "precision")
+VARIANTS = (
+    "answers", "statistics", "lags", "means", "one_noise", "attention", "process", "noise", "precision",
+    "precision_one_noise", "precision_bands",
+)  # fmt: skip
+NOISE_WIDTHS = {"one_noise": (0.02, 0.1), "precision_one_noise": (0.02, 0.1), "precision_bands": (0.02, 1.1)}
 
 
 def more_lags(track: np.ndarray) -> np.ndarray:
@@ -77,7 +83,7 @@ def read(ens, found: list, processes: np.ndarray) -> tuple[dict, np.ndarray]:
         x=features(table[kept], moving, POOL["max_length"]),
         lags=np.array([more_lags(t) for t in moving]),
         process=np.eye(len(MODELS), dtype=np.float32)[processes[kept]],
-        step_std=np.array([np.diff(t, axis=1).std() for t in moving]),
+        step_rms=np.array([step_rms(t) for t in moving]),
     )
     return made, kept
 
@@ -97,16 +103,16 @@ def inputs(made: dict, variant: str) -> dict:
         "process": np.concatenate([answers, made["process"]], 1),
         "lags": np.concatenate([made["x"], made["lags"]], 1),
         "noise": np.concatenate([made["x"], made["noise"][:, None]], 1),
-        "precision": np.concatenate([made["x"], (made["noise"] / made["step_std"])[:, None]], 1),
-    }.get(variant, made["x"])
+        "precision": pt.with_precision(made)["x"],
+    }.get(variant.removesuffix("_one_noise").removesuffix("_bands"), made["x"])
     return made | {"x": x.astype(np.float32)}
 
 
 class AttentionSet(pt.SetNetwork):
     """SetNetwork with 4 attention-weighted means of the tracks' features beside their mean and spread."""
 
-    def __init__(self, hidden: int, max_tracks: int, heads: int = 4):
-        super().__init__(hidden, max_tracks)
+    def __init__(self, inputs: int, hidden: int, max_tracks: int, heads: int = 4):
+        super().__init__(inputs, hidden, max_tracks)
         self.score = nn.Linear(hidden, heads)
         self.rho[0] = nn.Linear(2 * hidden + 1 + heads * hidden, hidden)
 
@@ -118,9 +124,9 @@ class AttentionSet(pt.SetNetwork):
 class MeansSet(pt.SetNetwork):
     """SetNetwork whose second MLP also reads the mean of the tracks' inputs."""
 
-    def __init__(self, hidden: int, max_tracks: int):
-        super().__init__(hidden, max_tracks)
-        self.rho[0] = nn.Linear(2 * hidden + 1 + len(pt.FEATURES), hidden)
+    def __init__(self, inputs: int, hidden: int, max_tracks: int):
+        super().__init__(inputs, hidden, max_tracks)
+        self.rho[0] = nn.Linear(2 * hidden + 1 + inputs, hidden)
 
     def forward(self, x, mask):
         e = self.phi(x) * mask[..., None]
@@ -185,13 +191,12 @@ def main() -> None:
     summary = []
     for variant in args.variants:
         train, held = (inputs(m, variant) for m in made)
-        pt.FEATURES = tuple(range(train["x"].shape[1]))  # the input width the network is made for
         make = pt.SetNetwork
         pt.SetNetwork = {"attention": AttentionSet, "means": MeansSet}.get(variant, make)
-        pt.Populations.noise_widths = (0.02, 0.1) if variant == "one_noise" else (0.1, 1.1)
+        cfg = dict(steps=args.steps, batch=16, hidden=96, learning_rate=0.002, tracks=[10, 2000])
         start = time.perf_counter()
-        net = pt.train(train, dict(steps=args.steps, batch=16, hidden=96, learning_rate=0.002, tracks=[10, 2000]), 7)
-        pt.SetNetwork, pt.Populations.noise_widths = make, (0.1, 1.1)
+        net = pt.train(train, cfg | {"noise_widths": NOISE_WIDTHS.get(variant, pt.NOISE_WIDTHS)}, 7)
+        pt.SetNetwork = make
         seconds = time.perf_counter() - start
         scores = pd.DataFrame(pt.held_out_scores(net, held, (10, 2000), 1500, 8))
         sizes = fixed_sizes(net, held, args.dim, 9)

@@ -3,6 +3,7 @@ localisation noise, at one noise level per population: where benchmarks/populati
 mean come from (its populations mix every level from 0 to 1.5 steps).
 
     python benchmarks/population_noise.py            # the default ensemble, 2D, 1,000 tracks of 10-50 points
+    python benchmarks/population_noise.py --precision  # each population's noise told: its precision network
 
 fbm and sbm populations (benchmarks/population.tracks: steps scaled to unit std, Gaussian localisation
 noise of sigma `--noise` steps for every track), alpha ~ N(mean, 0.1), seeds of their own.
@@ -36,14 +37,16 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=2, choices=(1, 2, 3))
     parser.add_argument("--tracks", type=int, default=1000)
     parser.add_argument("--noise", type=float, nargs="+", default=list(NOISE))
+    parser.add_argument("--precision", action="store_true", help="tell population() the noise (its sigma)")
     args = parser.parse_args()
     ens = load_ensemble(args.models, threads=1)
-    print(f"# benchmarks/population_noise.py --dim {args.dim} --tracks {args.tracks}: {ens.describe()}")
+    told = " --precision" if args.precision else ""
+    print(f"# benchmarks/population_noise.py --dim {args.dim} --tracks {args.tracks}{told}: {ens.describe()}")
     print("| process | mean | noise (steps) | true mean | naive mean | answer's mean | its 90% interval | holds |")
     print("|---|---|---|---|---|---|---|---|")
     for process, mean, sigma, found, alphas in noise_populations(args.dim, args.tracks, args.noise):
         naive = predict(found, ens, warn=lambda message: None)["alpha"].mean()
-        a = population(found, ens).iloc[0]
+        a = population(found, ens, precision=sigma if args.precision else None).iloc[0]
         low, high, truth = a["alpha_mean_low"], a["alpha_mean_high"], alphas.mean()
         print(
             f"| {process} | {mean} | {sigma:g} | {truth:.3f} | {naive:.3f} | {a['alpha_mean']:.3f} "

@@ -14,9 +14,17 @@ import torch
 import andiflow
 from andiflow.api import SHIPPED, load_ensemble
 from andiflow.cli import main
-from andiflow.errors import InputFileError, ModelFileError
+from andiflow.errors import InputFileError, ModelFileError, SettingsError
 from andiflow.manifest import sha256
-from andiflow.population_net import COLUMNS, FEATURES, STATISTICS, difference, step_statistics
+from andiflow.population_net import (
+    COLUMNS,
+    FEATURES,
+    PRECISION,
+    STATISTICS,
+    difference,
+    precision_ratios,
+    step_statistics,
+)
 from andiflow.population_train import Populations, SetNetwork, export, simulate_pool
 from andiflow.steps import main as step
 from andiflow.tasks import MODELS
@@ -26,26 +34,33 @@ SETTINGS = {
     "seed": 3,
     "intervals": {"level": 0.9},
     "population": {"train": True, "pool": POOL, "tracks": [10, 300], "hidden": 16, "steps": 5, "batch": 4,
-                   "learning_rate": 0.002, "held_out_populations": 10},
+                   "learning_rate": 0.002, "held_out_populations": 10,
+                   "precision": {"train": True, "noise_widths": [0.02, 0.1]}},
 }  # fmt: skip
+
+
+NETWORKS = ("population.json", "population.onnx", "population_precision.json", "population_precision.onnx")
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """A copy of the shipped ensemble with a population network the steps trained on its answers."""
+    """A copy of the shipped ensemble with the population networks the steps trained on its answers
+    (network/ and network_precision/, both shipped into the ensemble's folder)."""
     work = tmp_path_factory.mktemp("population")
     ensemble = work / "ensemble"
     shutil.copytree(SHIPPED / "convlstm-cpu", ensemble)
-    for name in ("population.json", "population.onnx"):
+    for name in NETWORKS:
         (ensemble / name).unlink(missing_ok=True)
     settings = json.dumps(SETTINGS)
     for part in ("train", "held_out"):
         assert 0 == step(["population-pool", "--dim", "2", "--part", part, "--ensemble", str(ensemble),
               "-o", str(work / f"{part}.npz"), "--settings", settings])  # fmt: skip
-    assert 0 == step(["train-population", "--pools", str(work / "train.npz"), "--held-out", str(work / "held_out.npz"),
-          "--ensemble", str(ensemble), "-o", str(work / "network"), "--settings", settings])  # fmt: skip
-    for name in ("population.json", "population.onnx"):
-        shutil.copyfile(work / "network" / name, ensemble / name)
+    for network, flags in (("network", []), ("network_precision", ["--precision"])):
+        assert 0 == step(["train-population", "--pools", str(work / "train.npz"), "--held-out",
+              str(work / "held_out.npz"), "--ensemble", str(ensemble), "-o", str(work / network), *flags,
+              "--settings", settings])  # fmt: skip
+    for name in NETWORKS:
+        shutil.copyfile(next(work.glob(f"network*/{name}")), ensemble / name)
     return work
 
 
@@ -65,6 +80,51 @@ def test_the_steps_write_a_network_scored_on_held_out_populations(trained):
     assert {r["process"] for r in description["held_out"]} <= {"attm", "ctrw", "fbm", "lw", "sbm"}
     assert sum(r["populations"] for r in description["held_out"]) == 10
     assert all(0 <= r["holds"] <= 1 and r["width"] > 0 for r in description["held_out"])
+
+
+def test_the_precision_network_reads_the_noise_over_the_observed_steps(trained):
+    description = json.loads((trained / "network_precision/population_precision.json").read_text())
+    assert description["features"] == [*FEATURES, PRECISION] and description["onnx"] == "population_precision.onnx"
+    assert description["settings"]["noise_widths"] == [0.02, 0.1]
+    pool = dict(np.load(trained / "train.npz"))
+    ratios = pool["noise"] / pool["step_rms"]
+    assert description["max_precision_ratio"] == pytest.approx(ratios.max()) and np.median(ratios) < 2**-0.5
+    rng = np.random.default_rng(5)
+    walk = np.cumsum(rng.standard_normal((2, 20000)), axis=1)
+    noise = np.vstack([0.5 * rng.standard_normal(20000), np.zeros(20000)])  # y still: left out
+    assert precision_ratios([0.5 * rng.standard_normal((1, 20000))], 0.5)[0] == pytest.approx(2**-0.5, rel=0.02)
+    assert precision_ratios([walk[:1] + noise[:1], noise], 0.5) == pytest.approx([0.5 / 1.5**0.5, 2**-0.5], rel=0.02)
+    directed = np.vstack([np.arange(50.0), np.zeros(50)])  # every step alike: no std, a root mean square of 1
+    assert precision_ratios([directed], 0.5) == pytest.approx([0.5])
+
+
+def test_both_networks_are_shipped_beside_the_ensemble_and_its_card_says_them(trained, tmp_path):
+    shipped, folders = SHIPPED / "convlstm-cpu", [str(trained / "network"), str(trained / "network_precision")]
+    assert 0 == step(["ship", "--ensemble", str(trained / "ensemble"), "--card", str(shipped / "MODEL_CARD.md"),
+          "--evaluation", str(shipped / "evaluation.json"), "--population", *folders,
+          "-o", str(tmp_path / "out/manifest.json")])  # fmt: skip
+    for name in NETWORKS:
+        assert (tmp_path / "out" / name).read_bytes() == (trained / "ensemble" / name).read_bytes()
+    assert 0 == step(["card", "--ensemble", str(trained / "ensemble"), "--evaluation", str(shipped / "evaluation.json"),
+          "--population", *folders, "-o", str(tmp_path / "card.md")])  # fmt: skip
+    card = (tmp_path / "card.md").read_text()
+    assert card.index("## The population (beyond HNU)") < card.index("### Where the localisation precision is known")
+
+
+def test_a_known_precision_is_read_by_the_second_network(trained):
+    ens = load_ensemble(trained / "ensemble", threads=1)
+    found = andiflow.population(tracks_table(40, 1), ens, precision=0.2)
+    row = found.iloc[0]
+    assert row["tracks"] == 40 and row["note"] == "localisation precision 0.2 read"
+    assert row["alpha_mean_low"] <= row["alpha_mean"] <= row["alpha_mean_high"]
+    assert andiflow.population(tracks_table(40, 1), ens, precision=0)["note"][0] == "localisation precision 0 read"
+    with pytest.raises(SettingsError, match="precision 30: larger than the tracks' steps .* positions' unit"):
+        andiflow.population(tracks_table(40, 1), ens, precision=30)  # nm given for positions in µm
+    with pytest.raises(SettingsError, match="precision -1: a number of at least 0"):
+        andiflow.population(tracks_table(40, 1), ens, precision=-1)
+    shipped = load_ensemble(SHIPPED / "hnu-lstm-cpu", threads=1)
+    with pytest.raises(ModelFileError, match="no population network reading a precision .population_precision.json"):
+        andiflow.population(tracks_table(40, 1), shipped, precision=0.2)
 
 
 def test_a_population_gives_ordered_quantiles_and_shares(trained):
@@ -123,7 +183,7 @@ def test_the_steps_statistics_tell_localisation_noise_from_the_motion():
 
 def test_the_onnx_file_gives_what_the_network_gives(tmp_path):
     torch.manual_seed(1)
-    net = SetNetwork(16, 300).eval()
+    net = SetNetwork(len(FEATURES), 16, 300).eval()
     export(net, tmp_path / "population.onnx")
     x = np.random.default_rng(0).normal(size=(1, 57, len(FEATURES))).astype(np.float32)
     quantiles, shares = onnxruntime.InferenceSession(str(tmp_path / "population.onnx")).run(None, {"tracks": x})
@@ -135,7 +195,7 @@ def test_the_onnx_file_gives_what_the_network_gives(tmp_path):
 
 def test_the_network_is_a_function_of_the_set_alone():
     torch.manual_seed(0)
-    net = SetNetwork(16, 1000).eval()
+    net = SetNetwork(len(FEATURES), 16, 1000).eval()
     x = torch.randn(1, 30, len(FEATURES))
     quantiles, shares = net(x, torch.ones(1, 30))
     shuffled, _ = net(x[:, torch.randperm(30)], torch.ones(1, 30))
@@ -199,6 +259,8 @@ def test_the_command_compares_two_files_and_draws_them(trained, tmp_path, capsys
     assert "drug.csv minus" in err and "(90%)" in err and "alpha mean" in err
     written = pd.read_csv(out)
     assert written["group"].tolist() == files and png.stat().st_size > 0
+    assert main(["population", files[0], *models, "--precision", "0.1"]) == 0
+    assert "localisation precision 0.1 read" in capsys.readouterr().err
     assert main(["population", files[0], files[0], *models]) == 2  # an input error
     assert "given twice" in capsys.readouterr().err
 

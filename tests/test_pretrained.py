@@ -20,6 +20,7 @@ from andiflow.ensemble import Ensemble
 from andiflow.manifest import read_manifest, sha256
 from andiflow.population_net import PopulationNetwork
 from andiflow.segmenter import is_segments
+from andiflow.steps import population_descriptions
 
 REPO = Path(__file__).resolve().parents[1]
 PINNED = Path(__file__).with_name("pinned")
@@ -87,9 +88,8 @@ def test_card_is_what_the_manifest_and_the_test_set_evaluation_say(name):
     evaluation = json.loads((folder / "evaluation.json").read_text())
     models = folder / "model_evaluation.json"
     model_evaluation = json.loads(models.read_text()) if models.is_file() else None
-    population = folder / "population.json"
-    population = json.loads(population.read_text()) if population.is_file() else None
-    card = model_card(manifest, evaluation, model_evaluation, population)
+    populations = [json.loads(file.read_text()) for file in population_descriptions([folder])]
+    card = model_card(manifest, evaluation, model_evaluation, populations)
     assert (folder / "MODEL_CARD.md").read_text() == card
 
 

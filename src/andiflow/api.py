@@ -17,7 +17,7 @@ import pandas as pd
 
 from andiflow import results, tracks
 from andiflow.ensemble import Ensemble
-from andiflow.errors import InputFileError, ModelFileError
+from andiflow.errors import InputFileError, ModelFileError, SettingsError
 from andiflow.population_net import COLUMNS, PopulationNetwork
 from andiflow.population_net import difference as population_difference  # noqa: F401 (andiflow's face)
 from andiflow.segmenter import SegmentsEnsemble, is_segments
@@ -117,7 +117,7 @@ def predict(
 
 
 def population(
-    data, models=None, *, by=None, network=None, warn=None, scale=None, strict=False, **reading
+    data, models=None, *, by=None, network=None, precision=None, warn=None, scale=None, strict=False, **reading
 ) -> pd.DataFrame:
     """The population the tracks come from, one row per group: group, tracks (those with an alpha),
     alpha_mean with its 90% interval (alpha_mean_low, alpha_mean_high), alpha_sd (the spread of the
@@ -130,15 +130,20 @@ def population(
     {group name: data}, e.g. two conditions' files. by: a column of a DataFrame that names each
     particle's group (a cell, a condition). models: an ensemble with a population network (the
     default's has one), or whose network is in the folder `network` (as the workflow writes it, beside
-    its ensemble). warn, scale, strict and the other keywords are predict()'s reading ones (particle=,
-    frame=, positions=, time_axis=, gaps=)."""
+    its ensemble). precision: the localisation precision (sigma per axis, in the positions' unit) where
+    it is known, read by a second network (the default's has one): it tells noise from subdiffusion, so
+    the mean is nearer and its interval holds it more often where the tracks are noisy. warn, scale,
+    strict and the other keywords are predict()'s reading ones (particle=, frame=, positions=,
+    time_axis=, gaps=)."""
+    if precision is not None and not (np.isfinite(precision) and precision >= 0):
+        raise SettingsError(f"localisation precision {precision}: a number of at least 0 (in the positions' unit)")
     ens = models if isinstance(models, Ensemble) else load_ensemble(models)
-    network = PopulationNetwork.of(ens, network)
+    network = PopulationNetwork.of(ens, network, precision is not None)
     warn, rows = warn or _python_warning, {}
     for name, part in _groups(data, by):
         found, source = _found(part, strict=strict, **reading)
         table = _rows(found, ens, scale, network.level, warn, source, strict, True)
-        rows[name] = network.read(table, found.trajectories)
+        rows[name] = network.read(table, found.trajectories, precision)
     return pd.DataFrame.from_dict(rows, orient="index", columns=COLUMNS).rename_axis("group").reset_index()
 
 

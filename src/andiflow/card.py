@@ -2,14 +2,15 @@
 manifest and the evaluation of its test set (so that every number can be checked against them)."""
 
 from andiflow.evaluate import NAMES
+from andiflow.population_net import PRECISION
 from andiflow.settings import model_settings
 
 SCHEDULES = {"plateau": "x1/5 on a plateau, HNU's rule", "cosine": "cosine decay to 0"}
 
 
-def model_card(manifest: dict, evaluation: dict, model_evaluation: dict | None = None, population=None) -> str:
+def model_card(manifest: dict, evaluation: dict, model_evaluation: dict | None = None, populations=()) -> str:
     """The card; with the Task 2 evaluation of the same test set, its section on the diffusion model;
-    with its population network's description (population.json), that network's section."""
+    with its population networks' descriptions (population.json, population_precision.json), theirs."""
     cfg, members = manifest["settings"], manifest["members"]
     return (
         "\n".join(
@@ -24,7 +25,7 @@ def model_card(manifest: dict, evaluation: dict, model_evaluation: dict | None =
                 *_calibration(manifest),
                 *_test(cfg, evaluation),
                 *(_models(manifest, model_evaluation) if model_evaluation else []),
-                *(_population(population) if population else []),
+                *(line for description in populations for line in _population(description)),
             ]
         )
         + "\n"
@@ -259,21 +260,35 @@ def _models(manifest: dict, result: dict) -> list[str]:
 
 
 def _population(description: dict) -> list[str]:
-    """The population network's section: how it was trained, and its scores on held-out populations."""
+    """A population network's section: how it was trained, and its scores on held-out populations."""
     cfg, pool = description["settings"], description["settings"]["pool"]
-    lines = [
-        "",
-        "## The population (beyond HNU)",
-        "",
-        "`andiflow.population` (and `andiflow population`) reads a population's tracks with a network over sets "
-        "(population_net.py), from each track's answers and six statistics of its steps: the mean of their alphas "
-        "with a 90% interval, their spread, and each diffusion model's share. It was trained on "
-        f"{cfg['steps']:,} batches of {cfg['batch']} simulated populations of {cfg['tracks'][0]:,}-"
-        f"{cfg['tracks'][1]:,} tracks, drawn from pools of {pool['per_model']:,} tracks of each "
-        f"model per dimension ({', '.join(f'{d}D' for d in pool['dims'])}; {pool['min_length']}-{pool['max_length']} "
-        f"points, localisation noise up to {pool['max_noise']} steps) read by this ensemble. On populations drawn "
-        "from held-out pools of their own seed (the share error is half the summed absolute differences of "
-        "the five shares; the naive mean is the mean of the tracks' estimates):",
+    if PRECISION in description["features"]:
+        low, high = (round(w * pool["max_noise"], 3) for w in cfg["noise_widths"])
+        lines = [
+            "",
+            "### Where the localisation precision is known",
+            "",
+            "With `precision=` (`--precision`, sigma per axis in the positions' unit), a second network reads each "
+            "track's precision over the root mean square of its observed steps beside the same inputs. It was "
+            f"trained likewise, on populations whose tracks' noise lies in a band {low}-{high} steps wide, as one "
+            "microscope's tracks share a precision. On populations drawn from the same held-out pools:",
+        ]
+    else:
+        lines = [
+            "",
+            "## The population (beyond HNU)",
+            "",
+            "`andiflow.population` (and `andiflow population`) reads a population's tracks with a network over sets "
+            "(population_net.py), from each track's answers and six statistics of its steps: the mean of their "
+            "alphas with a 90% interval, their spread, and each diffusion model's share. It was trained on "
+            f"{cfg['steps']:,} batches of {cfg['batch']} simulated populations of {cfg['tracks'][0]:,}-"
+            f"{cfg['tracks'][1]:,} tracks, drawn from pools of {pool['per_model']:,} tracks of each "
+            f"model per dimension ({', '.join(f'{d}D' for d in pool['dims'])}; {pool['min_length']}-"
+            f"{pool['max_length']} points, localisation noise up to {pool['max_noise']} steps) read by this "
+            "ensemble. On populations drawn from held-out pools of their own seed (the share error is half the "
+            "summed absolute differences of the five shares; the naive mean is the mean of the tracks' estimates):",
+        ]
+    lines += [
         "",
         "| dim | process | populations | mean error | 90% interval holds the mean | interval width | sd error "
         "| naive mean error | share error |",

@@ -10,6 +10,11 @@ the model shares. Trained on simulated populations of five processes, with noise
 the ensemble's training recipe, it has learnt how each answer is biased and how far to trust it;
 benchmarks/population.py measures it. It lives beside the ensemble whose answers it read
 (population.json and population.onnx in its folder) and is refused with any other.
+
+Where the user knows the localisation precision (sigma per axis, in the positions' unit), a second
+network reads it too (population_precision.json): each track's precision over the root mean square of
+its observed steps, which tells noise from subdiffusion where a short track's steps cannot
+(benchmarks/population_inputs.py).
 """
 
 import json
@@ -19,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from andiflow.errors import ModelFileError
+from andiflow.errors import ModelFileError, SettingsError
 from andiflow.manifest import MANIFEST, sha256
 from andiflow.tasks import MODELS
 
@@ -27,8 +32,10 @@ ANSWERS = ("alpha", "alpha_low", "alpha_high", "alpha_std", *(f"p_{m}" for m in 
 # scale-free statistics of a track's steps (step_statistics; benchmarks/population_inputs.py measured them)
 STATISTICS = ("step_correlation_1", "step_correlation_2", "aging", "kurtosis", "largest_step", "msd_exponent_2")
 FEATURES = (*ANSWERS, "log_points", "dim", *STATISTICS)
+PRECISION = "precision_ratio"  # the precision network's last input (precision_ratios)
 QUANTILES = (0.05, 0.5, 0.95)  # of the mean and of the sd: the 90% intervals
 DESCRIPTION = "population.json"
+PRECISION_DESCRIPTION = "population_precision.json"
 COLUMNS = [
     "tracks",
     "alpha_mean",
@@ -54,6 +61,19 @@ def features(table: pd.DataFrame, trajectories, max_length: int) -> np.ndarray:
     answers = [table[c].to_numpy(dtype=float) for c in ANSWERS] + [points, table["dim"].to_numpy(dtype=float)]
     statistics = np.array([step_statistics(t) for t in trajectories]).reshape(len(table), len(STATISTICS))
     return np.column_stack([*answers, statistics]).astype(np.float32)
+
+
+def precision_ratios(trajectories, precision: float) -> np.ndarray:
+    """Each track's localisation precision over the root mean square of its observed steps (its still axes
+    left out): at most 1/sqrt(2) on average, where the steps are noise alone."""
+    return np.array([precision / step_rms(t) for t in trajectories], np.float32)
+
+
+def step_rms(track: np.ndarray) -> float:
+    """The root mean square of a track's steps [axes, T] over its moving axes together (not their std:
+    a directed track's steps can all be alike)."""
+    steps = np.diff(track, axis=1)
+    return float(np.sqrt(np.mean(steps[steps.any(1)] ** 2)))
 
 
 def step_statistics(track: np.ndarray) -> np.ndarray:
@@ -83,13 +103,14 @@ def step_statistics(track: np.ndarray) -> np.ndarray:
 class PopulationNetwork:
     """The population network of an ensemble's folder, run in ONNX Runtime on one thread."""
 
-    def __init__(self, folder, manifest_sha256: str):
+    def __init__(self, folder, manifest_sha256: str, precision: bool = False):
         folder = Path(folder)
-        file = folder / DESCRIPTION
+        file = folder / (PRECISION_DESCRIPTION if precision else DESCRIPTION)
         if not file.is_file():
             raise ModelFileError(
-                f"{folder}: this ensemble has no population network ({DESCRIPTION}); the shipped convlstm-cpu "
-                "has one, and the workflow trains one where `population.train` is true"
+                f"{folder}: this ensemble has no population network {'reading a precision ' if precision else ''}"
+                f"({file.name}); the shipped convlstm-cpu has one, and the workflow trains one where "
+                f"`population.{'precision.' if precision else ''}train` is true"
             )
         self.description = json.loads(file.read_text())
         if self.description["ensemble_sha256"] != manifest_sha256:
@@ -97,7 +118,8 @@ class PopulationNetwork:
                 f"{file}: trained on the answers of another ensemble than {folder / MANIFEST}; "
                 "rebuild it with the workflow"
             )
-        if self.description["features"] != list(FEATURES):
+        self.precision = precision
+        if self.description["features"] != list(FEATURES) + [PRECISION] * precision:
             raise ModelFileError(f"{file}: reads other inputs than this andiflow gives; rebuild it with the workflow")
         onnx = folder / self.description["onnx"]
         if sha256(onnx) != self.description["onnx_sha256"]:
@@ -111,29 +133,46 @@ class PopulationNetwork:
         self.min_tracks, self.max_tracks = self.description["tracks"]
 
     @classmethod
-    def of(cls, ens, folder=None) -> "PopulationNetwork":
-        """The network of the ensemble, in its folder or in `folder`."""
+    def of(cls, ens, folder=None, precision: bool = False) -> "PopulationNetwork":
+        """The network of the ensemble, in its folder or in `folder`; the one that reads a localisation
+        precision where `precision`."""
         if ens.folder is None:
             raise ModelFileError(f"{ens.describe()}: not loaded from a folder, so it has no population network")
-        return cls(folder or ens.folder, sha256(Path(ens.folder) / MANIFEST))
+        return cls(folder or ens.folder, sha256(Path(ens.folder) / MANIFEST), precision)
 
-    def read(self, table: pd.DataFrame, trajectories) -> dict:
+    def read(self, table: pd.DataFrame, trajectories, precision: float | None = None) -> dict:
         """One population's answer from predict's rows and their trajectories ([axes, T] each, in the
-        rows' order); those without an alpha are left out."""
+        rows' order; those without an alpha are left out), and the localisation precision in the
+        trajectories' unit where this network reads one."""
         answered = table["alpha"].notna().to_numpy()
         kept = table[answered]
         row = dict.fromkeys(COLUMNS, np.nan) | {"tracks": len(kept), "note": ""}
         if len(kept) < self.min_tracks:
             return row | {"note": f"{len(kept)} tracks with an alpha; a population needs at least {self.min_tracks}"}
         moving = [t for t, a in zip(trajectories, answered) if a]
-        x = features(kept, moving, self.description["max_length"])[None]
+        x = features(kept, moving, self.description["max_length"])
+        if self.precision:
+            x = np.column_stack([x, self._ratios(moving, precision)])
+        x = x[None]
         quantiles, shares = (o[0] for o in self.session.run(None, {"tracks": x}))
         row.update(zip(QUANTILE_COLUMNS, (float(q) for q in quantiles)))
         row.update({c: max(row[c], 0.0) for c in QUANTILE_COLUMNS[3:]})  # a spread is never negative
         row.update({f"share_{m}": float(s) for m, s in zip(MODELS, shares)})
+        notes = [f"localisation precision {precision:g} read"] if self.precision else []
         if len(kept) > self.max_tracks:
-            row["note"] = f"read as {self.max_tracks} tracks, the most it was trained on: the interval is no narrower"
-        return row
+            notes.append(f"read as {self.max_tracks} tracks, the most it was trained on: the interval is no narrower")
+        return row | {"note": "; ".join(notes)}
+
+    def _ratios(self, moving, precision: float) -> np.ndarray:
+        """precision_ratios, each clipped to the largest the network was trained on; a precision larger
+        than the tracks' steps allow is refused (most likely in another unit than theirs)."""
+        ratios = precision_ratios(moving, precision)
+        if np.median(ratios) > 1:
+            raise SettingsError(
+                f"localisation precision {precision:g}: larger than the tracks' steps (their median root mean square "
+                f"{np.median([step_rms(t) for t in moving]):.3g}); give it in the positions' unit"
+            )
+        return np.minimum(ratios, self.description["max_precision_ratio"])
 
 
 def difference(first: pd.Series, second: pd.Series) -> dict:

@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from andiflow.population_net import FEATURES, QUANTILES, features
+from andiflow.population_net import QUANTILES, features, step_rms
 from andiflow.seeds import derive_seed
 from andiflow.simulate import seeded_globals
 from andiflow.tasks import MODELS
@@ -31,6 +31,7 @@ from andiflow.tasks import MODELS
 RANGES = {"attm": (0.05, 1.0), "ctrw": (0.05, 1.0), "fbm": (0.05, 1.95), "lw": (1.05, 2.0), "sbm": (0.05, 2.0)}
 MIN_BAND = 200  # tracks a model's noise and length band must hold for a population to be drawn from it
 # (a fifth of the model's tracks in a pool smaller than 1,000 a model, as tests make)
+NOISE_WIDTHS = (0.1, 1.1)  # a population's band of noise (of the pool's largest) is drawn this wide
 SHARE_WEIGHT = 0.1  # of the shares' cross-entropy beside the quantiles' pinball loss
 
 
@@ -76,8 +77,16 @@ def read_pool(ens, found: list[np.ndarray], truth: pd.DataFrame, level: float, m
 
     table = predict(found, models=ens, interval=level, warn=lambda message: None)
     kept = table["alpha"].notna().to_numpy()
-    x = features(table[kept], [t.T for t, k in zip(found, kept) if k], max_length)
-    return dict(x=x, **{c: truth[c].to_numpy()[kept] for c in truth.columns})
+    moving = [t.T for t, k in zip(found, kept) if k]
+    x = features(table[kept], moving, max_length)
+    truths = {c: truth[c].to_numpy()[kept] for c in truth.columns}
+    return dict(x=x, step_rms=np.array([step_rms(t) for t in moving]), **truths)
+
+
+def with_precision(pool: dict) -> dict:
+    """The pool as the precision network sees it: each track's noise over its observed steps' root mean square
+    (population_net.precision_ratios) after its features."""
+    return pool | {"x": np.column_stack([pool["x"], pool["noise"] / pool["step_rms"]]).astype(np.float32)}
 
 
 class Populations:
@@ -85,10 +94,11 @@ class Populations:
     (features [n, F], true mean, true sd, true shares [5], its first model, its dimension)."""
 
     whole_pool = True  # _near's large narrow populations (benchmarks/population_draws.py compares without)
-    noise_widths = (0.1, 1.1)  # a population's band of noise, of max_noise (benchmarks/population_inputs.py)
 
-    def __init__(self, pool: dict, tracks: tuple[int, int], seed: int):
+    def __init__(self, pool: dict, tracks: tuple[int, int], seed: int, noise_widths=NOISE_WIDTHS):
+        """noise_widths: the range of a population's band of noise, of the pool's largest noise."""
         self.p, self.tracks, self.rng = pool, tracks, np.random.default_rng(seed)
+        self.noise_widths = noise_widths
         self.dims = sorted(set(pool["dim"].tolist()))
         by_alpha = np.argsort(pool["alpha"], kind="stable")
         self.of = {}  # each model's tracks of each dimension by increasing alpha: rows, alpha, noise, length
@@ -160,10 +170,10 @@ class SetNetwork(nn.Module):
     """A set of tracks' features [b, n, F] (mask [b, n]: 1 for a track, 0 for padding) -> quantiles
     [b, 6] (QUANTILES of the population's mean, then of its sd) and model shares [b, 5]."""
 
-    def __init__(self, hidden: int, max_tracks: int):
+    def __init__(self, inputs: int, hidden: int, max_tracks: int):
         super().__init__()
         self.log_max = math.log(max_tracks)
-        self.phi = nn.Sequential(nn.Linear(len(FEATURES), hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
+        self.phi = nn.Sequential(nn.Linear(inputs, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
         self.rho = nn.Sequential(
             nn.Linear(2 * hidden + 1, hidden),
             nn.ReLU(),
@@ -212,7 +222,8 @@ def export(net: SetNetwork, path) -> None:
     from andiflow.export import write_onnx
 
     outputs, axes = ["quantiles", "shares"], {"tracks": {1: "tracks"}}
-    write_onnx(Unmasked(net), torch.randn(1, 40, len(FEATURES)), path, ["tracks"], outputs, axes, compact=False)
+    example = torch.randn(1, 40, net.phi[0].in_features)
+    write_onnx(Unmasked(net), example, path, ["tracks"], outputs, axes, compact=False)
 
 
 def batch(populations: Populations, size: int):
@@ -220,7 +231,7 @@ def batch(populations: Populations, size: int):
     n = populations.size()
     drawn = [populations.draw(n) for _ in range(size)]
     n = max(len(d[0]) for d in drawn)
-    x, mask = np.zeros((size, n, len(FEATURES)), np.float32), np.zeros((size, n), np.float32)
+    x, mask = np.zeros((size, n, drawn[0][0].shape[1]), np.float32), np.zeros((size, n), np.float32)
     for i, d in enumerate(drawn):
         x[i, : len(d[0])], mask[i, : len(d[0])] = d[0], 1
     truth = torch.tensor([[d[1], d[2]] for d in drawn], dtype=torch.float32)
@@ -231,8 +242,8 @@ def batch(populations: Populations, size: int):
 def train(pool: dict, cfg: dict, seed: int) -> SetNetwork:
     """The network trained on cfg["steps"] batches of cfg["batch"] populations drawn from the pool."""
     torch.manual_seed(seed)
-    populations = Populations(pool, tuple(cfg["tracks"]), seed)
-    net = SetNetwork(cfg["hidden"], cfg["tracks"][1])
+    populations = Populations(pool, tuple(cfg["tracks"]), seed, tuple(cfg.get("noise_widths", NOISE_WIDTHS)))
+    net = SetNetwork(pool["x"].shape[1], cfg["hidden"], cfg["tracks"][1])
     opt = torch.optim.Adam(net.parameters(), cfg["learning_rate"])
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg["steps"])
     for _ in range(cfg["steps"]):

@@ -294,9 +294,17 @@ def card(args) -> None:
     manifest, _ = read_manifest(args.ensemble)
     evaluation = json.loads(Path(args.evaluation).read_text())
     model_evaluation = json.loads(Path(args.model_evaluation).read_text()) if args.model_evaluation else None
-    population = json.loads((Path(args.population) / "population.json").read_text()) if args.population else None
+    populations = [json.loads(file.read_text()) for file in population_descriptions(args.population)]
     with atomic_path(args.output) as tmp:
-        Path(tmp).write_text(model_card(manifest, evaluation, model_evaluation, population))
+        Path(tmp).write_text(model_card(manifest, evaluation, model_evaluation, populations))
+
+
+def population_descriptions(folders) -> list[Path]:
+    """The population networks' descriptions in the folders (population.json, population_precision.json)."""
+    from andiflow.population_net import DESCRIPTION, PRECISION_DESCRIPTION
+
+    files = [Path(folder) / name for folder in folders or () for name in (DESCRIPTION, PRECISION_DESCRIPTION)]
+    return [file for file in files if file.is_file()]
 
 
 def ship(args) -> None:
@@ -312,8 +320,8 @@ def ship(args) -> None:
     files = {MANIFEST: source / MANIFEST, "MODEL_CARD.md": args.card, "evaluation.json": args.evaluation}
     if args.model_evaluation:
         files["model_evaluation.json"] = args.model_evaluation
-    if args.population:  # the population network of this ensemble (population_net.py)
-        files |= {name: Path(args.population) / name for name in ("population.json", "population.onnx")}
+    for file in population_descriptions(args.population):  # the ensemble's population networks
+        files |= {file.name: file, (onnx := json.loads(file.read_text())["onnx"]): file.with_name(onnx)}
     for name, path in files.items():
         shutil.copyfile(path, staging / name)
     shutil.rmtree(out, ignore_errors=True)
@@ -342,39 +350,48 @@ def population_pool(args) -> None:
 
 def train_population(args) -> None:
     """The population network of an ensemble: trained on populations drawn from the training pools,
-    scored on the held-out pools, written as population.onnx and population.json in `--output`."""
+    scored on the held-out pools, written as population.onnx and population.json in `--output`; with
+    `--precision`, the network that also reads a localisation precision (population_precision.*)."""
     import torch
 
     from andiflow import seeds
     from andiflow.manifest import sha256
-    from andiflow.population_net import DESCRIPTION, FEATURES
-    from andiflow.population_train import export, held_out_scores, train
+    from andiflow.population_net import DESCRIPTION, FEATURES, PRECISION, PRECISION_DESCRIPTION
+    from andiflow.population_train import export, held_out_scores, train, with_precision
 
     torch.set_num_threads(1)
     cfg = args.config["population"]
-    pools = [{k: v for k, v in np.load(p).items()} for p in args.pools]
-    held_out = [{k: v for k, v in np.load(p).items()} for p in args.held_out]
     join = lambda parts: {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}  # noqa: E731
-    seed = seeds.derive_seed(args.config["seed"], "population", 0)
-    net = train(join(pools), cfg, seed)
-    scores = held_out_scores(net, join(held_out), tuple(cfg["tracks"]), cfg["held_out_populations"], seed + 1)
+    pools, held_out = ([{k: v for k, v in np.load(p).items()} for p in paths] for paths in (args.pools, args.held_out))
+    pools, held_out = join(pools), join(held_out)
+    described, name, features = {}, DESCRIPTION, list(FEATURES)
+    if args.precision:
+        pools, held_out = with_precision(pools), with_precision(held_out)
+        cfg = settings.plain(cfg) | {"noise_widths": list(cfg["precision"]["noise_widths"])}
+        described = {"max_precision_ratio": float(pools["x"][:, -1].max())}
+        name, features = PRECISION_DESCRIPTION, [*features, PRECISION]
+    seed = seeds.derive_seed(args.config["seed"], "population", int(args.precision))
+    net = train(pools, cfg, seed)
+    scores = held_out_scores(net, held_out, tuple(cfg["tracks"]), cfg["held_out_populations"], seed + 1)
     out = Path(args.output)
     staging = out.with_name(f".{out.name}.writing")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    export(net, staging / "population.onnx")
+    onnx = Path(name).with_suffix(".onnx").name
+    export(net, staging / onnx)
     description = dict(
-        onnx="population.onnx",
-        onnx_sha256=sha256(staging / "population.onnx"),
+        onnx=onnx,
+        onnx_sha256=sha256(staging / onnx),
         ensemble_sha256=sha256(Path(args.ensemble) / "manifest.json"),
-        features=list(FEATURES),
+        features=features,
         level=args.config["intervals"]["level"],
         max_length=cfg["pool"]["max_length"],
         tracks=cfg["tracks"],
+        **described,
         settings=settings.plain(cfg),
         held_out=scores,
     )
-    write_json(staging / DESCRIPTION, description)
+    write_json(staging / name, description)
     shutil.rmtree(out, ignore_errors=True)
     staging.rename(out)
     for row in scores:
@@ -523,7 +540,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--ensemble", required=True, help="ensemble folder")
     p.add_argument("--evaluation", required=True, help="evaluation JSON of its test set")
     p.add_argument("--model-evaluation", help="the Task 2 evaluation JSON of the same test set")
-    p.add_argument("--population", help="the folder of its population network")
+    p.add_argument("--population", nargs="+", help="the folders of its population networks")
     p.add_argument("-o", "--output", required=True, help="MODEL_CARD.md")
 
     p = step(ship, "copy an ensemble, its card and evaluations into a package folder")
@@ -531,7 +548,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--card", required=True)
     p.add_argument("--evaluation", required=True)
     p.add_argument("--model-evaluation")
-    p.add_argument("--population", help="the folder of its population network (population.json, population.onnx)")
+    p.add_argument("--population", nargs="+", help="the folders of its population networks (population*.json, *.onnx)")
     p.add_argument(
         "-o",
         "--output",
@@ -550,6 +567,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--held-out", nargs="+", required=True, help="held-out pools (.npz)")
     p.add_argument("--ensemble", required=True, help="the ensemble folder the pools were read by")
     p.add_argument("-o", "--output", required=True, help="the folder of population.onnx and population.json")
+    p.add_argument("--precision", action="store_true", help="the network that also reads a localisation precision")
 
     p = step(report_training, "figures of training: validation metric per epoch, best per length")
     p.add_argument("histories", nargs="+", help="<task>/<dim>D/L<length>/fold<k>.csv epoch tables of one task")

@@ -220,8 +220,20 @@ def testset_evaluations(wildcards):
 
 
 def population_network(wildcards):
-    """The ensemble's population network (population.smk), where population.train is true."""
-    return {"population": "results/population/network"} if config["population"]["train"] else {}
+    """The ensemble's population networks (population.smk): where population.train is true, the first,
+    and the one that reads a localisation precision where population.precision.train is true too."""
+    if not config["population"]["train"]:
+        return {}
+    precision = ["results/population/network_precision"] if config["population"]["precision"]["train"] else []
+    return {"population": ["results/population/network", *precision]}
+
+
+def population_settings(network):
+    """The training settings of one population network (population.smk): the first's leave out the second's."""
+    population = config["population"]
+    if network != "network_precision":
+        population = {k: v for k, v in population.items() if k != "precision"}
+    return settings_json(seed=config["seed"], intervals={"level": config["intervals"]["level"]}, population=population)
 
 
 def population_files():

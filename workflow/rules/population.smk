@@ -32,29 +32,31 @@ rule population_pool:
         " -o {output} --settings {params.settings:q} > {log} 2>&1"
 
 
-# One training job on all the pools. A rebuilt ensemble (a fresh clone rebuilds it from the committed
-# networks) retrains it: the network is a function of the ensemble's answers.
+# One training job on all the pools: the first network (`network`), or the one that also reads a
+# localisation precision (`network_precision`). A rebuilt ensemble (a fresh clone rebuilds it from the
+# committed networks) retrains them: a network is a function of the ensemble's answers.
 rule train_population:
     input:
         ensemble="results/ensemble",
         pools=expand(POPULATION_POOL, part="train", dim=POPULATION["pool"]["dims"]),
         held_out=expand(POPULATION_POOL, part="held_out", dim=POPULATION["pool"]["dims"]),
     output:
-        directory("results/population/network"),
+        directory("results/population/{network}"),
     log:
-        "results/logs/population/train.log",
+        "results/logs/population/train_{network}.log",
+    wildcard_constraints:
+        network="network|network_precision",
     conda:
         "../../envs/andiflow.yaml"
     resources:
         runtime=lambda wildcards: 10 + math.ceil(POPULATION["steps"] * 0.05 / 60),
     params:
         population_version=POPULATION_VERSION,
-        settings=settings_json(
-            seed=config["seed"], intervals={"level": config["intervals"]["level"]}, population=POPULATION
-        ),
+        settings=lambda wildcards: population_settings(wildcards.network),
+        precision=lambda wildcards: "--precision" if wildcards.network == "network_precision" else "",
     shell:
         "andiflow-step train-population --pools {input.pools} --held-out {input.held_out}"
-        " --ensemble {input.ensemble} -o {output} --settings {params.settings:q} > {log} 2>&1"
+        " --ensemble {input.ensemble} -o {output} {params.precision} --settings {params.settings:q} > {log} 2>&1"
 
 
 # A table of tracks among the workflow's inputs: the population of its tracks (one row), and its figure.

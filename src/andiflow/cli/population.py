@@ -18,6 +18,13 @@ def add_parser(sub, name):
         help="the folder of the ensemble's population network, where it is not in the ensemble's folder "
         "(the workflow's results/population/network)",
     )
+    p.add_argument(
+        "--precision",
+        type=float,
+        metavar="SIGMA",
+        help="the localisation precision (sigma per axis, in the positions' unit: px where they are in px), "
+        "read by a second network: a nearer mean where the tracks are noisy",
+    )
     reading_options(p)
     settings_option(p)
     ensemble_options(p)
@@ -35,7 +42,8 @@ def run(args) -> None:
         raise SettingsError("--figure needs matplotlib, which the base install leaves out: pip install matplotlib")
     if len(set(args.inputs)) < len(args.inputs):
         raise InputFileError(f"{', '.join(sorted({p for p in args.inputs if args.inputs.count(p) > 1}))}: given twice")
-    table = api.population({path: path for path in args.inputs}, load(args), network=args.network, warn=say, **columns)
+    inputs = {path: path for path in args.inputs}
+    table = api.population(inputs, load(args), network=args.network, precision=args.precision, warn=say, **columns)
     for _, row in table.iterrows():
         say(summary(row))
     if len(table) == 2 and table["alpha_mean"].notna().all():
