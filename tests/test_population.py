@@ -217,6 +217,9 @@ def test_populations_drawn_from_a_pool_carry_their_truth():
     alphas = truth["alpha"].to_numpy()[x[:, 0].astype(int)]
     assert 10 <= len(x) <= 50 and d == 1 and shares.sum() == pytest.approx(1) and shares[k] >= 0.2
     assert mean == pytest.approx(alphas.mean()) and sd == pytest.approx(alphas.std())
+    narrow = Populations(pool, (1000, 1000), seed=1, noise_widths=(0.001, 0.002))  # bands of a track or two
+    with pytest.raises(SettingsError, match="no population of 999 tracks in 10,000 draws: .* widen them"):
+        narrow.draw()
 
 
 def test_a_population_is_of_different_tracks_where_the_pool_holds_enough():

@@ -116,7 +116,7 @@ def test_whole_workflow_on_micro_config(finished):
     assert {r["dim"] for r in population["held_out"]} == {2} and "## The population (beyond HNU)" in card
     precision = json.loads((results / "population/network_precision/population_precision.json").read_text())
     assert precision["ensemble_sha256"] == population["ensemble_sha256"] and precision["features"][-1] == PRECISION
-    assert precision["settings"]["noise_widths"] == [0.02, 0.1] and "precision" not in population["settings"]
+    assert precision["settings"]["noise_widths"] == [0.3, 1.1] and "precision" not in population["settings"]
     assert "### Where the localisation precision is known" in card
     assert not list((results / "population/pools").glob("*.npz"))  # the pools are temporary
     log = (finished / "run.log").read_text()

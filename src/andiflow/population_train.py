@@ -23,6 +23,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from andiflow.errors import SettingsError
 from andiflow.population_net import QUANTILES, features, step_rms
 from andiflow.seeds import derive_seed
 from andiflow.simulate import seeded_globals
@@ -32,6 +33,7 @@ RANGES = {"attm": (0.05, 1.0), "ctrw": (0.05, 1.0), "fbm": (0.05, 1.95), "lw": (
 MIN_BAND = 200  # tracks a model's noise and length band must hold for a population to be drawn from it
 # (a fifth of the model's tracks in a pool smaller than 1,000 a model, as tests make)
 NOISE_WIDTHS = (0.1, 1.1)  # a population's band of noise (of the pool's largest) is drawn this wide
+DRAWS = 10000  # tries at a population before the pool is called too small for its bands
 SHARE_WEIGHT = 0.1  # of the shares' cross-entropy beside the quantiles' pinball loss
 
 
@@ -116,7 +118,7 @@ class Populations:
     def draw(self, n: int | None = None):
         """A population of n tracks (None: a size drawn log-uniformly from `tracks`)."""
         r, n = self.rng, n or self.size()
-        while True:  # until the bands hold enough tracks
+        for _ in range(DRAWS):  # until the bands hold enough tracks
             d, k = int(r.choice(self.dims)), int(r.integers(len(MODELS)))
             mean = r.uniform(*RANGES[MODELS[k]])
             sd = r.uniform(0, 0.3) if r.random() < 0.8 else r.uniform(0, 0.06)
@@ -135,6 +137,10 @@ class Populations:
                 alphas = self.p["alpha"][chosen]
                 shares = np.bincount(self.p["model"][chosen], minlength=len(MODELS)) / len(chosen)
                 return self.p["x"][chosen], alphas.mean(), alphas.std(), shares, k, d
+        raise SettingsError(
+            f"no population of {n} tracks in {DRAWS:,} draws: the pool holds too few tracks in bands of noise "
+            f"{self.noise_widths[0]}-{self.noise_widths[1]} of its largest wide; widen them or the pool"
+        )
 
     def _near(self, d, k, count, mean, sd, centre, width, shortest, longest):
         """`count` different tracks of model k in the bands, drawn with weights N(mean, sd) of their
