@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 PINNED = Path(__file__).with_name("pinned")
 SEGMENTS_ENSEMBLES = [name for name in shipped_ensembles() if is_segments(SHIPPED / name)]
 ALPHA_ENSEMBLES = [name for name in shipped_ensembles() if name not in SEGMENTS_ENSEMBLES]
+POPULATION_FILES = ("population.json", "population.onnx", "population_precision.json", "population_precision.onnx")
 
 
 def fixed_set() -> list[np.ndarray]:
@@ -50,9 +51,10 @@ def test_members_match_their_checksums_and_load(name):
     # nothing else ships: a rebuild's copy leaves no stale member (e.g. a fold no longer used)
     named = {m["onnx"] for m in manifest["members"]} | {"manifest.json", "MODEL_CARD.md", "evaluation.json"}
     files = {f.relative_to(folder).as_posix() for f in Path(str(folder)).rglob("*") if f.is_file()}
-    assert files - named <= {"model_evaluation.json", "population.json", "population.onnx"}, sorted(files - named)[:5]
-    if "population.json" in files:  # its network, of this ensemble and unchanged (population_net.py)
-        PopulationNetwork(folder, sha256(folder / "manifest.json"))
+    assert files - named <= {"model_evaluation.json", *POPULATION_FILES}, sorted(files - named)[:5]
+    for precision, description in enumerate(POPULATION_FILES[::2]):  # its networks, of it and unchanged
+        if description in files:
+            PopulationNetwork(folder, sha256(folder / "manifest.json"), bool(precision))
 
 
 @pytest.mark.parametrize("name", ALPHA_ENSEMBLES)
