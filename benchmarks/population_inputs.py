@@ -24,9 +24,10 @@ Inputs and poolings compared:
 - process: the answers and each track's true process (one-hot): what knowing the process would give;
 - noise: statistics, and each track's true localisation noise (in steps): what a user's known
   localisation precision could give at best.
-- precision: statistics, and the localisation noise divided by the std of the track's observed steps
-  (pooled over its axes): what a user's known precision (in px or µm) gives beside their track, the
-  same ratio from a file as from these pools.
+- precision: statistics, and the localisation noise divided by the root mean square of the track's
+  observed steps (pooled over its axes; population_net.precision_ratios, as the shipped network reads
+  it; the committed results of 2026-12-03/04 divided by their std): what a user's known precision (in
+  px or µm) gives beside their track, the same ratio from a file as from these pools.
 - precision_one_noise: precision, trained on one_noise's narrow bands.
 - precision_bands: precision, trained on bands 0.03-1.65 steps wide (one_noise's and the shipped ones').
 
