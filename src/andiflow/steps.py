@@ -566,7 +566,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--pools", nargs="+", required=True, help="training pools (.npz)")
     p.add_argument("--held-out", nargs="+", required=True, help="held-out pools (.npz)")
     p.add_argument("--ensemble", required=True, help="the ensemble folder the pools were read by")
-    p.add_argument("-o", "--output", required=True, help="the folder of the network (population*.onnx, population*.json)")
+    p.add_argument(
+        "-o", "--output", required=True, help="the folder of the network (population*.onnx, population*.json)"
+    )
     p.add_argument("--precision", action="store_true", help="the network that also reads a localisation precision")
 
     p = step(report_training, "figures of training: validation metric per epoch, best per length")
