@@ -35,7 +35,7 @@ SETTINGS = {
     "intervals": {"level": 0.9},
     "population": {"train": True, "pool": POOL, "tracks": [10, 300], "hidden": 16, "steps": 5, "batch": 4,
                    "learning_rate": 0.002, "held_out_populations": 10,
-                   "precision": {"train": True, "noise_widths": [0.02, 0.1]}},
+                   "precision": {"train": True, "noise_widths": [0.02, 0.1], "misjudged": 0.3}},
 }  # fmt: skip
 
 
@@ -125,6 +125,50 @@ def test_a_known_precision_is_read_by_the_second_network(trained):
     shipped = load_ensemble(SHIPPED / "hnu-lstm-cpu", threads=1)
     with pytest.raises(ModelFileError, match="no population network reading a precision .population_precision.json"):
         andiflow.population(tracks_table(40, 1), shipped, precision=0.2)
+
+
+def test_a_tables_precision_column_is_read_track_by_track_unless_told_otherwise(trained, tmp_path):
+    ens = load_ensemble(trained / "ensemble", threads=1)
+    quantiles = ["alpha_mean_low", "alpha_mean", "alpha_mean_high", "alpha_sd"]
+    told = andiflow.population(tracks_table(40, 1), ens, precision=0.2)
+    read = andiflow.population(tracks_table(40, 1, ep=0.2), ens)
+    assert read["note"][0] == "localisation precision of each track read from column 'ep' (median 0.2)"
+    pd.testing.assert_frame_equal(read[quantiles], told[quantiles])
+    in_um = tracks_table(40, 1, **{"uncertainty [nm]": 200.0}).rename(columns={"x": "x [um]", "y": "y [um]"})
+    pd.testing.assert_frame_equal(andiflow.population(in_um, ens)[quantiles], told[quantiles])
+    first = andiflow.population(tracks_table(40, 1), ens)
+    ignored = andiflow.population(tracks_table(40, 1, ep=0.2), ens, precision=False)
+    pd.testing.assert_frame_equal(ignored, first)
+    some = tracks_table(40, 1, ep=0.2)
+    some.loc[some["particle"] < 3, "ep"] = np.nan
+    assert andiflow.population(some, ens, precision="ep")["note"][0].endswith(
+        "; 3 tracks without one read at the median"
+    )
+    with pytest.raises(InputFileError, match="the DataFrame: no column 'sigma' of the localisation precision"):
+        andiflow.population(some, ens, precision="sigma")
+    with pytest.raises(InputFileError, match="the DataFrame: column 'ep' holds no localisation precision"):
+        andiflow.population(tracks_table(40, 1, ep=np.nan), ens, precision="ep")
+    without = tmp_path / "without"
+    shutil.copytree(trained / "ensemble", without)
+    (without / "population_precision.json").unlink()
+    said = []
+    row = andiflow.population(tracks_table(40, 1, ep=0.2), load_ensemble(without, threads=1), warn=said.append)
+    pd.testing.assert_frame_equal(row, first)
+    assert any("its localisation precision is not read: " in message for message in said)
+
+
+def test_the_precision_network_is_trained_on_precisions_misjudged_by_one_factor_a_population(trained):
+    pool = dict(np.load(trained / "train.npz"))
+    pool["x"] = np.column_stack([pool["x"], np.ones(len(pool["x"]))])
+    exact, misjudged = Populations(pool, (20, 20), 4), Populations(pool, (20, 20), 4, misjudged=0.3)
+    factors = []
+    for _ in range(30):
+        x, *_ = misjudged.draw()
+        assert np.ptp(x[:, -1]) < 1e-12 and (x[:, :-1] == pool["x"][:1, :-1]).any(1).sum() <= len(x)
+        factors.append(x[0, -1])
+    assert 0.15 < np.std(np.log(factors)) < 0.5 and (exact.draw()[0][:, -1] == 1).all()
+    description = json.loads((trained / "network_precision/population_precision.json").read_text())
+    assert description["settings"]["misjudged"] == 0.3
 
 
 def test_a_population_gives_ordered_quantiles_and_shares(trained):
@@ -264,6 +308,12 @@ def test_the_command_compares_two_files_and_draws_them(trained, tmp_path, capsys
     assert written["group"].tolist() == files and png.stat().st_size > 0
     assert main(["population", files[0], *models, "--precision", "0.1"]) == 0
     assert "localisation precision 0.1 read" in capsys.readouterr().err
+    tracks_table(30, 7, ep=0.1).to_csv(tmp_path / "trackpy.csv", index=False)
+    assert main(["population", str(tmp_path / "trackpy.csv"), *models]) == 0
+    err = capsys.readouterr().err
+    assert "localisation precision of each track read from column 'ep' (median 0.1)" in err
+    assert main(["population", str(tmp_path / "trackpy.csv"), *models, "--precision", "none"]) == 0
+    assert "localisation precision" not in capsys.readouterr().err
     assert main(["population", files[0], files[0], *models]) == 2  # an input error
     assert "given twice" in capsys.readouterr().err
 

@@ -323,7 +323,7 @@ def test_format_can_be_forced(tmp_path):
     path = tmp_path / "t.dat"
     path.write_text(TRACKMATE_CSV)
     assert read_tracks(path, format="trackmate-csv").particles == [0, 1]
-    with pytest.raises(InputFileError, match=r"t.dat:4: column 'TRACK_ID' is empty or -1"):  # as a table: names rows
+    with pytest.raises(InputFileError, match=r"t.dat:7: column 'TRACK_ID' is empty or -1"):  # as a table: spot 9
         read_tracks(path, format="table", strict=True)
     with pytest.raises(InputFileError, match=r"unknown format 'imaris'"):
         read_tracks(path, format="imaris")
@@ -507,3 +507,13 @@ def test_a_table_parsed_in_parts_by_threads_reads_as_in_one_process(tmp_path, mo
     assert len(parts) == len(andi_io.line_ranges(path, 12, 2)) > 4  # parsed in parts, by threads of this process
     assert parsed.pool is None and threading.get_ident() not in {thread for thread, _ in parts}
     assert (answers[0] is not None) == in_parts
+
+
+def test_a_trackmate_spots_table_read_as_a_plain_table_leaves_its_rows_of_names_out(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(TRACKMATE_CSV)
+    tracks = read_tracks(path, format="table")
+    assert tracks.particles == [0, 1] and tracks.problems == {}
+    assert "3 rows of names or units under the header left out; 1 row in no track" in tracks.read_as
+    path.write_text("particle,frame,x\n1,,\n1,0,0\n1,1,2\n")  # a broken first row is no name
+    assert read_tracks(path).problems == {1: "column 'frame' is nan, not a finite number (2)"}

@@ -259,6 +259,13 @@ def _models(manifest: dict, result: dict) -> list[str]:
     return lines + ["", f"F1 per model: {per_model}.", "", PEERS_F1]
 
 
+def _misjudged(spread: float) -> str:
+    """How far the precision network's populations were told their precision from the truth."""
+    if not spread:
+        return ", each told it exactly"
+    return f", each told it times a factor whose log has sd {spread:g} (a user's estimate is rarely exact)"
+
+
 def _population(description: dict) -> list[str]:
     """A population network's section: how it was trained, and its scores on held-out populations."""
     cfg, pool = description["settings"], description["settings"]["pool"]
@@ -268,10 +275,12 @@ def _population(description: dict) -> list[str]:
             "",
             "### Where the localisation precision is known",
             "",
-            "With `precision=` (`--precision`, sigma per axis in the positions' unit), a second network reads each "
-            "track's precision over the root mean square of its observed steps beside the same inputs. It was "
-            f"trained likewise, on populations whose tracks' noise lies in a band {low}-{high} steps wide, as one "
-            "microscope's tracks share a precision. On populations drawn from the same held-out pools:",
+            "With `precision=` (`--precision`: sigma per axis in the positions' unit, or a table's column of each "
+            "spot's, read by default where a tracker wrote one), a second network reads each track's precision "
+            "over the root mean square of its observed steps beside the same inputs. It was trained likewise, on "
+            f"populations whose tracks' noise lies in a band {low}-{high} steps wide, as one microscope's tracks "
+            f"share a precision{_misjudged(cfg.get('misjudged', 0))}. On populations drawn from the same held-out "
+            "pools, each told its precision exactly:",
         ]
     else:
         lines = [

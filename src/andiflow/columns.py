@@ -5,11 +5,13 @@ Manual Tracking `Track n°` and `Slice n°`, Imaris `TrackID`, `Time` and `Posit
 ilastik `trackId` and `Object_Center_0`, CellProfiler `TrackObjects_Label_50`, `ImageNumber` and
 `Location_Center_X`, the 2nd AnDi challenge `traj_idx`, ...), whatever their case, separators and units
 in brackets. A name the user gives is taken as it is. Units written in the positions' headers ("x [nm]",
-"y (µm)"), or in a column of units (Imaris' `Unit`), are kept."""
+"y (µm)"), or in a column of units (Imaris' `Unit`), are kept. Where asked (the population reads it),
+also the spots' localisation precision: trackpy's `ep`, ThunderSTORM's `uncertainty [nm]`, or one
+column per axis (trackpy's `ep_x`, Picasso's `lpx`)."""
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -37,8 +39,12 @@ POSITION = {
     )
     for i, a in enumerate(AXES)
 }
+# sigma per axis of each spot; ThunderSTORM's 3D `uncertainty_xy` is the lateral one. Not `sigma`: the PSF's width
+PRECISION = ({"ep", "uncertainty", "uncertaintyxy", "localizationprecision", "localisationprecision", "precision"},)
+PRECISION_AXIS = {a: ({f"ep{a}", f"lp{a}", f"uncertainty{a}", f"precision{a}"},) for a in AXES}
 UNIT = "unit"  # a column of the positions' unit (Imaris writes `Unit`, `um` on every row)
 _KNOWN = set().union(*PARTICLE, *FRAME, *(name for ranks in POSITION.values() for name in ranks), {UNIT})
+_PRECISIONS = set().union(*PRECISION, *(name for ranks in PRECISION_AXIS.values() for name in ranks))
 UNITS = {"nm": "nm", "um": "µm", "µm": "µm", "μm": "µm", "micron": "µm", "microns": "µm", "px": "px", "pixel": "px"}
 UNITS |= {"pixels": "px", "s": "s", "sec": "s", "ms": "ms", "frame": "frame", "frames": "frame"}
 
@@ -54,12 +60,14 @@ class Columns:
     positions: list  # 1 to 3 columns, x first
     unit: str | None = None  # the positions' unit, when their headers say it
     recognised: bool = False  # some column was found by its tracker's name, not given or named as trackpy does
+    precision: list = field(default_factory=list)  # the spots' localisation precision: one column, or one per axis
 
     def describe(self) -> str:
         written = sorted(filter(None, position_units(self.positions)))
         unit = f" ({self.unit})" if self.unit else f" (in {', '.join(written)}: no one unit)" * (len(written) > 1)
         positions = ", ".join(repr(c) for c in self.positions)
-        return f"particle {self.particle!r}, frame {self.frame!r}, positions {positions}{unit}"
+        precision = f", localisation precision {', '.join(repr(c) for c in self.precision)}" * bool(self.precision)
+        return f"particle {self.particle!r}, frame {self.frame!r}, positions {positions}{unit}{precision}"
 
 
 def plain(header: str) -> tuple[str, str | None]:
@@ -79,17 +87,19 @@ def unit_of(text: str | None) -> str | None:
     return UNITS.get(unit.lower(), unit) or None
 
 
-def candidates(particle=None, frame=None, positions=None):
+def candidates(particle=None, frame=None, positions=None, precision=False):
     """Whether a header (as pandas names it, a repeat "x.1") could hold a role: named, or a name of a
-    role's ranks; a table is read in these columns alone, a tracker's other columns left unparsed."""
-    named = frozenset({particle, frame, *(positions or ())} - {None})
-    return functools.partial(_could_hold_a_role, named)  # a function workers can be sent
+    role's ranks (and of the precision's, unless precision=False); a table is read in these columns
+    alone, a tracker's other columns left unparsed."""
+    named = frozenset({particle, frame, *(positions or ()), precision} - {None, False})
+    known = _KNOWN if precision is False else _KNOWN | _PRECISIONS
+    return functools.partial(_could_hold_a_role, named, frozenset(known))  # a function workers can be sent
 
 
-def _could_hold_a_role(named: frozenset, header) -> bool:
+def _could_hold_a_role(named: frozenset, known: frozenset, header) -> bool:
     name = str(header).strip()
     repeat = _DUPLICATE.match(name)
-    return any(n in named or plain(n)[0] in _KNOWN for n in [name, *([repeat["name"]] if repeat else [])])
+    return any(n in named or plain(n)[0] in known for n in [name, *([repeat["name"]] if repeat else [])])
 
 
 def choose(table: pd.DataFrame, particle=None, frame=None, positions=None, source="the table") -> Columns:
@@ -125,6 +135,41 @@ def choose(table: pd.DataFrame, particle=None, frame=None, positions=None, sourc
             "name yours with --particle-column, --frame-column, --position-columns"
         )
     return Columns(particle, frame, positions, position_unit(positions) or _unit_column(table, names), recognised)
+
+
+def precision_columns(table: pd.DataFrame, chosen: Columns, given=None, source="the table") -> list:
+    """The columns of the spots' localisation precision: the one given, else one recognised (trackpy's
+    `ep`, ...), else one per axis read (trackpy's `ep_x`, `ep_y`); [] where none is."""
+    names = [str(c) for c in table.columns]
+    listed = ", ".join(table.attrs.get("columns", names))
+    if given is not None:
+        if given not in names:
+            raise InputFileError(f"{source}: no column {given!r} of the localisation precision (columns: {listed})")
+        return [given]
+    one = _one(table, names, PRECISION, "the localisation precision", "--precision", source, listed, True)
+    if one is not None:
+        return [one]
+    found = [
+        _one(table, names, PRECISION_AXIS[a], f"the precision of {a}", "--precision", source, listed, True)
+        for a in AXES[: len(chosen.positions)]
+    ]
+    return found if None not in found else []
+
+
+def precision_scale(columns_: list, unit: str | None, source="the table") -> float:
+    """What turns the precision columns' values into the positions' unit: 1 where either unit is not
+    written; nm to µm and back; other pairs an InputFileError."""
+    written = {unit_of(plain(c)[1]) for c in columns_} - {None}
+    if len(written) > 1:
+        raise InputFileError(f"{source}: the precision columns {', '.join(map(repr, columns_))} are in several units")
+    if not written or unit is None or written == {unit}:
+        return 1.0
+    scale = {("nm", "µm"): 1e-3, ("µm", "nm"): 1e3}.get((written.pop(), unit))
+    if scale is None:
+        raise InputFileError(
+            f"{source}: the localisation precision {columns_[0]!r} is in another unit than the positions ({unit})"
+        )
+    return scale
 
 
 def position_unit(positions: list) -> str | None:

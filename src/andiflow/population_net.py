@@ -11,10 +11,10 @@ the ensemble's training recipe, it has learnt how each answer is biased and how 
 benchmarks/population.py measures it. It lives beside the ensemble whose answers it read
 (population.json and population.onnx in its folder) and is refused with any other.
 
-Where the user knows the localisation precision (sigma per axis, in the positions' unit), a second
-network reads it too (population_precision.json): each track's precision over the root mean square of
-its observed steps, which tells noise from subdiffusion where a short track's steps cannot
-(benchmarks/population_inputs.py).
+Where the localisation precision is known (sigma per axis, in the positions' unit: the user's number,
+or each track's from its tracker's column), a second network reads it too (population_precision.json):
+each track's precision over the root mean square of its observed steps, which tells noise from
+subdiffusion where a short track's steps cannot (benchmarks/population_inputs.py).
 """
 
 import json
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from andiflow.errors import ModelFileError, SettingsError
+from andiflow.errors import InputFileError, ModelFileError, SettingsError
 from andiflow.manifest import MANIFEST, sha256
 from andiflow.tasks import MODELS
 
@@ -63,10 +63,10 @@ def features(table: pd.DataFrame, trajectories, max_length: int) -> np.ndarray:
     return np.column_stack([*answers, statistics]).astype(np.float32)
 
 
-def precision_ratios(trajectories, precision: float) -> np.ndarray:
-    """Each track's localisation precision over the root mean square of its observed steps (its still axes
-    left out): at most 1/sqrt(2) on average, where the steps are noise alone."""
-    return np.array([precision / step_rms(t) for t in trajectories], np.float32)
+def precision_ratios(trajectories, precision) -> np.ndarray:
+    """Each track's localisation precision (one for all, or one each) over the root mean square of its
+    observed steps (its still axes left out): at most 1/sqrt(2) on average, where the steps are noise alone."""
+    return (np.asarray(precision) / np.array([step_rms(t) for t in trajectories])).astype(np.float32)
 
 
 def step_rms(track: np.ndarray) -> float:
@@ -140,10 +140,16 @@ class PopulationNetwork:
             raise ModelFileError(f"{ens.describe()}: not loaded from a folder, so it has no population network")
         return cls(folder or ens.folder, sha256(Path(ens.folder) / MANIFEST), precision)
 
-    def read(self, table: pd.DataFrame, trajectories, precision: float | None = None) -> dict:
+    @staticmethod
+    def file(ens, folder=None, precision: bool = False) -> Path:
+        """Where the ensemble's network (of) is described, whether or not it is there."""
+        return Path(folder or ens.folder or ".") / (PRECISION_DESCRIPTION if precision else DESCRIPTION)
+
+    def read(self, table: pd.DataFrame, trajectories, precision=None, column: str = "") -> dict:
         """One population's answer from predict's rows and their trajectories ([axes, T] each, in the
         rows' order; those without an alpha are left out), and the localisation precision in the
-        trajectories' unit where this network reads one."""
+        trajectories' unit where this network reads one: one number, or one per trajectory as read
+        from `column` (NaN where it gave none: read at the median of the others)."""
         answered = table["alpha"].notna().to_numpy()
         kept = table[answered]
         row = dict.fromkeys(COLUMNS, np.nan) | {"tracks": len(kept), "note": ""}
@@ -151,28 +157,46 @@ class PopulationNetwork:
             return row | {"note": f"{len(kept)} tracks with an alpha; a population needs at least {self.min_tracks}"}
         moving = [t for t, a in zip(trajectories, answered) if a]
         x = features(kept, moving, self.description["max_length"])
+        notes = []
         if self.precision:
+            precision, notes = _each_track(precision, answered, column)
             x = np.column_stack([x, self._ratios(moving, precision)])
         x = x[None]
         quantiles, shares = (o[0] for o in self.session.run(None, {"tracks": x}))
         row.update(zip(QUANTILE_COLUMNS, (float(q) for q in quantiles)))
         row.update({c: max(row[c], 0.0) for c in QUANTILE_COLUMNS[3:]})  # a spread is never negative
         row.update({f"share_{m}": float(s) for m, s in zip(MODELS, shares)})
-        notes = [f"localisation precision {precision:g} read"] if self.precision else []
         if len(kept) > self.max_tracks:
             notes.append(f"read as {self.max_tracks} tracks, the most it was trained on: the interval is no narrower")
         return row | {"note": "; ".join(notes)}
 
-    def _ratios(self, moving, precision: float) -> np.ndarray:
+    def _ratios(self, moving, precision) -> np.ndarray:
         """precision_ratios, each clipped to the largest the network was trained on; a precision larger
         than the tracks' steps allow is refused (most likely in another unit than theirs)."""
         ratios = precision_ratios(moving, precision)
         if np.median(ratios) > 1:
             raise SettingsError(
-                f"localisation precision {precision:g}: larger than the tracks' steps (their median root mean square "
-                f"{np.median([step_rms(t) for t in moving]):.3g}); give it in the positions' unit"
+                f"localisation precision {np.median(precision):g}{' (median)' * (np.ndim(precision) > 0)}: larger "
+                f"than the tracks' steps (their median root mean square {np.median([step_rms(t) for t in moving]):.3g}"
+                "); give it in the positions' unit"
             )
         return np.minimum(ratios, self.description["max_precision_ratio"])
+
+
+def _each_track(precision, answered: np.ndarray, column: str) -> tuple:
+    """The precision of each answered track, and the note saying where it came from: one number for all,
+    or the column's (NaN read at the median of the others)."""
+    if np.ndim(precision) == 0:
+        return precision, [f"localisation precision {precision:g} read"]
+    precision = np.asarray(precision, float)[answered]
+    given = np.isfinite(precision)
+    if not given.any():
+        raise InputFileError(f"column {column}: no localisation precision for any track with an alpha")
+    median = float(np.median(precision[given]))
+    notes = [f"localisation precision of each track read from column {column} (median {median:.3g})"]
+    if not given.all():
+        notes.append(f"{(~given).sum()} tracks without one read at the median")
+    return np.where(given, precision, median), notes
 
 
 def difference(first: pd.Series, second: pd.Series) -> dict:

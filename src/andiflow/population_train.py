@@ -97,10 +97,12 @@ class Populations:
 
     whole_pool = True  # _near's large narrow populations (benchmarks/population_draws.py compares without)
 
-    def __init__(self, pool: dict, tracks: tuple[int, int], seed: int, noise_widths=NOISE_WIDTHS):
-        """noise_widths: the range of a population's band of noise, of the pool's largest noise."""
+    def __init__(self, pool: dict, tracks: tuple[int, int], seed: int, noise_widths=NOISE_WIDTHS, misjudged=0.0):
+        """noise_widths: the range of a population's band of noise, of the pool's largest noise;
+        misjudged: the sd of the log of the factor by which a population's precision (the last feature,
+        with_precision) is told, one per population (0: exactly)."""
         self.p, self.tracks, self.rng = pool, tracks, np.random.default_rng(seed)
-        self.noise_widths = noise_widths
+        self.noise_widths, self.misjudged = noise_widths, misjudged
         self.dims = sorted(set(pool["dim"].tolist()))
         by_alpha = np.argsort(pool["alpha"], kind="stable")
         self.of = {}  # each model's tracks of each dimension by increasing alpha: rows, alpha, noise, length
@@ -136,11 +138,17 @@ class Populations:
                 chosen = np.concatenate(chosen)
                 alphas = self.p["alpha"][chosen]
                 shares = np.bincount(self.p["model"][chosen], minlength=len(MODELS)) / len(chosen)
-                return self.p["x"][chosen], alphas.mean(), alphas.std(), shares, k, d
+                return self._told(self.p["x"][chosen]), alphas.mean(), alphas.std(), shares, k, d
         raise SettingsError(
             f"no population of {n} tracks in {DRAWS:,} draws: the pool holds too few tracks in bands of noise "
             f"{self.noise_widths[0]}-{self.noise_widths[1]} of its largest wide; widen them or the pool"
         )
+
+    def _told(self, x: np.ndarray) -> np.ndarray:
+        """The features with the precision misjudged by one factor, where `misjudged`."""
+        if not self.misjudged:
+            return x
+        return np.column_stack([x[:, :-1], x[:, -1] * np.exp(self.rng.normal(0, self.misjudged))])
 
     def _near(self, d, k, count, mean, sd, centre, width, shortest, longest):
         """`count` different tracks of model k in the bands, drawn with weights N(mean, sd) of their
@@ -248,7 +256,8 @@ def batch(populations: Populations, size: int):
 def train(pool: dict, cfg: dict, seed: int) -> SetNetwork:
     """The network trained on cfg["steps"] batches of cfg["batch"] populations drawn from the pool."""
     torch.manual_seed(seed)
-    populations = Populations(pool, tuple(cfg["tracks"]), seed, tuple(cfg.get("noise_widths", NOISE_WIDTHS)))
+    widths, misjudged = tuple(cfg.get("noise_widths", NOISE_WIDTHS)), cfg.get("misjudged", 0.0)
+    populations = Populations(pool, tuple(cfg["tracks"]), seed, widths, misjudged)
     net = SetNetwork(pool["x"].shape[1], cfg["hidden"], cfg["tracks"][1])
     opt = torch.optim.Adam(net.parameters(), cfg["learning_rate"])
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg["steps"])

@@ -367,7 +367,8 @@ def train_population(args) -> None:
     described, name, features = {}, DESCRIPTION, list(FEATURES)
     if args.precision:
         pools, held_out = with_precision(pools), with_precision(held_out)
-        cfg = settings.plain(cfg) | {"noise_widths": list(cfg["precision"]["noise_widths"])}
+        told = cfg["precision"]
+        cfg = settings.plain(cfg) | {"noise_widths": list(told["noise_widths"]), "misjudged": told["misjudged"]}
         described = {"max_precision_ratio": float(pools["x"][:, -1].max())}
         name, features = PRECISION_DESCRIPTION, [*features, PRECISION]
     seed = seeds.derive_seed(args.config["seed"], "population", int(args.precision))

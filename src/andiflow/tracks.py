@@ -27,6 +27,8 @@ units its file states (positions' `space_unit`, `time_unit`, `frame_interval` in
 - `gaps`: particles with frames missing, beyond the file's frame step, and their frames: bridged (their
   points used as consecutive), interpolated or split as `gaps=` says (close_gaps, with a note);
 - `notes`: what was done to predict a particle (still on an axis: predicted from the others; a split);
+- `precisions`: where asked (`precision`, a table's), each particle's localisation precision in the
+  positions' unit: the median of its spots' (columns.precision_columns);
 - `problems`: particles that cannot have an alpha and why (a value missing or not finite, a frame given
   twice, positions that never move): listed with an empty alpha; with strict=True the first is an
   InputFileError naming the file, the line (or XML element), the particle and the column (or attribute).
@@ -73,6 +75,8 @@ class Tracks:
     frame_interval: float | None = None  # time between frames, in time_unit
     first_frames: dict = field(default_factory=dict)  # particle id -> its first frame, as read
     position_columns: list = field(default_factory=list)  # a table's: those read as the axes, x first
+    precisions: dict = field(default_factory=dict)  # particle id -> its spots' median precision, where read
+    precision_columns: list = field(default_factory=list)  # a table's columns they were read from
 
     def frames_of(self, i: int) -> np.ndarray:
         """The frames of the i-th trajectory's points: those kept where frames were missing, else counted
@@ -110,10 +114,20 @@ class Tracks:
 
 
 def read_tracks(
-    path, format="auto", particle=None, frame=None, positions=None, strict=False, gaps="bridge", workers=None
+    path,
+    format="auto",
+    particle=None,
+    frame=None,
+    positions=None,
+    strict=False,
+    gaps="bridge",
+    workers=None,
+    precision=False,
 ) -> Tracks:
     """Trajectories of a tracker's file or a task1.txt; `format` is "auto" (detect_format) or one of
-    FORMATS. The column names apply to "table" only (None: recognised, columns.py). A particle's
+    FORMATS. The column names apply to "table" only (None: recognised, columns.py), and so does
+    `precision`: the spots' localisation precision read from the column it names (None: a
+    recognised one, where the table has one; False: none is read). A particle's
     problem is kept in `problems` (strict: raised, naming its place). Missing frames are closed as
     `gaps` says (close_gaps; bridged by default, as benchmarks/gaps.py measured best). A task1.txt's
     lines, and a large table's rows, are parsed by `workers` (workers.Workers) where given."""
@@ -121,7 +135,9 @@ def read_tracks(
     head = _head(path)  # also refuses an empty or binary file, whatever its format
     chosen = _format_of(path, head) if format == "auto" else format
     if chosen == "table":
-        return _read_table(path, particle, frame, positions, strict, gaps, workers)
+        return _read_table(path, particle, frame, positions, strict, gaps, workers, precision)
+    if isinstance(precision, str):
+        raise InputFileError(f"{path}: a {chosen} file, with no column {precision!r} of the localisation precision")
     if chosen == "task1":
         return read_task1(path, strict, workers)
     if chosen in _READERS:
@@ -229,9 +245,10 @@ def _xml_format(path, head: str) -> str:
     )
 
 
-def _read_table(path, particle, frame, positions, strict=False, gaps="bridge", workers=None) -> Tracks:
-    table = read_csv(path, workers, columns.candidates(particle, frame, positions))
-    return from_table(table, particle, frame, positions, source=path, where=line_of(table), strict=strict, gaps=gaps)
+def _read_table(path, particle, frame, positions, strict=False, gaps="bridge", workers=None, precision=False):
+    table = read_csv(path, workers, columns.candidates(particle, frame, positions, precision))
+    where = line_of(table)
+    return from_table(table, particle, frame, positions, path, where, strict, gaps, precision)
 
 
 def from_table(
@@ -243,13 +260,21 @@ def from_table(
     where=None,
     strict=False,
     gaps="bridge",
+    precision=False,
 ) -> Tracks:
     """Tracks of a table of one row per particle and frame (a file's, or a DataFrame in memory), its
     columns as named or else recognised (columns.choose); position columns absent from it are dropped
-    from the end of `positions`; missing frames closed as `gaps` says. where(i): the place of row i in
-    errors (default: the row's index label)."""
+    from the end of `positions`; missing frames closed as `gaps` says; the spots' precision read as
+    `precision` says (read_tracks). where(i): the place of row i in errors (default: the row's index
+    label)."""
     chosen = columns.choose(table, particle, frame, positions, source)
+    if precision is not False:
+        chosen.precision = columns.precision_columns(table, chosen, precision, source)
     where = where or (lambda i: f" row {table.index[i]!r}")
+    named = _rows_of_names(table, [chosen.frame, *chosen.positions])
+    if named:
+        table, under = table.iloc[named:], where
+        where = lambda i: under(i + named)  # noqa: E731
     untracked = in_no_track(table[chosen.particle])
     if strict:
         _fail_at(source, untracked, where, lambda i: f"column {chosen.particle!r} is empty or -1: in no track")
@@ -260,13 +285,41 @@ def from_table(
     found = _assemble(source, rows, where, chosen.particle, chosen.frame, chosen.positions, strict=strict)
     # the unit of the axes read: MTrackJ's still z [slice] of 2D data is dropped, its x and y are in px
     chosen.unit = columns.position_unit(found.position_columns) or chosen.unit
+    if chosen.precision:
+        scale = columns.precision_scale(chosen.precision, chosen.unit, source)
+        found.precisions = track_precisions(rows, chosen.particle, chosen.precision, found.particles, scale)
+        found.precision_columns = chosen.precision
     found.read_as, found.recognised = chosen.describe(), chosen.recognised
+    if named:
+        found.read_as += f"; {named} row{'s' * (named > 1)} of names or units under the header left out"
     if untracked.any():
         n = int(untracked.sum())
         found.read_as += f"; {n} row{'s' * (n > 1)} in no track ({chosen.particle!r} empty or -1) left out"
     found.space_unit = chosen.unit
     found.time_unit = columns.unit_of(columns.plain(chosen.frame)[1])
     return found.close_gaps(gaps)
+
+
+def _rows_of_names(table: pd.DataFrame, numeric: list, most: int = 5) -> int:
+    """How many rows under the header hold text but no number in the `numeric` columns: names, short
+    names and units repeated under it (TrackMate's spots table read as a plain table)."""
+    head = table[numeric].iloc[:most]
+    names = (head.apply(pd.to_numeric, errors="coerce").isna().all(axis=1) & head.notna().any(axis=1)).to_numpy()
+    return len(names) if names.all() else int(names.argmin())
+
+
+def track_precisions(table: pd.DataFrame, particle, precision: list, particles: list, scale: float) -> dict:
+    """Each particle's localisation precision: the median over its spots of their precision (the root
+    mean square over the columns of one per axis), times `scale`; particles whose spots give none (not
+    a positive number) are left out."""
+    values = np.array([pd.to_numeric(table[c], errors="coerce").to_numpy(float) for c in precision])
+    given = (np.isfinite(values) & (values > 0)).all(0)
+    spots = np.sqrt(np.mean(values**2, 0))
+    ids = table[particle]
+    numeric = pd.to_numeric(ids, errors="coerce")  # numbered particles as _assemble numbers them
+    ids = (numeric if numeric.notna().all() else ids).to_numpy()[given]
+    medians = pd.Series(spots[given] * scale).groupby(ids).median()
+    return {pid: float(medians[pid]) for pid in particles if pid in medians.index}
 
 
 def in_no_track(particles: pd.Series) -> np.ndarray:

@@ -20,10 +20,12 @@ def add_parser(sub, name):
     )
     p.add_argument(
         "--precision",
-        type=float,
-        metavar="SIGMA",
-        help="the localisation precision (sigma per axis, in the positions' unit: px where they are in px), "
-        "read by a second network: a nearer mean where the tracks are noisy",
+        type=precision,
+        metavar="SIGMA|COLUMN",
+        help="the localisation precision (sigma per axis), read by a second network (a nearer mean where the "
+        "tracks are noisy): a number in the positions' unit (px where they are in px), or a table's column of "
+        "each spot's; none: not read (default: the column a table's tracker writes it in, where it has one: "
+        "trackpy's ep, ThunderSTORM's 'uncertainty [nm]', ...)",
     )
     reading_options(p)
     settings_option(p)
@@ -57,6 +59,16 @@ def run(args) -> None:
         from andiflow import plots
 
         plots.population(table, args.figure)
+
+
+def precision(text: str):
+    """--precision's value: a number, False for "none", else a column's name."""
+    if text.strip().lower() == "none":
+        return False
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def summary(row) -> str:
