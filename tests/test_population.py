@@ -148,6 +148,12 @@ def test_a_tables_precision_column_is_read_track_by_track_unless_told_otherwise(
         andiflow.population(some, ens, precision="sigma")
     with pytest.raises(InputFileError, match="the DataFrame: column 'ep' holds no localisation precision"):
         andiflow.population(tracks_table(40, 1, ep=np.nan), ens, precision="ep")
+    said = []
+    in_nm = andiflow.population(tracks_table(40, 1, ep=200.0), ens, warn=said.append)  # unwritten: nm, µm
+    pd.testing.assert_frame_equal(in_nm, first)
+    assert any("column 'ep' not read: localisation precision 200 (median): larger than" in m for m in said)
+    with pytest.raises(SettingsError, match="precision 200 .median.: larger than the tracks' steps"):
+        andiflow.population(tracks_table(40, 1, ep=200.0), ens, precision="ep")
     without = tmp_path / "without"
     shutil.copytree(trained / "ensemble", without)
     (without / "population_precision.json").unlink()

@@ -151,7 +151,14 @@ def population(
         net = networks.get(told is not None) or PopulationNetwork.of(ens, network, told is not None)
         networks[net.precision] = net
         table = _rows(found, ens, scale, net.level, warn, source, strict, True)
-        rows[name] = net.read(table, found.trajectories, told, ", ".join(map(repr, found.precision_columns)))
+        read_from = ", ".join(map(repr, found.precision_columns))
+        try:
+            rows[name] = net.read(table, found.trajectories, told, read_from)
+        except SettingsError as refused:  # a column read unasked, in another unit than the positions
+            if precision is not None:
+                raise
+            warn(f"{source}: column {read_from} not read: {refused}")
+            rows[name] = PopulationNetwork.of(ens, network).read(table, found.trajectories)
     return pd.DataFrame.from_dict(rows, orient="index", columns=COLUMNS).rename_axis("group").reset_index()
 
 
