@@ -127,18 +127,20 @@ def test_a_known_precision_is_read_by_the_second_network(trained):
         andiflow.population(tracks_table(40, 1), shipped, precision=0.2)
 
 
-def test_a_tables_precision_column_is_read_track_by_track_unless_told_otherwise(trained, tmp_path):
+def test_a_tables_precision_column_is_read_track_by_track_where_named(trained):
     ens = load_ensemble(trained / "ensemble", threads=1)
     quantiles = ["alpha_mean_low", "alpha_mean", "alpha_mean_high", "alpha_sd"]
     told = andiflow.population(tracks_table(40, 1), ens, precision=0.2)
-    read = andiflow.population(tracks_table(40, 1, ep=0.2), ens)
+    read = andiflow.population(tracks_table(40, 1, ep=0.2), ens, precision="ep")
     assert read["note"][0] == "localisation precision of each track read from column 'ep' (median 0.2)"
     pd.testing.assert_frame_equal(read[quantiles], told[quantiles])
     in_um = tracks_table(40, 1, **{"uncertainty [nm]": 200.0}).rename(columns={"x": "x [um]", "y": "y [um]"})
-    pd.testing.assert_frame_equal(andiflow.population(in_um, ens)[quantiles], told[quantiles])
-    first = andiflow.population(tracks_table(40, 1), ens)
-    ignored = andiflow.population(tracks_table(40, 1, ep=0.2), ens, precision=False)
-    pd.testing.assert_frame_equal(ignored, first)
+    pd.testing.assert_frame_equal(andiflow.population(in_um, ens, precision="uncertainty [nm]")[quantiles],
+                                  told[quantiles])  # fmt: skip
+    said = []
+    unnamed = andiflow.population(tracks_table(40, 1, ep=0.2), ens, warn=said.append)
+    pd.testing.assert_frame_equal(unnamed, andiflow.population(tracks_table(40, 1), ens))
+    assert "column 'ep' looks like each spot's localisation precision; not read unless named" in said[0]
     some = tracks_table(40, 1, ep=0.2)
     some.loc[some["particle"] < 3, "ep"] = np.nan
     assert andiflow.population(some, ens, precision="ep")["note"][0].endswith(
@@ -148,19 +150,10 @@ def test_a_tables_precision_column_is_read_track_by_track_unless_told_otherwise(
         andiflow.population(some, ens, precision="sigma")
     with pytest.raises(InputFileError, match="the DataFrame: column 'ep' holds no localisation precision"):
         andiflow.population(tracks_table(40, 1, ep=np.nan), ens, precision="ep")
-    said = []
-    in_nm = andiflow.population(tracks_table(40, 1, ep=200.0), ens, warn=said.append)  # unwritten: nm, µm
-    pd.testing.assert_frame_equal(in_nm, first)
-    assert any("column 'ep' not read: localisation precision 200 (median): larger than" in m for m in said)
     with pytest.raises(SettingsError, match="precision 200 .median.: larger than the tracks' steps"):
-        andiflow.population(tracks_table(40, 1, ep=200.0), ens, precision="ep")
-    without = tmp_path / "without"
-    shutil.copytree(trained / "ensemble", without)
-    (without / "population_precision.json").unlink()
-    said = []
-    row = andiflow.population(tracks_table(40, 1, ep=0.2), load_ensemble(without, threads=1), warn=said.append)
-    pd.testing.assert_frame_equal(row, first)
-    assert any("its localisation precision is not read: " in message for message in said)
+        andiflow.population(tracks_table(40, 1, ep=200.0), ens, precision="ep")  # in nm, the positions in µm
+    with pytest.raises(SettingsError, match="precision False: a number of at least 0"):
+        andiflow.population(tracks_table(40, 1), ens, precision=False)
 
 
 def test_the_precision_network_is_trained_on_precisions_misjudged_by_one_factor_a_population(trained):
@@ -316,10 +309,9 @@ def test_the_command_compares_two_files_and_draws_them(trained, tmp_path, capsys
     assert "localisation precision 0.1 read" in capsys.readouterr().err
     tracks_table(30, 7, ep=0.1).to_csv(tmp_path / "trackpy.csv", index=False)
     assert main(["population", str(tmp_path / "trackpy.csv"), *models]) == 0
-    err = capsys.readouterr().err
-    assert "localisation precision of each track read from column 'ep' (median 0.1)" in err
-    assert main(["population", str(tmp_path / "trackpy.csv"), *models, "--precision", "none"]) == 0
-    assert "localisation precision" not in capsys.readouterr().err
+    assert "not read unless named (precision='ep', --precision ep)" in capsys.readouterr().err
+    assert main(["population", str(tmp_path / "trackpy.csv"), *models, "--precision", "ep"]) == 0
+    assert "localisation precision of each track read from column 'ep' (median 0.1)" in capsys.readouterr().err
     assert main(["population", files[0], files[0], *models]) == 2  # an input error
     assert "given twice" in capsys.readouterr().err
 

@@ -131,11 +131,11 @@ def population(
     particle's group (a cell, a condition). models: an ensemble with a population network (the
     default's has one), or whose network is in the folder `network` (as the workflow writes it, beside
     its ensemble). precision: the localisation precision (sigma per axis), where it is known: a number
-    in the positions' unit, or the name of a table's column of each spot's; None (the default): the
-    column trackers write it in where a table has one (trackpy's `ep`, ThunderSTORM's `uncertainty
-    [nm]`, one per axis: `ep_x`, `ep_y`, ...; each track's is the median of its spots'); False: not
-    read. It is read by a second network (the default's has one): it tells noise from subdiffusion, so
-    the mean is nearer and its interval holds it more often where the tracks are noisy. warn, scale,
+    in the positions' unit, or the name of a table's column of each spot's (trackpy's `ep`,
+    ThunderSTORM's `uncertainty [nm]`; each track's is the median of its spots'); None: none (a column
+    a tracker wrote it in is named in a warning, not read: one in another unit than the positions,
+    which a file does not always say, misleads). It is read by a second network (the default's has
+    one), whose interval holds the mean more often on one microscope's tracks. warn, scale,
     strict and the other keywords are predict()'s reading ones (particle=, frame=, positions=,
     time_axis=, gaps=)."""
     _check_precision(precision)
@@ -144,44 +144,39 @@ def population(
     warn, rows, networks = warn or _python_warning, {}, {}
     for name, part in _groups(data, by):
         found, source = _found(part, strict=strict, precision=column, **reading)
+        read_from = ", ".join(map(repr, found.precision_columns))
+        if precision is None and found.precision_columns:
+            warn(
+                f"{source}: column {read_from} looks like each spot's localisation precision; not read unless "
+                f"named (precision={found.precision_columns[0]!r}, --precision {found.precision_columns[0]})"
+            )
         told = _told_precision(found, precision, source)
-        if told is not None and precision is None and not PopulationNetwork.file(ens, network, True).is_file():
-            warn(f"{source}: its localisation precision is not read: {ens.describe()} has no network that reads one")
-            told = None
         net = networks.get(told is not None) or PopulationNetwork.of(ens, network, told is not None)
         networks[net.precision] = net
         table = _rows(found, ens, scale, net.level, warn, source, strict, True)
-        read_from = ", ".join(map(repr, found.precision_columns))
-        try:
-            rows[name] = net.read(table, found.trajectories, told, read_from)
-        except SettingsError as refused:  # a column read unasked, in another unit than the positions
-            if precision is not None:
-                raise
-            warn(f"{source}: column {read_from} not read: {refused}")
-            rows[name] = PopulationNetwork.of(ens, network).read(table, found.trajectories)
+        rows[name] = net.read(table, found.trajectories, told, read_from)
     return pd.DataFrame.from_dict(rows, orient="index", columns=COLUMNS).rename_axis("group").reset_index()
 
 
 def _check_precision(precision) -> None:
-    if precision is None or precision is False or isinstance(precision, str):
+    if precision is None or isinstance(precision, str):
         return
     if isinstance(precision, bool) or not (np.isfinite(precision) and precision >= 0):
         raise SettingsError(
-            f"localisation precision {precision}: a number of at least 0 (in the positions' unit), "
-            "a column's name, None or False"
+            f"localisation precision {precision}: a number of at least 0 (in the positions' unit) or a column's name"
         )
 
 
 def _told_precision(found: tracks.Tracks, precision, source):
-    """The precision population() reads: the number given, or each particle's as the file's column
-    gives it (NaN where it gives none); None where there is none."""
-    if precision is False or (precision is None and not found.precisions):
+    """The precision population() reads: the number given, or each particle's as the named column gives
+    it (NaN where it gives none); None where none is given."""
+    if precision is None:
         return None
-    if isinstance(precision, str) and not found.precisions:
+    if not isinstance(precision, str):
+        return float(precision)
+    if not found.precisions:
         raise InputFileError(f"{source}: column {precision!r} holds no localisation precision (a positive number)")
-    if isinstance(precision, str) or precision is None:
-        return np.array([found.precisions.get(pid, np.nan) for pid in found.particles])
-    return float(precision)
+    return np.array([found.precisions.get(pid, np.nan) for pid in found.particles])
 
 
 def _groups(data, by) -> list:

@@ -275,8 +275,8 @@ def _population(description: dict) -> list[str]:
             "",
             "### Where the localisation precision is known",
             "",
-            "With `precision=` (`--precision`: sigma per axis in the positions' unit, or a table's column of each "
-            "spot's, read by default where a tracker wrote one), a second network reads each track's precision "
+            "With `precision=` (`--precision`: sigma per axis in the positions' unit, or the name of a table's column "
+            "of each spot's), a second network reads each track's precision "
             "over the root mean square of its observed steps beside the same inputs. It was trained likewise, on "
             f"populations whose tracks' noise lies in a band {low}-{high} steps wide, as one microscope's tracks "
             f"share a precision{_misjudged(cfg.get('misjudged', 0))}. On populations drawn from the same held-out "

@@ -140,11 +140,6 @@ class PopulationNetwork:
             raise ModelFileError(f"{ens.describe()}: not loaded from a folder, so it has no population network")
         return cls(folder or ens.folder, sha256(Path(ens.folder) / MANIFEST), precision)
 
-    @staticmethod
-    def file(ens, folder=None, precision: bool = False) -> Path:
-        """Where the ensemble's network (of) is described, whether or not it is there."""
-        return Path(folder or ens.folder or ".") / (PRECISION_DESCRIPTION if precision else DESCRIPTION)
-
     def read(self, table: pd.DataFrame, trajectories, precision=None, column: str = "") -> dict:
         """One population's answer from predict's rows and their trajectories ([axes, T] each, in the
         rows' order; those without an alpha are left out), and the localisation precision in the

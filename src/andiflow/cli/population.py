@@ -22,10 +22,10 @@ def add_parser(sub, name):
         "--precision",
         type=precision,
         metavar="SIGMA|COLUMN",
-        help="the localisation precision (sigma per axis), read by a second network (a nearer mean where the "
-        "tracks are noisy): a number in the positions' unit (px where they are in px), or a table's column of "
-        "each spot's; none: not read (default: the column a table's tracker writes it in, where it has one: "
-        "trackpy's ep, ThunderSTORM's 'uncertainty [nm]', ...)",
+        help="the localisation precision (sigma per axis), read by a second network (its interval holds the mean "
+        "more often on one microscope's tracks): a number in the positions' unit (px where they are in px), or a "
+        "table's column of each spot's (trackpy's ep, ThunderSTORM's 'uncertainty [nm]'; a track's is the median "
+        "of its spots')",
     )
     reading_options(p)
     settings_option(p)
@@ -62,9 +62,7 @@ def run(args) -> None:
 
 
 def precision(text: str):
-    """--precision's value: a number, False for "none", else a column's name."""
-    if text.strip().lower() == "none":
-        return False
+    """--precision's value: a number, else a column's name."""
     try:
         return float(text)
     except ValueError:
