@@ -178,33 +178,32 @@ def test_units_and_frame_interval_of_trackmate_and_tracks_xml(tmp_path):
     assert (exported.space_unit, exported.time_unit, exported.frame_interval) == ("µm", "s", 0.1)
 
 
-PRECISIONS = {  # a localisation precision column (or one per axis) as trackers write it, and its value in px
-    "trackpy": ("particle,frame,x,y,ep", lambda p, f, x, y: f"{p},{f},{x},{y},{0.1 * p}", 1.0),
-    "trackpy-axes": ("particle,frame,x,y,ep_x,ep_y", lambda p, f, x, y: f"{p},{f},{x},{y},{0.1 * p},{0.1 * p}", 1.0),
-    "picasso": ("particle,frame,x,y,lpx,lpy", lambda p, f, x, y: f"{p},{f},{x},{y},{0.1 * p},{0.1 * p}", 1.0),
+PRECISIONS = {  # a localisation precision column (or one per axis) as trackers write it: 0.1 px per particle
+    "trackpy": ("particle,frame,x,y,ep", lambda p, f, x, y: f"{p},{f},{x},{y},{0.1 * p}"),
+    "trackpy-axes": ("particle,frame,x,y,ep_x,ep_y", lambda p, f, x, y: f"{p},{f},{x},{y},{0.1 * p},{0.1 * p}"),
+    "picasso": ("particle,frame,x,y,lpx,lpy", lambda p, f, x, y: f"{p},{f},{x},{y},{0.1 * p},{0.1 * p}"),
     "thunderstorm-um": (
         '"id","track.id","frame","x [um]","y [um]","uncertainty [nm]"',
         lambda p, f, x, y: f"{p * 3 + f},{p},{f},{x},{y},{100 * p}",
-        1.0,
     ),
     "thunderstorm-3d": (
         '"track.id","frame","x [nm]","y [nm]","sigma [nm]","uncertainty_xy [nm]","uncertainty_z [nm]"',
         lambda p, f, x, y: f"{p},{f},{x},{y},150,{0.1 * p},9",
-        1.0,
     ),
 }
 
 
 @pytest.mark.parametrize("tool", sorted(PRECISIONS))
-def test_a_localisation_precision_is_read_where_asked_in_the_positions_unit(tmp_path, tool):
-    header, row, _ = PRECISIONS[tool]
+def test_a_trackers_precision_column_is_found_and_read_where_named_in_the_positions_unit(tmp_path, tool):
+    header, row = PRECISIONS[tool]
     lines = [header] + [row(p, f, x + 10 * p, y) for p in (1, 2) for f, (x, y) in enumerate(STEPS)]
     path = tmp_path / f"{tool}.csv"
     path.write_text("\n".join(lines) + "\n")
-    assert read_tracks(path).precisions == {}  # predict does not read it
-    tracks = read_tracks(path, precision=None)
+    assert read_tracks(path).precision_columns == []  # predict does not look for one
+    found = read_tracks(path, precision=None)  # population looks, and reads none
+    assert found.precisions == {} and "precision" not in found.read_as and "sigma" not in str(found.precision_columns)
+    tracks = read_tracks(path, precision=found.precision_columns)
     assert tracks.precisions == pytest.approx({1: 0.1, 2: 0.2}) and "localisation precision" in tracks.read_as
-    assert "sigma" not in str(tracks.precision_columns)  # ThunderSTORM's sigma is the PSF's width
 
 
 def test_each_tracks_precision_is_its_spots_median_and_spots_without_one_are_left_out(tmp_path):
@@ -212,24 +211,23 @@ def test_each_tracks_precision_is_its_spots_median_and_spots_without_one_are_lef
     spots = {1: [0.1, 0.3, 0.2], 2: ["", "nan", -1], 3: [0.5, "", 0.7]}
     path.write_text("particle,frame,x,ep\n" + "".join(f"{p},{f},{f * f},{e}\n" for p, es in spots.items()
                                                        for f, e in enumerate(es)))  # fmt: skip
-    assert read_tracks(path, precision=None).precisions == pytest.approx({1: 0.2, 3: 0.6})
+    assert read_tracks(path, precision="ep").precisions == pytest.approx({1: 0.2, 3: 0.6})
     assert read_tracks(path, precision="ep").precision_columns == ["ep"]
-    assert read_tracks(path, precision=False).precisions == {}
     with pytest.raises(InputFileError, match=r"no column 'sig' of the localisation precision \(columns: particle"):
         read_tracks(path, precision="sig")
 
 
-def test_a_precision_in_another_unit_than_the_positions_or_two_plausible_ones_are_refused(tmp_path):
+def test_a_precision_in_another_unit_than_the_positions_is_refused_and_two_plausible_ones_not_found(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("particle,frame,x [px],uncertainty [nm]\n1,0,0,10\n1,1,1,10\n")
+    assert read_tracks(path, precision=None).precision_columns == ["uncertainty [nm]"]
     with pytest.raises(InputFileError, match=r"precision 'uncertainty \[nm\]' is in another unit than the positions"):
-        read_tracks(path, precision=None)
+        read_tracks(path, precision="uncertainty [nm]")
     path.write_text("particle,frame,x,ep,uncertainty\n1,0,0,1,2\n1,1,1,1,2\n")
-    with pytest.raises(InputFileError, match="'ep' and 'uncertainty' could both be the localisation precision"):
-        read_tracks(path, precision=None)
+    assert read_tracks(path, precision=None).precision_columns == []
     assert read_tracks(path, precision="uncertainty").precisions == {1: 2.0}
     task1 = tmp_path / "task1.txt"
     task1.write_text("1;0.1;0.5;0.2;0.9;1.3\n")
     with pytest.raises(InputFileError, match="a task1 file, with no column 'ep' of the localisation precision"):
         read_tracks(task1, precision="ep")
-    assert read_tracks(task1, precision=None).precisions == {}
+    assert read_tracks(task1, precision=None).precision_columns == []

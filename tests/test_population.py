@@ -141,6 +141,12 @@ def test_a_tables_precision_column_is_read_track_by_track_where_named(trained):
     unnamed = andiflow.population(tracks_table(40, 1, ep=0.2), ens, warn=said.append)
     pd.testing.assert_frame_equal(unnamed, andiflow.population(tracks_table(40, 1), ens))
     assert "column 'ep' looks like each spot's localisation precision; not read unless named" in said[0]
+    axes = tracks_table(40, 1, ep_x=0.2, ep_y=0.2)
+    said.clear()
+    pd.testing.assert_frame_equal(andiflow.population(axes, ens, precision=["ep_x", "ep_y"])[quantiles],
+                                  told[quantiles])  # fmt: skip
+    andiflow.population(axes, ens, warn=said.append)
+    assert "(precision=['ep_x', 'ep_y'], --precision ep_x ep_y)" in said[0]
     some = tracks_table(40, 1, ep=0.2)
     some.loc[some["particle"] < 3, "ep"] = np.nan
     assert andiflow.population(some, ens, precision="ep")["note"][0].endswith(

@@ -132,23 +132,25 @@ def population(
     default's has one), or whose network is in the folder `network` (as the workflow writes it, beside
     its ensemble). precision: the localisation precision (sigma per axis), where it is known: a number
     in the positions' unit, or the name of a table's column of each spot's (trackpy's `ep`,
-    ThunderSTORM's `uncertainty [nm]`; each track's is the median of its spots'); None: none (a column
-    a tracker wrote it in is named in a warning, not read: one in another unit than the positions,
-    which a file does not always say, misleads). It is read by a second network (the default's has
+    ThunderSTORM's `uncertainty [nm]`), or a list of one per axis (`["ep_x", "ep_y"]`); each track's is
+    the median of its spots'. None: none (a column a tracker wrote it in is named in a warning, not
+    read: one in another unit than the positions, which a file does not always say, misleads). It is
+    read by a second network (the default's has
     one), whose interval holds the mean more often on one microscope's tracks. warn, scale,
     strict and the other keywords are predict()'s reading ones (particle=, frame=, positions=,
     time_axis=, gaps=)."""
     _check_precision(precision)
     ens = models if isinstance(models, Ensemble) else load_ensemble(models)
-    column = precision if precision is None or isinstance(precision, str) else False
+    column = precision if precision is None or isinstance(precision, (str, list, tuple)) else False
     warn, rows, networks = warn or _python_warning, {}, {}
     for name, part in _groups(data, by):
         found, source = _found(part, strict=strict, precision=column, **reading)
         read_from = ", ".join(map(repr, found.precision_columns))
         if precision is None and found.precision_columns:
+            named = found.precision_columns[0] if len(found.precision_columns) == 1 else found.precision_columns
             warn(
                 f"{source}: column {read_from} looks like each spot's localisation precision; not read unless "
-                f"named (precision={found.precision_columns[0]!r}, --precision {found.precision_columns[0]})"
+                f"named (precision={named!r}, --precision {' '.join(found.precision_columns)})"
             )
         told = _told_precision(found, precision, source)
         net = networks.get(told is not None) or PopulationNetwork.of(ens, network, told is not None)
@@ -161,9 +163,12 @@ def population(
 def _check_precision(precision) -> None:
     if precision is None or isinstance(precision, str):
         return
-    if isinstance(precision, bool) or not (np.isfinite(precision) and precision >= 0):
+    if isinstance(precision, (list, tuple)) and precision and all(isinstance(c, str) for c in precision):
+        return
+    if isinstance(precision, (bool, list, tuple)) or not (np.isfinite(precision) and precision >= 0):
         raise SettingsError(
-            f"localisation precision {precision}: a number of at least 0 (in the positions' unit) or a column's name"
+            f"localisation precision {precision}: a number of at least 0 (in the positions' unit), a column's name "
+            "or a list of them"
         )
 
 
@@ -172,7 +177,7 @@ def _told_precision(found: tracks.Tracks, precision, source):
     it (NaN where it gives none); None where none is given."""
     if precision is None:
         return None
-    if not isinstance(precision, str):
+    if not isinstance(precision, (str, list, tuple)):
         return float(precision)
     if not found.precisions:
         raise InputFileError(f"{source}: column {precision!r} holds no localisation precision (a positive number)")

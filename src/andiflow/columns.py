@@ -88,11 +88,12 @@ def unit_of(text: str | None) -> str | None:
 
 
 def candidates(particle=None, frame=None, positions=None, precision=False):
-    """Whether a header (as pandas names it, a repeat "x.1") could hold a role: named, or a name of a
-    role's ranks (and of the precision's, unless precision=False); a table is read in these columns
-    alone, a tracker's other columns left unparsed."""
-    named = frozenset({particle, frame, *(positions or ()), precision} - {None, False})
-    known = _KNOWN if precision is False else _KNOWN | _PRECISIONS
+    """Whether a header (as pandas names it, a repeat "x.1") could hold a role: named (`precision`: a
+    column or several), or a name of a role's ranks (and of the precision's, unless precision=False); a
+    table is read in these columns alone, a tracker's other columns left unparsed."""
+    precision = [precision] if isinstance(precision, str) else list(precision or ())
+    named = frozenset({particle, frame, *(positions or ()), *precision} - {None})
+    known = _KNOWN | _PRECISIONS
     return functools.partial(_could_hold_a_role, named, frozenset(known))  # a function workers can be sent
 
 
@@ -137,23 +138,27 @@ def choose(table: pd.DataFrame, particle=None, frame=None, positions=None, sourc
     return Columns(particle, frame, positions, position_unit(positions) or _unit_column(table, names), recognised)
 
 
-def precision_columns(table: pd.DataFrame, chosen: Columns, given=None, source="the table") -> list:
-    """The columns of the spots' localisation precision: the one given, else one recognised (trackpy's
-    `ep`, ...), else one per axis read (trackpy's `ep_x`, `ep_y`); [] where none is."""
+def named_precision(table: pd.DataFrame, given, source="the table") -> list:
+    """The precision columns the user named (one, or one per axis), all present."""
+    given = [given] if isinstance(given, str) else list(given)
     names = [str(c) for c in table.columns]
-    listed = ", ".join(table.attrs.get("columns", names))
-    if given is not None:
-        if given not in names:
-            raise InputFileError(f"{source}: no column {given!r} of the localisation precision (columns: {listed})")
-        return [given]
-    one = _one(table, names, PRECISION, "the localisation precision", "--precision", source, listed, True)
-    if one is not None:
-        return [one]
-    found = [
-        _one(table, names, PRECISION_AXIS[a], f"the precision of {a}", "--precision", source, listed, True)
-        for a in AXES[: len(chosen.positions)]
-    ]
-    return found if None not in found else []
+    missing = [c for c in given if c not in names]
+    if missing:
+        listed = ", ".join(table.attrs.get("columns", names))
+        raise InputFileError(f"{source}: no column {missing[0]!r} of the localisation precision (columns: {listed})")
+    return given
+
+
+def precision_columns(table: pd.DataFrame, chosen: Columns) -> list:
+    """The columns a tracker writes its spots' localisation precision in: one (trackpy's `ep`, ...), or
+    one per axis read (trackpy's `ep_x`, `ep_y`); [] where there is none, or two could be it."""
+    names = [str(c) for c in table.columns]
+    ranks = [PRECISION, *(PRECISION_AXIS[a] for a in AXES[: len(chosen.positions)])]
+    try:
+        found = [_one(table, names, rank, "the localisation precision", "", "", "", True) for rank in ranks]
+    except InputFileError:  # two could be it
+        return []
+    return found[:1] if found[0] else found[1:] if None not in found[1:] else []
 
 
 def precision_scale(columns_: list, unit: str | None, source="the table") -> float:

@@ -27,8 +27,8 @@ units its file states (positions' `space_unit`, `time_unit`, `frame_interval` in
 - `gaps`: particles with frames missing, beyond the file's frame step, and their frames: bridged (their
   points used as consecutive), interpolated or split as `gaps=` says (close_gaps, with a note);
 - `notes`: what was done to predict a particle (still on an axis: predicted from the others; a split);
-- `precisions`: where asked (`precision`, a table's), each particle's localisation precision in the
-  positions' unit: the median of its spots' (columns.precision_columns);
+- `precisions`: where a table's columns are named (`precision`), each particle's localisation precision
+  in the positions' unit: the median of its spots' (columns.precision_columns);
 - `problems`: particles that cannot have an alpha and why (a value missing or not finite, a frame given
   twice, positions that never move): listed with an empty alpha; with strict=True the first is an
   InputFileError naming the file, the line (or XML element), the particle and the column (or attribute).
@@ -76,7 +76,7 @@ class Tracks:
     first_frames: dict = field(default_factory=dict)  # particle id -> its first frame, as read
     position_columns: list = field(default_factory=list)  # a table's: those read as the axes, x first
     precisions: dict = field(default_factory=dict)  # particle id -> its spots' median precision, where read
-    precision_columns: list = field(default_factory=list)  # a table's columns they were read from
+    precision_columns: list = field(default_factory=list)  # a table's columns they were read from, or would be
 
     def frames_of(self, i: int) -> np.ndarray:
         """The frames of the i-th trajectory's points: those kept where frames were missing, else counted
@@ -126,8 +126,8 @@ def read_tracks(
 ) -> Tracks:
     """Trajectories of a tracker's file or a task1.txt; `format` is "auto" (detect_format) or one of
     FORMATS. The column names apply to "table" only (None: recognised, columns.py), and so does
-    `precision`: the spots' localisation precision read from the column it names (None: a
-    recognised one, where the table has one; False: none is read). A particle's
+    `precision`: the column, or one per axis, of the spots' localisation precision to read (None: none
+    read, a tracker's found and named in `precision_columns`; False: none looked for). A particle's
     problem is kept in `problems` (strict: raised, naming its place). Missing frames are closed as
     `gaps` says (close_gaps; bridged by default, as benchmarks/gaps.py measured best). A task1.txt's
     lines, and a large table's rows, are parsed by `workers` (workers.Workers) where given."""
@@ -136,7 +136,7 @@ def read_tracks(
     chosen = _format_of(path, head) if format == "auto" else format
     if chosen == "table":
         return _read_table(path, particle, frame, positions, strict, gaps, workers, precision)
-    if isinstance(precision, str):
+    if precision:
         raise InputFileError(f"{path}: a {chosen} file, with no column {precision!r} of the localisation precision")
     if chosen == "task1":
         return read_task1(path, strict, workers)
@@ -268,8 +268,8 @@ def from_table(
     `precision` says (read_tracks). where(i): the place of row i in errors (default: the row's index
     label)."""
     chosen = columns.choose(table, particle, frame, positions, source)
-    if precision is not False:
-        chosen.precision = columns.precision_columns(table, chosen, precision, source)
+    if precision:
+        chosen.precision = columns.named_precision(table, precision, source)
     where = where or (lambda i: f" row {table.index[i]!r}")
     named = _rows_of_names(table, [chosen.frame, *chosen.positions])
     if named:
@@ -288,7 +288,9 @@ def from_table(
     if chosen.precision:
         scale = columns.precision_scale(chosen.precision, chosen.unit, source)
         found.precisions = track_precisions(rows, chosen.particle, chosen.precision, found.particles, scale)
-        found.precision_columns = chosen.precision
+    found.precision_columns = chosen.precision or (
+        columns.precision_columns(table, chosen) if precision is None else []
+    )
     found.read_as, found.recognised = chosen.describe(), chosen.recognised
     if named:
         found.read_as += f"; {named} row{'s' * (named > 1)} of names or units under the header left out"

@@ -20,12 +20,12 @@ def add_parser(sub, name):
     )
     p.add_argument(
         "--precision",
-        type=precision,
+        nargs="+",
         metavar="SIGMA|COLUMN",
         help="the localisation precision (sigma per axis), read by a second network (its interval holds the mean "
         "more often on one microscope's tracks): a number in the positions' unit (px where they are in px), or a "
         "table's column of each spot's (trackpy's ep, ThunderSTORM's 'uncertainty [nm]'; a track's is the median "
-        "of its spots')",
+        "of its spots'), or one per axis (ep_x ep_y)",
     )
     reading_options(p)
     settings_option(p)
@@ -45,7 +45,9 @@ def run(args) -> None:
     if len(set(args.inputs)) < len(args.inputs):
         raise InputFileError(f"{', '.join(sorted({p for p in args.inputs if args.inputs.count(p) > 1}))}: given twice")
     inputs = {path: path for path in args.inputs}
-    table = api.population(inputs, load(args), network=args.network, precision=args.precision, warn=say, **columns)
+    table = api.population(
+        inputs, load(args), network=args.network, precision=precision(args.precision), warn=say, **columns
+    )
     for _, row in table.iterrows():
         say(summary(row))
     if len(table) == 2 and table["alpha_mean"].notna().all():
@@ -61,12 +63,14 @@ def run(args) -> None:
         plots.population(table, args.figure)
 
 
-def precision(text: str):
-    """--precision's value: a number, else a column's name."""
+def precision(values: list | None):
+    """--precision's values: a number, a column's name, or one per axis."""
+    if values is None or len(values) > 1:
+        return values
     try:
-        return float(text)
+        return float(values[0])
     except ValueError:
-        return text
+        return values[0]
 
 
 def summary(row) -> str:
