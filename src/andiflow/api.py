@@ -141,7 +141,7 @@ def population(
     time_axis=, gaps=)."""
     _check_precision(precision)
     ens = models if isinstance(models, Ensemble) else load_ensemble(models)
-    column = precision if precision is None or isinstance(precision, (str, list, tuple)) else False
+    column = precision if precision is None or _names_columns(precision) else False
     warn, rows, networks = warn or _python_warning, {}, {}
     for name, part in _groups(data, by):
         found, source = _found(part, strict=strict, precision=column, **reading)
@@ -160,10 +160,15 @@ def population(
     return pd.DataFrame.from_dict(rows, orient="index", columns=COLUMNS).rename_axis("group").reset_index()
 
 
+def _names_columns(precision) -> bool:
+    """Whether population()'s precision names a column, or one per axis."""
+    return isinstance(precision, str) or (
+        isinstance(precision, (list, tuple)) and bool(precision) and all(isinstance(c, str) for c in precision)
+    )
+
+
 def _check_precision(precision) -> None:
-    if precision is None or isinstance(precision, str):
-        return
-    if isinstance(precision, (list, tuple)) and precision and all(isinstance(c, str) for c in precision):
+    if precision is None or _names_columns(precision):
         return
     if isinstance(precision, (bool, list, tuple)) or not (np.isfinite(precision) and precision >= 0):
         raise SettingsError(
@@ -177,7 +182,7 @@ def _told_precision(found: tracks.Tracks, precision, source):
     it (NaN where it gives none); None where none is given."""
     if precision is None:
         return None
-    if not isinstance(precision, (str, list, tuple)):
+    if not _names_columns(precision):
         return float(precision)
     if not found.precisions:
         raise InputFileError(f"{source}: column {precision!r} holds no localisation precision (a positive number)")

@@ -317,11 +317,19 @@ def track_precisions(table: pd.DataFrame, particle, precision: list, particles: 
     values = np.array([pd.to_numeric(table[c], errors="coerce").to_numpy(float) for c in precision])
     given = (np.isfinite(values) & (values > 0)).all(0)
     spots = np.sqrt(np.mean(values**2, 0))
-    ids = table[particle]
-    numeric = pd.to_numeric(ids, errors="coerce")  # numbered particles as _assemble numbers them
-    ids = (numeric if numeric.notna().all() else ids).to_numpy()[given]
-    medians = pd.Series(spots[given] * scale).groupby(ids).median()
+    medians = pd.Series(spots[given] * scale).groupby(particle_ids(table[particle])[given]).median()
     return {pid: float(medians[pid]) for pid in particles if pid in medians.index}
+
+
+def particle_ids(column: pd.Series) -> np.ndarray:
+    """A particle column's ids: numbers where all are (whole numbers as integers: flika's track_number
+    1.0 is particle 1), else as written."""
+    numeric = pd.to_numeric(column, errors="coerce").to_numpy()
+    if pd.isna(numeric).any():
+        return column.to_numpy()
+    if numeric.dtype.kind == "f" and np.isfinite(numeric).all() and (numeric == np.round(numeric)).all():
+        return numeric.astype(np.int64)
+    return numeric
 
 
 def in_no_track(particles: pd.Series) -> np.ndarray:
@@ -525,16 +533,9 @@ def _assemble(path, table: pd.DataFrame, where, particle, frame, positions, fiel
     positions = [c for c in positions if c not in empty]  # an empty column (z of 2D data) is no axis
     if not positions:
         raise InputFileError(f"{path}: every position column is empty ({', '.join(empty)})")
-    numeric_ids = pd.to_numeric(table[particle], errors="coerce").to_numpy()
-    if (
-        numeric_ids.dtype.kind == "f"
-        and np.isfinite(numeric_ids).all()
-        and (numeric_ids == np.round(numeric_ids)).all()
-    ):
-        numeric_ids = numeric_ids.astype(np.int64)  # flika's track_number 1.0: particle 1
     columns = [frame, *positions]
     number = {c: pd.to_numeric(table[c], errors="coerce").to_numpy(np.float64) for c in columns}  # float: no copy
-    pids = ids if pd.isna(numeric_ids).any() else numeric_ids
+    pids = particle_ids(table[particle])
     bad = np.zeros(len(pids), bool)
     for c in columns:
         bad |= ~np.isfinite(number[c])
