@@ -328,3 +328,15 @@ def test_evaluate_is_told_the_task_or_recognises_task2_lines(tmp_path, capsys):
     assert capsys.readouterr().out.count("micro-F1 1.0000") == 2
     assert main(["evaluate", str(task2), str(tmp_path / "ref1.txt"), "--task", "alpha"]) == 2
     assert "task2.txt" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command,option", [("predict", "--position-columns"), ("population", "--precision")])
+def test_an_input_file_taken_as_a_column_name_says_where_files_go(tmp_path, capsys, command, option):
+    tracks = tmp_path / "tracks.csv"
+    tracks.write_text("particle,frame,x,y\n")
+    with pytest.raises(SystemExit) as stop:
+        main([command, option, "x", "y", str(tracks)])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{str(tracks)!r} is a file, not a column: put the input files before {option}" in err
+    assert "or all of them after --" in err

@@ -315,7 +315,7 @@ def test_the_command_compares_two_files_and_draws_them(trained, tmp_path, capsys
     tracks_table(30, 7, ep=0.1).to_csv(tmp_path / "trackpy.csv", index=False)
     assert main(["population", str(tmp_path / "trackpy.csv"), *models]) == 0
     assert "not read unless named (precision='ep', --precision ep)" in capsys.readouterr().err
-    assert main(["population", str(tmp_path / "trackpy.csv"), *models, "--precision", "ep"]) == 0
+    assert main(["population", *models, "--precision", "ep", "--", str(tmp_path / "trackpy.csv")]) == 0
     assert "localisation precision of each track read from column 'ep' (median 0.1)" in capsys.readouterr().err
     assert main(["population", files[0], files[0], *models]) == 2  # an input error
     assert "given twice" in capsys.readouterr().err

@@ -58,6 +58,7 @@ def reading_options(p) -> None:
     p.add_argument(
         "--position-columns",
         nargs="+",
+        action=Columns,
         help="the first 1-3 that are present give the dimension (default: recognised: x y z, 'x [nm]', ...)",
     )
     p.add_argument(
@@ -68,6 +69,21 @@ def reading_options(p) -> None:
         "best measured), fill them on straight lines (interpolate), or keep its longest run of consecutive "
         "frames (split); its note says which",
     )
+
+
+class Columns(argparse.Action):
+    """An option taking one or more columns' names (nargs "+"), which would also take the input files
+    written after it: a name that is an existing file is refused, saying how to write it."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        files = [v for v in values if Path(v).is_file()]
+        if files:
+            raise argparse.ArgumentError(
+                self,
+                f"{files[0]!r} is a file, not a column: put the input files before {option_string}, "
+                "or all of them after --",
+            )
+        setattr(namespace, self.dest, values)
 
 
 def read_as(args) -> dict:

@@ -1,6 +1,6 @@
 """`andiflow population`: the population each file's tracks come from (population_net.py)."""
 
-from andiflow.cli.common import ensemble_options, load, read_as, reading_options, say, settings_option
+from andiflow.cli.common import Columns, ensemble_options, load, read_as, reading_options, say, settings_option
 
 
 def add_parser(sub, name):
@@ -21,6 +21,7 @@ def add_parser(sub, name):
     p.add_argument(
         "--precision",
         nargs="+",
+        action=Columns,
         metavar="SIGMA|COLUMN",
         help="the localisation precision (sigma per axis), read by a second network (its interval holds the mean "
         "more often on one microscope's tracks): a number in the positions' unit (px where they are in px), or a "
