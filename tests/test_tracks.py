@@ -113,6 +113,29 @@ TRACKS_XML = """<?xml version="1.0" encoding="UTF-8"?>
 </Tracks>
 """
 
+# Icy's track file (Spot Tracking; TrackMate's "Export to Icy"); track 187512149's frame 2 is a position Icy
+# filled in (type 2), not a measured one.
+ICY_XML = """<?xml version="1.0" encoding="UTF-8" standalone="no"?>
+<root>
+  <trackfile version="1"/>
+  <trackgroup description="spots">
+    <track id="187512149">
+      <detection classname="plugins.nchenouard.particleTracking.sequenceGenerator.ProfileSpotTrack" t="0" type="1"
+       x="10.0" y="20.0" z="0"/>
+      <detection t="1" type="1" x="10.5" y="20.4" z="0"/>
+      <detection t="2" type="2" x="10.75" y="20.6" z="0"/>
+      <detection t="3" type="1" x="11.0" y="20.8" z="0"/>
+    </track>
+    <track id="-44">
+      <detection t="5" type="1" x="30.0" y="40.0" z="0"/>
+      <detection t="6" type="1" x="30.2" y="40.1" z="0"/>
+      <detection t="7" type="1" x="30.1" y="40.5" z="0"/>
+    </track>
+  </trackgroup>
+  <linklist/>
+</root>
+"""
+
 BINARIES = {
     "random.bin": np.random.default_rng(3).integers(0, 256, 200, dtype=np.uint8).tobytes() + b"\0",
     "image.png": b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x06\0\0\0\x1f\xf3\xffa",
@@ -302,6 +325,24 @@ def test_isbi_tracks_xml(tmp_path):
     np.testing.assert_allclose(tracks.trajectories[1], [[5.0, 5.5, 6.0], [6.0, 6.5, 7.0]])
     path.write_text(TRACKS_XML.replace(' y="6.5"', ""))
     with pytest.raises(InputFileError, match=r"tracks.xml: <particle> 2, <detection> 2: particle 1: attribute 'y' is"):
+        read_tracks(path, strict=True)
+
+
+def test_icy_tracks_leave_out_the_positions_icy_filled_in(tmp_path):
+    path = tmp_path / "tracks.xml"
+    path.write_text(ICY_XML)
+    assert detect_format(path) == "icy-xml"
+    tracks = read_tracks(path)
+    assert tracks.particles == [-44, 187512149] and tracks.space_unit == "px" and tracks.problems == {}
+    np.testing.assert_allclose(tracks.trajectories[1], [[10.0, 10.5, 11.0], [20.0, 20.4, 20.8]])
+    assert tracks.notes[187512149] == "1 position Icy filled in left out; gaps bridged (1 frame missing)"
+    assert tracks.first_frames == {-44: 5, 187512149: 0} and tracks.dims == [2, 2]  # z never moves
+    interpolated = read_tracks(path, gaps="interpolate")
+    np.testing.assert_allclose(interpolated.trajectories[1][:, 2], [10.75, 20.6])
+    path.write_text(ICY_XML.replace('id="-44"', 'id="187512149"'))
+    assert read_tracks(path).particles == [0, 1]  # ids repeated: numbered in file order
+    path.write_text(ICY_XML.replace('x="30.2"', 'x="nan"'))
+    with pytest.raises(InputFileError, match=r"tracks.xml: <track> 2, <detection> 2: particle -44: attribute 'x'"):
         read_tracks(path, strict=True)
 
 

@@ -18,6 +18,11 @@
   tracks listed in FilteredTracks are read (all tracks when the file has none).
 - "tracks-xml": TrackMate's "Export tracks to XML" (the ISBI 2012 particle-tracking challenge format):
   `<particle>`s numbered 0, 1, 2... in file order, each of `<detection t x y z/>`; frame = t.
+- "icy-xml": Icy's track files (its Spot Tracking and Track Manager; TrackMate's "Export to Icy"):
+  `<trackgroup>`s of `<track id>`s of `<detection t x y z type/>`, positions in pixels; particle = the
+  track's id (numbered 0, 1, 2... in file order where ids are missing or repeat); a detection of type 2
+  is one Icy filled in on a line across a gap, not a measured position: left out, the gap closed as
+  `gaps` says.
 - "task1": the AnDi challenge's task1.txt: particle = line number, dims = the line's dimension.
 
 Every format gives particles sorted by id, each trajectory [axes, T] (float64) sorted by frame, the
@@ -50,7 +55,7 @@ from andiflow.columns import AXES
 from andiflow.delimited import line_of, read_csv
 from andiflow.errors import InputFileError
 
-FORMATS = ("table", "trackmate-csv", "trackmate-xml", "tracks-xml", "task1")  # what read_tracks reads
+FORMATS = ("table", "trackmate-csv", "trackmate-xml", "tracks-xml", "icy-xml", "task1")  # what read_tracks reads
 _HEAD_BYTES = 1 << 16  # what detect_format looks at
 _TASK1_LINE = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*;")
 _TRACKMATE_KEYS = {"TRACK_ID", "FRAME", "POSITION_X"}
@@ -239,9 +244,11 @@ def _xml_format(path, head: str) -> str:
         return "trackmate-xml"
     if tags[:1] == ["Tracks"] or tags[:2] == ["root", "TrackContestISBI2012"]:
         return "tracks-xml"
+    if tags[:1] == ["root"] and ("trackfile" in tags or "trackgroup" in tags):
+        return "icy-xml"
     raise InputFileError(
         f"{path}: XML of root <{tags[0] if tags else '?'}>, neither a TrackMate model "
-        "(<TrackMate>) nor TrackMate's exported tracks (<Tracks>)"
+        "(<TrackMate>), TrackMate's exported tracks (<Tracks>) nor Icy's tracks (<root><trackfile>)"
     )
 
 
@@ -499,10 +506,33 @@ def _read_tracks_xml(path, strict=False) -> Tracks:
     return tracks
 
 
+ICY_VIRTUAL = "2"  # Icy's DETECTIONTYPE_VIRTUAL_DETECTION: a position it filled in across a gap
+
+
+def _read_icy_xml(path, strict=False) -> Tracks:
+    tracks = list(_xml_root(path).iter("track"))
+    ids = [track.get("id") for track in tracks]
+    numbered = None in ids or len(set(ids)) < len(ids)
+    rows, labels, filled = [], [], {}
+    for number, (track, pid) in enumerate(zip(tracks, ids)):
+        particle = number if numbered else pid
+        for i, detection in enumerate(track.iter("detection"), start=1):
+            if detection.get("type") == ICY_VIRTUAL:
+                filled[particle] = filled.get(particle, 0) + 1
+            else:
+                rows.append(dict(detection.attrib, particle=particle))
+                labels.append(f"<track> {number + 1}, <detection> {i}")
+    found = _from_xml(path, rows, labels, "particle", "t", ("x", "y", "z"), strict)
+    found.space_unit = "px"
+    _add_notes(found, {p: f"{n} position{'s' * (n > 1)} Icy filled in left out" for p, n in filled.items()})
+    return found
+
+
 _READERS = {
     "trackmate-csv": _read_trackmate_csv,
     "trackmate-xml": _read_trackmate_xml,
     "tracks-xml": _read_tracks_xml,
+    "icy-xml": _read_icy_xml,
 }
 
 

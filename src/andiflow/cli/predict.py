@@ -19,14 +19,14 @@ def add_parser(sub, name):
     p.add_argument(
         "input",
         help="task1.txt (dim;x...;y...;z...), a CSV table of localisations (trackpy), "
-        "a TrackMate spots CSV or model XML, or a tracks XML (ISBI 2012)",
+        "a TrackMate spots CSV or model XML, a tracks XML (ISBI 2012), or Icy's tracks XML",
     )
     p.add_argument(
         "-o", "--output", help="dim;alpha lines, or for a table a CSV with one row per particle (default: stdout)"
     )
     p.add_argument(
         "--format",
-        choices=["auto", "task1", "table", "trackmate-csv", "trackmate-xml", "tracks-xml"],
+        choices=["auto", "task1", "table", "trackmate-csv", "trackmate-xml", "tracks-xml", "icy-xml"],
         default="auto",
         help="input format (default: recognised from the content)",
     )
