@@ -110,13 +110,15 @@ def _table(n_frames=(40, 12), unit="px", start=5):
 def test_predict_gives_one_row_per_segment_and_names_short_tracks(ensemble):
     import andiflow
 
-    table = andiflow.predict(_table(), models=ensemble, warn=lambda m: None)
+    table = andiflow.predict(_table((40, 12, 1)), models=ensemble, warn=lambda m: None)
     assert list(table.columns) == list(__import__("andiflow.segmenter").segmenter.COLUMNS)
     first = table[table["particle"] == 0]
     assert first["first_frame"].iloc[0] == 5 and first["last_frame"].iloc[-1] == 44 and first["points"].sum() == 40
     assert (first["K_unit"] == "px²/frame^alpha").all() and first["K"].gt(0).all()
     assert (first["alpha_low"] <= first["alpha"]).all() and (first["alpha"] <= first["alpha_high"]).all()
+    # short whatever else is wrong with it: a one-point track never moves, being too short
     assert table.loc[table["particle"] == 1, "note"].iloc[0] == "too short: fewer than 20 points"
+    assert table.loc[table["particle"] == 2, "note"].iloc[0] == "too short: fewer than 20 points"
 
 
 def test_k_in_physical_units_when_the_file_says_or_flags_do(ensemble):

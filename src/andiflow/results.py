@@ -12,7 +12,7 @@ from andiflow import andi_io
 from andiflow.atomic import atomic_path
 from andiflow.errors import InputFileError
 from andiflow.tasks import TASKS
-from andiflow.tracks import NEVER_MOVE
+from andiflow.tracks import short_first
 
 # the names Ensemble.estimate gives alpha's columns
 ESTIMATE = {"alpha": "alpha", "std": "alpha_std", "low": "alpha_low", "high": "alpha_high"}
@@ -27,12 +27,11 @@ def unpredictable(tracks, min_length: int, warn, source, strict=False) -> dict:
     """particle -> why it gets no answer (a problem of its own, or fewer points than the shortest
     trained length), each said through `warn`; with `strict`, the first is an error naming it. Frames
     bridged and notes are said too."""
-    problems = dict(tracks.problems)
-    for pid, t in zip(tracks.particles, tracks.trajectories):
-        if 0 < t.shape[1] < min_length:  # named as short, whatever else is wrong with it
-            other = problems.get(pid)
-            also = f"; also {other}" if other and other != NEVER_MOVE else ""
-            problems[pid] = f"too short: fewer than {min_length} points{also}"
+    problems = {
+        pid: short_first(tracks.problems.get(pid), t.shape[1], min_length)
+        for pid, t in zip(tracks.particles, tracks.trajectories)
+    }
+    problems = {pid: problem for pid, problem in problems.items() if problem}
     if strict and problems:
         pid = next(p for p in tracks.particles if p in problems)
         raise InputFileError(f"{source}: particle {pid!r}: {problems[pid]} (without --strict it is skipped)")

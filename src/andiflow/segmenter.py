@@ -20,6 +20,7 @@ from andiflow import segment
 from andiflow.errors import ModelFileError
 from andiflow.manifest import sha256
 from andiflow.members import OnnxMember
+from andiflow.tracks import short_first
 
 MICRONS = {"µm": 1.0, "nm": 1e-3}  # a position unit in µm
 SECONDS = {"s": 1.0, "ms": 1e-3}
@@ -120,8 +121,9 @@ class SegmentsEnsemble:
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["particle", "frame", *names])
 
     def _cannot(self, found, i: int) -> str | None:
-        pid = found.particles[i]
-        return found.problems.get(pid) or self.problem(found.dims[i], found.trajectories[i])
+        if found.dims[i] == 1:
+            return "1D: segments need x and y"
+        return short_first(found.problems.get(found.particles[i]), found.trajectories[i].shape[-1], self.min_length)
 
     def challenge_lines(self, found) -> tuple[list[str], dict]:
         """The 2024 challenge's lines of the tracks of `found` (K in the file's units per frame^alpha:
@@ -133,13 +135,6 @@ class SegmentsEnsemble:
             for i, parts in segmented.items()
         ]
         return lines, problems
-
-    def problem(self, dim: int, trajectory: np.ndarray) -> str | None:
-        if dim == 1:
-            return "1D: segments need x and y"
-        if trajectory.shape[-1] < self.min_length:
-            return f"too short: fewer than {self.min_length} points"
-        return None
 
     def _row(self, pid, k, s: segment.Segment, times, length_um, seconds, unit, interval, note) -> dict:
         row = dict(particle=pid, segment=k, first_frame=times[s.first], last_frame=times[s.last], points=s.points)

@@ -118,6 +118,15 @@ class Tracks:
             self.problems[pid] = problem
 
 
+def short_first(problem: str | None, points: int, min_length: int) -> str | None:
+    """A particle's problem, named as too short first where it has fewer than min_length points,
+    whatever else is wrong with it (a one-point track never moves, being too short)."""
+    if not 0 < points < min_length:
+        return problem
+    also = f"; also {problem}" if problem and problem != NEVER_MOVE else ""
+    return f"too short: fewer than {min_length} points{also}"
+
+
 def read_tracks(
     path,
     format="auto",
