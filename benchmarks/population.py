@@ -1,8 +1,9 @@
 """The population answer (`andiflow.population`, the ensemble's population network) against the truth,
 on simulated populations of short tracks made apart from its training: error of the mean and of the
 spread, how often the 90% interval of the mean holds the true mean, its width, per process and number
-of tracks; beside the naive answer (the mean and spread of the per-track estimates); and how often the
-90% interval of the difference of two populations' means holds the true difference.
+of tracks; beside the naive answer (the mean and spread of the per-track estimates); how often the 90%
+interval of the difference of two populations' means holds the true difference; and the diffusion
+models' shares: their error, and how often their 90% intervals hold the true shares.
 
     python benchmarks/population.py                  # the default ensemble, 2D, 10-50 points a track
 
@@ -23,6 +24,7 @@ from andiflow import population, population_difference, predict, settings
 from andiflow.api import load_ensemble
 from andiflow.population_train import theory_generator, theory_track
 from andiflow.simulate import Recipe, seeded_globals, simulate_challenge
+from andiflow.tasks import MODELS
 
 SETTINGS = {"fbm": (0.4, 0.8, 1.2), "sbm": (0.4, 0.8, 1.5), "recipe": (0.4, 0.8, 1.5)}
 SPREADS = (0.05, 0.15)
@@ -38,18 +40,18 @@ class Recipes:
         recipe = Recipe.from_settings(settings.resolve()["data"])
         made, lengths = simulate_challenge(n, *LENGTHS, dim, seed=seed, recipe=recipe)
         self.tracks = [made.positions[i, :, : lengths[i]].T.astype(float) for i in range(n)]
-        self.alphas = np.asarray(made.alpha, dtype=float)
+        self.alphas, self.models = np.asarray(made.alpha, dtype=float), np.asarray(made.model)
 
-    def select(self, mean: float, sd: float, n: int, rng) -> tuple[list, np.ndarray]:
-        """n tracks kept with a probability following N(mean, sd) of their alpha."""
+    def select(self, mean: float, sd: float, n: int, rng) -> tuple[list, np.ndarray, np.ndarray]:
+        """n tracks kept with a probability following N(mean, sd) of their alpha, their alphas and models."""
         kept = np.flatnonzero(rng.random(len(self.alphas)) < np.exp(-0.5 * ((self.alphas - mean) / sd) ** 2))
         kept = rng.permutation(kept)[:n]
-        return [self.tracks[i] for i in kept], self.alphas[kept]
+        return [self.tracks[i] for i in kept], self.alphas[kept], self.models[kept]
 
 
 def tracks(process: str, mean: float, sd: float, n: int, dim: int, seed: int, recipes: Recipes, noise=(0, 1.5)):
-    """n tracks [T, dim] of the process and their alphas; fbm and sbm with localisation noise of sigma
-    uniform over `noise` (steps)."""
+    """n tracks [T, dim] of the process, their alphas and models (indices into MODELS); fbm and sbm with
+    localisation noise of sigma uniform over `noise` (steps)."""
     rng = np.random.default_rng(seed)
     if process == "recipe":
         return recipes.select(mean, sd, n, rng)
@@ -61,11 +63,11 @@ def tracks(process: str, mean: float, sd: float, n: int, dim: int, seed: int, re
             theory_track(generator, dim, process, a, T, T + 1, rng.uniform(*noise), rng)
             for a, T in zip(alphas, lengths)
         ]
-    return found, alphas
+    return found, alphas, np.full(n, MODELS.index(process))
 
 
 def populations(repeats: int, dim: int, base_seed: int):
-    """(setting (process, mean, sd, size), tracks, their alphas) of every setting, `repeats` populations
+    """(setting (process, mean, sd, size), tracks, their alphas, their models) of every setting, `repeats` populations
     each; a population's seed is base_seed + a number of its own per setting and repeat."""
     recipes = Recipes(60000, dim, seed=base_seed)
     settings_ = [(p, m, s, n) for p in SETTINGS for m in SETTINGS[p] for s in SPREADS for n in SIZES]
@@ -87,11 +89,14 @@ def main() -> None:
         f"of {LENGTHS[0]}-{LENGTHS[1]} points"
     )
     rows = []
-    for (process, mean, sd, n), found, alphas in populations(args.repeats, args.dim, base_seed=7000 + 100 * args.dim):
+    for (process, mean, sd, n), found, alphas, models in populations(
+        args.repeats, args.dim, base_seed=7000 + 100 * args.dim
+    ):
         answer = population(found, ens, network=args.network).iloc[0]
         naive = predict(found, ens, warn=lambda message: None)["alpha"]
+        shares = np.bincount(models, minlength=len(MODELS)) / len(models)
         rows.append(dict(process=process, setting=(mean, sd), n=n, answer=answer, mean=alphas.mean(), sd=alphas.std(),
-                         naive=naive))  # fmt: skip
+                         naive=naive, shares=shares))  # fmt: skip
     header = (
         "| mean error | sd error | 90% interval holds the mean | interval width | naive mean error | naive sd error |"
     )
@@ -117,6 +122,16 @@ def main() -> None:
             held.append(d["low"] <= b["mean"] - a["mean"] <= d["high"])
             widths.append(d["high"] - d["low"])
         print(f"| {process} | {n} | {len(held)} | {np.mean(held):.2f} | {np.mean(widths):.3f} |")
+    print()
+    print(
+        "| process | tracks | populations | share error (half the L1 distance) | 90% intervals hold the share "
+        "(all five) | hold the largest true share | their width (all five) | width at the largest |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for (process, n), group in grouped(rows, lambda r: (r["process"], r["n"])):
+        print(f"| {process} | {n} | {len(group)} " + share_scores(group))
+    for (process,), group in grouped(rows, lambda r: (r["process"],)):
+        print(f"| {process} | all | {len(group)} " + share_scores(group))
 
 
 def grouped(rows: list, key) -> list:
@@ -144,6 +159,21 @@ def scores(rows) -> str:
         dtype=float,
     ).mean(axis=0)
     return f"| {e[0]:.3f} | {e[1]:.3f} | {e[2]:.2f} | {e[3]:.3f} | {e[4]:.3f} | {e[5]:.3f} |"
+
+
+def share_scores(rows) -> str:
+    """The shares' error and their intervals' coverage and width over rows, as the end of a table row."""
+    given, low, high = (
+        np.array([[r["answer"][f"share_{m}{bound}"] for m in MODELS] for r in rows]) for bound in ("", "_low", "_high")
+    )
+    true = np.array([r["shares"] for r in rows])
+    holds, width = (low <= true) & (true <= high), high - low
+    largest = (np.arange(len(rows)), true.argmax(axis=1))
+    error = np.abs(given - true).sum(axis=1).mean() / 2
+    return (
+        f"| {error:.3f} | {holds.mean():.2f} | {holds[largest].mean():.2f} | {width.mean():.3f} | "
+        f"{width[largest].mean():.3f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -32,7 +32,8 @@ def noise_populations(dim: int, n: int, noise=NOISE):
     for k, (process, mean) in enumerate((p, m) for p in ("fbm", "sbm") for m in made_apart.SETTINGS[p]):
         for j, sigma in enumerate(noise):
             seed = 9100 + 10 * k + j
-            yield process, mean, sigma, *made_apart.tracks(process, mean, 0.1, n, dim, seed, None, (sigma, sigma))
+            found, alphas, _ = made_apart.tracks(process, mean, 0.1, n, dim, seed, None, (sigma, sigma))
+            yield process, mean, sigma, found, alphas
 
 
 def main() -> None:

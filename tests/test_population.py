@@ -20,12 +20,15 @@ from andiflow.population_net import (
     COLUMNS,
     FEATURES,
     PRECISION,
+    SHARE_BINS,
+    SIZE_BINS,
     STATISTICS,
+    PopulationNetwork,
     difference,
     precision_ratios,
     step_statistics,
 )
-from andiflow.population_train import Populations, SetNetwork, export, simulate_pool
+from andiflow.population_train import Populations, SetNetwork, export, share_bounds, simulate_pool
 from andiflow.steps import main as step
 from andiflow.tasks import MODELS
 
@@ -33,8 +36,8 @@ POOL = {"dims": [2], "per_model": 250, "held_out_per_model": 250, "min_length": 
 SETTINGS = {
     "seed": 3,
     "intervals": {"level": 0.9},
-    "population": {"train": True, "pool": POOL, "tracks": [10, 300], "hidden": 16, "steps": 5, "batch": 4,
-                   "learning_rate": 0.002, "held_out_populations": 10,
+    "population": {"train": True, "pool": POOL, "tracks": [10, 100], "hidden": 16, "steps": 5, "batch": 4,
+                   "learning_rate": 0.002, "held_out_populations": 10, "share_populations": 40,
                    "precision": {"train": True, "noise_widths": [0.02, 0.1], "misjudged": 0.3}},
 }  # fmt: skip
 
@@ -80,6 +83,10 @@ def test_the_steps_write_a_network_scored_on_held_out_populations(trained):
     assert {r["process"] for r in description["held_out"]} <= {"attm", "ctrw", "fbm", "lw", "sbm"}
     assert sum(r["populations"] for r in description["held_out"]) == 10
     assert all(0 <= r["holds"] <= 1 and r["width"] > 0 for r in description["held_out"])
+    shares = description["shares"]
+    low, high = np.array(shares["low"]), np.array(shares["high"])
+    assert shares["populations"] == 40 and shares["level"] == 0.9
+    assert low.shape == high.shape == (5, len(SIZE_BINS) + 1, len(SHARE_BINS) + 1) and (low <= high).all()
 
 
 def test_the_precision_network_reads_the_noise_over_the_observed_steps(trained):
@@ -184,6 +191,7 @@ def test_a_population_gives_ordered_quantiles_and_shares(trained):
     assert row["alpha_mean_low"] <= row["alpha_mean"] <= row["alpha_mean_high"]
     assert 0 <= row["alpha_sd_low"] <= row["alpha_sd"] <= row["alpha_sd_high"]
     assert sum(row[f"share_{m}"] for m in ("attm", "ctrw", "fbm", "lw", "sbm")) == pytest.approx(1, abs=1e-5)
+    assert all(0 <= row[f"share_{m}_low"] <= row[f"share_{m}"] <= row[f"share_{m}_high"] <= 1 for m in MODELS)
 
 
 def test_groups_by_a_column_or_a_dict_and_too_few_tracks_are_said(trained):
@@ -287,6 +295,38 @@ def test_a_population_is_of_different_tracks_where_the_pool_holds_enough():
     assert len(np.unique(wide)) == 1500 and abs(pool["alpha"][wide].mean() - 0.8) < 0.05
     # fewer than twice the count in the bands: nearest draws, repeats allowed
     assert len(populations._near(1, fbm, 3000, 0.8, 0.05, 0.75, 1.5, 10, 60)) == 3000
+
+
+def test_the_shares_intervals_hold_the_true_share_as_often_as_their_level_on_other_draws():
+    found, truth = simulate_pool(300, 1, seed=5, pool=POOL)
+    pool = {c: truth[c].to_numpy() for c in truth.columns} | {"x": np.arange(1500, dtype=np.float32)[:, None]}
+    rng = np.random.default_rng(0)
+
+    def shares_of(x):  # the true shares, blurred as a network's are
+        true = np.bincount(pool["model"][x[:, 0].astype(int)], minlength=5) / len(x)
+        blurred = np.clip(true + rng.normal(0, 0.1, 5), 0, None) + 1e-3
+        return blurred / blurred.sum()
+
+    cfg = {"tracks": [10, 300], "share_populations": 600}
+    bounds = share_bounds(shares_of, pool, cfg, seed=1, level=0.9)
+    network = PopulationNetwork.__new__(PopulationNetwork)
+    network.description, network.max_tracks = {"shares": bounds}, 300
+    held, draws = [], Populations(pool, (10, 300), seed=2)
+    for _ in range(300):
+        x, _, _, true, _, _ = draws.draw()
+        row = network._shares(shares_of(x), len(x))
+        held += [row[f"share_{m}_low"] <= t <= row[f"share_{m}_high"] for m, t in zip(MODELS, true)]
+    assert 0.85 <= np.mean(held) <= 0.99
+
+
+def test_a_network_without_the_shares_intervals_is_refused(trained, tmp_path):
+    ensemble = tmp_path / "ensemble"
+    shutil.copytree(trained / "ensemble", ensemble)
+    description = json.loads((ensemble / "population.json").read_text())
+    del description["shares"]
+    (ensemble / "population.json").write_text(json.dumps(description))
+    with pytest.raises(ModelFileError, match="made by an older andiflow, without the shares' intervals; rebuild it"):
+        andiflow.population(tracks_table(30, 1), load_ensemble(ensemble, threads=1))
 
 
 def test_the_difference_of_two_means_widens_as_both_intervals_do():

@@ -22,8 +22,8 @@ EXPORT_VERSION = 2
 INFERENCE_VERSION = 1
 CALIBRATION_VERSION = 1
 # Likewise for how the population network is trained and what it reads (population_train.py:
-# populations drawn, loss; population_net.FEATURES: 3 added the steps' statistics).
-POPULATION_VERSION = 3
+# populations drawn, loss; population_net.FEATURES: 3 added the steps' statistics, 4 the shares' intervals).
+POPULATION_VERSION = 4
 
 from andiflow.api import (  # noqa: E402  (after the versions)
     load_ensemble,

@@ -121,7 +121,8 @@ def population(
 ) -> pd.DataFrame:
     """The population the tracks come from, one row per group: group, tracks (those with an alpha),
     alpha_mean with its 90% interval (alpha_mean_low, alpha_mean_high), alpha_sd (the spread of the
-    population's alphas) with its own, share_<model> (each diffusion model's share), note
+    population's alphas) with its own, share_<model> (each diffusion model's share) with its 90%
+    interval (share_<model>_low, share_<model>_high), note
     (population.COLUMNS). Each track is read by the ensemble as predict() reads it, and the
     population by the ensemble's population network, from those answers and each track's steps: it
     knows how far to trust each answer, and many short tracks give a sharp mean where each alone cannot.

@@ -303,8 +303,22 @@ def _population(description: dict) -> list[str]:
         "| naive mean error | share error |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    return lines + [
+    lines += [
         f"| {r['dim']}D | {r['process']} | {r['populations']} | {r['mean_error']:.3f} | {r['holds']:.2f} | "
         f"{r['width']:.3f} | {r['sd_error']:.3f} | {r['naive_error']:.3f} | {r['share_error']:.3f} |"
         for r in description["held_out"]
     ]
+    return lines if PRECISION in description["features"] else [*lines, "", _share_intervals(description["shares"])]
+
+
+def _share_intervals(shares: dict) -> str:
+    """How the shares' intervals were calibrated (population_train.share_bounds)."""
+    edges = shares["size_bins"]
+    between = (f"{a:,}-{b - 1:,}" for a, b in zip(edges, edges[1:]))
+    sizes = [f"fewer than {edges[0]:,}", *between, f"{edges[-1]:,} or more"]
+    return (
+        f"Each model's share comes with a {shares['level']:.0%} interval: the share given plus offsets, the "
+        f"quantiles of the true share minus the given one on {shares['populations']:,} other populations drawn "
+        f"as in each network's training from the held-out pools, per model, population size ({', '.join(sizes)} "
+        f"tracks) and share given (edges {', '.join(f'{e:.0%}' for e in shares['share_bins'])})."
+    )

@@ -14,6 +14,7 @@ import pandas as pd  # noqa: E402
 
 from andiflow.atomic import atomic_path  # noqa: E402
 from andiflow.errors import InputFileError  # noqa: E402
+from andiflow.tasks import MODELS  # noqa: E402
 
 HISTORY_FILE = re.compile(r"(\w+)/(\d)D/L(\d+)/fold(\d+)\.csv$")
 
@@ -172,7 +173,7 @@ def segments(table: pd.DataFrame, tracks: dict, png, shown: int = 6) -> None:
 
 def population(table: pd.DataFrame, png) -> None:
     """Populations (population.COLUMNS, one row per group) drawn: each group's mean alpha with its 90%
-    interval, the spread of its alphas (mean +- sd, thin), and its diffusion models' shares."""
+    interval, the spread of its alphas (mean +- sd, thin), and its diffusion models' shares with theirs."""
     found = table.dropna(subset=["alpha_mean"]).iloc[::-1]
     names = [f"{Path(str(g)).name} ({n})" for g, n in zip(found["group"], found["tracks"])]
     y = np.arange(len(found))
@@ -184,11 +185,13 @@ def population(table: pd.DataFrame, png) -> None:
     ax.axvline(1, color="0.85", lw=1, zorder=0)
     ax.set(yticks=y, yticklabels=names, xlabel="alpha", xlim=(0, 2.05))
     ax.legend(fontsize=8, ncol=2, loc="lower center", bbox_to_anchor=(0.5, 1.0))
-    left = np.zeros(len(found))
-    for k, column in enumerate(c for c in found.columns if c.startswith("share_")):
-        ax_share.barh(y, found[column], left=left, color=f"C{k + 1}", label=column.removeprefix("share_"))
-        left += found[column].to_numpy()
-    ax_share.set(xlabel="share of the tracks", xlim=(0, 1))
+    for k, model in enumerate(MODELS):
+        share, low, high = (found[f"share_{model}{bound}"].to_numpy() for bound in ("", "_low", "_high"))
+        offset = y + 0.3 - 0.15 * k
+        ax_share.errorbar(
+            share, offset, xerr=[share - low, high - share], fmt="o", ms=4, color=f"C{k + 1}", label=model
+        )
+    ax_share.set(xlabel="share of the tracks, 90% interval", xlim=(-0.02, 1.02))
     ax_share.legend(fontsize=8, ncol=5, loc="lower center", bbox_to_anchor=(0.5, 1.0))
     _save(fig, png)
 

@@ -6,8 +6,9 @@ A network over sets (population_train.py) reads every track's answers from the a
 its interval, the members' spread, the model probabilities, the track's length and dimension) and six
 statistics of its steps (which tell localisation noise from subdiffusion where the answers cannot),
 pools them, and gives the 5%, 50% and 95% quantiles of the population's mean alpha and of its spread, and
-the model shares. Trained on simulated populations of five processes, with noise and lengths beyond
-the ensemble's training recipe, it has learnt how each answer is biased and how far to trust it;
+the model shares, each with an interval calibrated on held-out populations (population_train.share_bounds).
+Trained on simulated populations of five processes, with noise and lengths beyond the ensemble's
+training recipe, it has learnt how each answer is biased and how far to trust it;
 benchmarks/population.py measures it. It lives beside the ensemble whose answers it read
 (population.json and population.onnx in its folder) and is refused with any other.
 
@@ -34,6 +35,9 @@ STATISTICS = ("step_correlation_1", "step_correlation_2", "aging", "kurtosis", "
 FEATURES = (*ANSWERS, "log_points", "dim", *STATISTICS)
 PRECISION = "precision_ratio"  # the precision network's last input (precision_ratios)
 QUANTILES = (0.05, 0.5, 0.95)  # of the mean and of the sd: the 90% intervals
+# a share's interval is calibrated per model, bin of the population's size and bin of the share given
+SIZE_BINS = (50, 200, 1000)  # inner edges, tracks
+SHARE_BINS = (0.05, 0.2, 0.8, 0.95)  # inner edges
 DESCRIPTION = "population.json"
 PRECISION_DESCRIPTION = "population_precision.json"
 COLUMNS = [
@@ -44,7 +48,7 @@ COLUMNS = [
     "alpha_sd",
     "alpha_sd_low",
     "alpha_sd_high",
-    *(f"share_{m}" for m in MODELS),
+    *(f"share_{m}{bound}" for m in MODELS for bound in ("", "_low", "_high")),
     "note",
 ]
 
@@ -121,14 +125,12 @@ class PopulationNetwork:
         self.precision = precision
         if self.description["features"] != list(FEATURES) + [PRECISION] * precision:
             raise ModelFileError(f"{file}: reads other inputs than this andiflow gives; rebuild it with the workflow")
+        if "shares" not in self.description:
+            raise ModelFileError(f"{file}: made by an older andiflow, without the shares' intervals; rebuild it")
         onnx = folder / self.description["onnx"]
         if sha256(onnx) != self.description["onnx_sha256"]:
             raise ModelFileError(f"{onnx}: checksum differs from {file}; rebuild it with the workflow")
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(str(onnx), options, providers=["CPUExecutionProvider"])
+        self.session = session(onnx)
         self.level = self.description["level"]
         self.min_tracks, self.max_tracks = self.description["tracks"]
 
@@ -160,10 +162,21 @@ class PopulationNetwork:
         quantiles, shares = (o[0] for o in self.session.run(None, {"tracks": x}))
         row.update(zip(QUANTILE_COLUMNS, (float(q) for q in quantiles)))
         row.update({c: max(row[c], 0.0) for c in QUANTILE_COLUMNS[3:]})  # a spread is never negative
-        row.update({f"share_{m}": float(s) for m, s in zip(MODELS, shares)})
+        row.update(self._shares(shares, len(kept)))
         if len(kept) > self.max_tracks:
             notes.append(f"read as {self.max_tracks} tracks, the most it was trained on: the interval is no narrower")
         return row | {"note": "; ".join(notes)}
+
+    def _shares(self, shares: np.ndarray, tracks: int) -> dict:
+        """Each model's share and its interval (share_bounds' offsets, clipped to [0, 1])."""
+        bounds = self.description["shares"]
+        size = np.digitize(min(tracks, self.max_tracks), bounds["size_bins"])
+        row = {}
+        for m, (model, share) in enumerate(zip(MODELS, shares.astype(float))):
+            j = np.digitize(share, bounds["share_bins"])
+            low, high = (share + bounds[side][m][size][j] for side in ("low", "high"))
+            row |= {f"share_{model}": share, f"share_{model}_low": max(low, 0.0), f"share_{model}_high": min(high, 1.0)}
+        return row
 
     def _ratios(self, moving, precision) -> np.ndarray:
         """precision_ratios, each clipped to the largest the network was trained on; a precision larger
@@ -176,6 +189,15 @@ class PopulationNetwork:
                 "); give it in the positions' unit"
             )
         return np.minimum(ratios, self.description["max_precision_ratio"])
+
+
+def session(onnx):
+    """An ONNX Runtime session of a population network, on one thread."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(str(onnx), options, providers=["CPUExecutionProvider"])
 
 
 def _each_track(precision, answered: np.ndarray, column: str) -> tuple:

@@ -14,6 +14,9 @@ andi-datasets and PyTorch; prediction needs neither.
 3. The network (SetNetwork): each track's answers through an MLP, pooled by mean and spread, with the
    number of tracks, into quantiles of the population's mean and sd (pinball loss) and the models'
    shares (cross-entropy).
+4. The shares' intervals (share_bounds): on populations drawn as in training from a held-out pool, the
+   quantiles of each model's true share minus the exported network's, by bins of the share it gives
+   and of the population's size.
 """
 
 import math
@@ -24,7 +27,7 @@ import torch
 from torch import nn
 
 from andiflow.errors import SettingsError
-from andiflow.population_net import QUANTILES, features, step_rms
+from andiflow.population_net import QUANTILES, SHARE_BINS, SIZE_BINS, features, step_rms
 from andiflow.seeds import derive_seed
 from andiflow.simulate import seeded_globals
 from andiflow.tasks import MODELS
@@ -299,3 +302,31 @@ def held_out_scores(net: SetNetwork, pool: dict, tracks: tuple[int, int], n: int
         dict(dim=int(d), process=p, populations=len(part), **{c: round(float(part[c].mean()), 4) for c in scores})
         for (d, p), part in table
     ]
+
+
+def share_bounds(shares_of, pool: dict, cfg: dict, seed: int, level: float) -> dict:
+    """Each model's share interval, as offsets from the share the network gives: on cfg's
+    `share_populations` populations drawn as in training from a held-out pool, the (1 -+ level) / 2
+    quantiles of the true share minus the given one, per model, bin of the population's size
+    (SIZE_BINS) and bin of the given share (SHARE_BINS; a cell of fewer than 20 populations takes the
+    model's offsets of that share bin over all sizes). shares_of: features [n, F] -> shares [5]."""
+    widths, misjudged = tuple(cfg.get("noise_widths", NOISE_WIDTHS)), cfg.get("misjudged", 0.0)
+    n = cfg["share_populations"]
+    populations = Populations(pool, tuple(cfg["tracks"]), seed, widths, misjudged)
+    sizes, given, true = np.zeros(n), np.zeros((n, len(MODELS))), np.zeros((n, len(MODELS)))
+    for i in range(n):
+        x, _, _, true[i], _, _ = populations.draw()
+        sizes[i], given[i] = len(x), shares_of(x)
+    size_bin, share_bin = np.digitize(sizes, SIZE_BINS), np.digitize(given, SHARE_BINS)
+    quantiles = ((1 - level) / 2, (1 + level) / 2)
+    bounds = np.zeros((2, len(MODELS), len(SIZE_BINS) + 1, len(SHARE_BINS) + 1))
+    for m, j in np.ndindex(len(MODELS), len(SHARE_BINS) + 1):
+        in_bin = share_bin[:, m] == j
+        for i in range(len(SIZE_BINS) + 1):
+            cell = in_bin & (size_bin == i)
+            errors = (true - given)[cell if cell.sum() >= 20 else in_bin, m]
+            bounds[:, m, i, j] = np.quantile(errors, quantiles) if len(errors) else (-1.0, 1.0)
+    return dict(
+        populations=n, level=level, size_bins=list(SIZE_BINS), share_bins=list(SHARE_BINS),
+        low=(np.round(bounds[0], 4) + 0.0).tolist(), high=(np.round(bounds[1], 4) + 0.0).tolist(),  # no -0.0
+    )  # fmt: skip

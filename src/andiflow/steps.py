@@ -356,8 +356,8 @@ def train_population(args) -> None:
 
     from andiflow import seeds
     from andiflow.manifest import sha256
-    from andiflow.population_net import DESCRIPTION, FEATURES, PRECISION, PRECISION_DESCRIPTION
-    from andiflow.population_train import export, held_out_scores, train, with_precision
+    from andiflow.population_net import DESCRIPTION, FEATURES, PRECISION, PRECISION_DESCRIPTION, session
+    from andiflow.population_train import export, held_out_scores, share_bounds, train, with_precision
 
     torch.set_num_threads(1)
     cfg = args.config["population"]
@@ -380,17 +380,21 @@ def train_population(args) -> None:
     staging.mkdir(parents=True)
     onnx = Path(name).with_suffix(".onnx").name
     export(net, staging / onnx)
+    exported = session(staging / onnx)  # the intervals of the shares the shipped file gives
+    level = args.config["intervals"]["level"]
+    shares = share_bounds(lambda x: exported.run(None, {"tracks": x[None]})[1][0], held_out, cfg, seed + 2, level)
     description = dict(
         onnx=onnx,
         onnx_sha256=sha256(staging / onnx),
         ensemble_sha256=sha256(Path(args.ensemble) / "manifest.json"),
         features=features,
-        level=args.config["intervals"]["level"],
+        level=level,
         max_length=cfg["pool"]["max_length"],
         tracks=cfg["tracks"],
         **described,
         settings=settings.plain(cfg),
         held_out=scores,
+        shares=shares,
     )
     write_json(staging / name, description)
     shutil.rmtree(out, ignore_errors=True)

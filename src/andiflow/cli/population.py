@@ -78,10 +78,12 @@ def summary(row) -> str:
     """One population in words."""
     import pandas as pd
 
+    from andiflow.tasks import MODELS
+
     if pd.isna(row["alpha_mean"]):  # no answer: too few tracks
         return f"{row['group']}: {row['note']}"
     shares = ", ".join(
-        f"{name.removeprefix('share_')} {row[name]:.0%}" for name in row.index if name.startswith("share_")
+        f"{m} {row[f'share_{m}']:.0%} [{row[f'share_{m}_low']:.0%}, {row[f'share_{m}_high']:.0%}]" for m in MODELS
     )
     note = f"; {row['note']}" if row["note"] else ""
     return (
