@@ -3,6 +3,7 @@
 shipped ensemble and pools of a few hundred tracks."""
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -348,6 +349,7 @@ def test_the_command_compares_two_files_and_draws_them(trained, tmp_path, capsys
     assert main(["population", *files, *models, "-o", str(out), "--figure", str(png)]) == 0
     err = capsys.readouterr().err
     assert "drug.csv minus" in err and "(90%)" in err and "alpha mean" in err
+    assert re.search(r"models [a-z]+ \d+% \[\d+%, \d+%\]", err)  # each likely model's share with its interval
     written = pd.read_csv(out)
     assert written["group"].tolist() == files and png.stat().st_size > 0
     assert main(["population", files[0], *models, "--precision", "0.1"]) == 0

@@ -82,9 +82,10 @@ def summary(row) -> str:
 
     if pd.isna(row["alpha_mean"]):  # no answer: too few tracks
         return f"{row['group']}: {row['note']}"
+    likely = [m for m in MODELS if row[f"share_{m}_high"] >= 0.05]
     shares = ", ".join(
-        f"{m} {row[f'share_{m}']:.0%} [{row[f'share_{m}_low']:.0%}, {row[f'share_{m}_high']:.0%}]" for m in MODELS
-    )
+        f"{m} {row[f'share_{m}']:.0%} [{row[f'share_{m}_low']:.0%}, {row[f'share_{m}_high']:.0%}]" for m in likely
+    ) + (f", {', '.join(m for m in MODELS if m not in likely)} below 5%" if len(likely) < len(MODELS) else "")
     note = f"; {row['note']}" if row["note"] else ""
     return (
         f"{row['group']}: {row['tracks']} tracks; alpha mean {row['alpha_mean']:.3f} [{row['alpha_mean_low']:.3f}, "
