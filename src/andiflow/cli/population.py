@@ -7,7 +7,8 @@ def add_parser(sub, name):
     p = sub.add_parser(
         name,
         help="the population of each file's tracks: the mean of their alphas with its 90%% interval, their "
-        "spread and each diffusion model's share; of two files, also the difference of their means",
+        "spread and each diffusion model's share, each with its own; of two files, also the difference of their "
+        "means",
     )
     p.add_argument("inputs", nargs="+", metavar="input", help="files of tracks, any that `andiflow predict` reads")
     p.add_argument("-o", "--output", help="CSV with one row per file (default: stdout)")
