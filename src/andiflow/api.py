@@ -26,7 +26,7 @@ from andiflow.workers import cores
 
 SHIPPED = files("andiflow") / "ensembles"
 DEFAULT = "convlstm-cpu"  # the ensemble used when none is named
-SEGMENTS_DEFAULT = "segments-cpu"  # the segments task's, likewise
+SEGMENTS_DEFAULT = "segments-gpu"  # the segments task's, likewise
 
 
 def shipped_ensembles() -> list[str]:

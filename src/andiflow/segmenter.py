@@ -1,7 +1,7 @@
 """The segments task's ensemble, numpy and ONNX Runtime only: its members' per-frame outputs averaged,
 cut into segments (segment.py), with intervals and K in the units of the user's file.
 
-    ens = SegmentsEnsemble.load("segments-cpu/results/segments/ensemble")
+    ens = SegmentsEnsemble.load("segments-gpu/results/segments/ensemble")
     ens.frames([xy])            # [T, 7] per track: P(changepoint), alpha, log10 K, P(state)
     ens.table(tracks)           # one row per segment (andiflow.predict(..., task="segments"))
     ens.frame_table(tracks)     # one row per frame (per_frame=True)

@@ -32,11 +32,22 @@ def build_ensemble(members, networks, tracks_csv, labels, folder, config) -> dic
     staging = folder.with_name(folder.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
+    from andiflow.export import export_andij
+    from andiflow.model import load_checkpoint
+
+    checkpoints = [load_checkpoint(p) for p in networks]
     entries = []
-    for path in members:
+    for path, (_, meta) in zip(members, checkpoints):
         name = Path(path).name  # fold<k>.onnx
         shutil.copyfile(path, staging / name)
-        entries.append({"onnx": name, "onnx_sha256": sha256(staging / name), "fold": int(name[4:-5])})
+        entries.append(
+            {
+                "onnx": name,
+                "onnx_sha256": sha256(staging / name),
+                "fold": int(name[4:-5]),
+                "trained_on": meta.get("trained_on", "cpu"),
+            }
+        )
     manifest = {
         "task": "segments",
         "name": config["name"],
@@ -59,7 +70,7 @@ def build_ensemble(members, networks, tracks_csv, labels, folder, config) -> dic
             alpha_error.append(abs(s.alpha - alpha))
             k_error.append(abs(s.log10_k - np.log10(k)) if k > 0 else np.nan)
     manifest |= {"segmentation": ens.manifest["segmentation"]}
-    _andij(networks, tuned, staging / ANDIJ)
+    export_andij([model for model, _ in checkpoints], tuned["threshold"], tuned["gap"], staging / ANDIJ)
     manifest["andij"] = {"onnx": ANDIJ, "onnx_sha256": sha256(staging / ANDIJ)}
     manifest["intervals"] = segment.Intervals.calibrate(points, alpha_error, k_error, LEVEL).table
     manifest["validation"] = {"tracks": len(found.particles), **tuned}
@@ -85,12 +96,12 @@ def tune(outputs: list, true: list[list[int]]) -> dict:
     return best
 
 
-def _andij(networks, tuned: dict, path) -> None:
-    from andiflow.export import export_andij
-    from andiflow.model import load_checkpoint
-
-    models = [load_checkpoint(p)[0] for p in networks]
-    export_andij(models, tuned["threshold"], tuned["gap"], path)
+def _trained_where(members: list[dict]) -> str:
+    """How the folds were trained: CPU jobs of one thread, or jobs on a GPU (named)."""
+    where = sorted({m.get("trained_on", "cpu") for m in members})
+    if where == ["cpu"]:
+        return "each fold a job of one CPU thread"
+    return f"each fold a job on {', '.join(where)} (trained at GPU scale; seconds below are GPU-job seconds)"
 
 
 def overlapping_truth(parts: list, truth: tuple) -> list[tuple[float, float]]:
@@ -167,7 +178,7 @@ def card(manifest: dict, evaluations: dict, histories: dict) -> str:
         f"peaks of the mean changepoint probability at or above {manifest['segmentation']['threshold']}, at least "
         f"{manifest['segmentation']['gap']} frames apart (tuned on the validation set: changepoint Jaccard index "
         f"{manifest['validation']['jaccard']:.3f} on {manifest['validation']['tracks']} tracks). Made by andiflow's "
-        f"workflow: `snakemake --cores 2 --configfile config/segments-cpu.yaml`.",
+        f"workflow with `config/{manifest['name']}.yaml` (its header gives the commands).",
         "",
         f"Training data: {data['tracks']:,} tracks of {data['length']} frames, andi-datasets' phenomenological "
         f"models, recipe `{data['recipe']}`, {data['tracks_per_experiment']} tracks per experiment (of "
@@ -175,7 +186,7 @@ def card(manifest: dict, evaluations: dict, histories: dict) -> str:
         "the challenge's defaults); each batch cut "
         f"to a random window of {model['min_length']}-{data['length']} frames. Training: batch "
         f"{train['batch_size']}, Adam, lr {train['learning_rate']} ({train['schedule']}), {train['max_epochs']} "
-        "epochs, one CPU thread per fold.",
+        f"epochs, {_trained_where(manifest['members'])}.",
         "",
         "| fold | epochs | samples | seconds | best validation frame error |",
         "|---|---|---|---|---|",

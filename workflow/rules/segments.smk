@@ -142,7 +142,7 @@ rule report_segments:
         "andiflow-step report-segments {input.tracks} --ensemble {input.ensemble} -o {output} > {log} 2>&1"
 
 
-# `snakemake ship_segments --cores 1 --configfile config/segments-cpu.yaml`: the ensemble into the package.
+# `snakemake ship_segments --cores 1 --configfile config/segments-gpu.yaml` (or segments-cpu.yaml): the ensemble into the package.
 rule ship_segments:
     input:
         ensemble="results/segments/ensemble",

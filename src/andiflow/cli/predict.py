@@ -38,7 +38,7 @@ def add_parser(sub, name):
         "(dim;p_attm;p_ctrw;p_fbm;p_lw;p_sbm); a table gets the columns of every task the ensemble has "
         "(model, p_<model> of the diffusion_model task), of alpha alone with --task alpha. segments: where "
         "each track's motion changes, with each segment's alpha, K and state (the 2024 challenge; default "
-        "ensemble segments-cpu): a .txt output gets the challenge's lines, any other a CSV of one row per "
+        "ensemble segments-gpu): a .txt output gets the challenge's lines, any other a CSV of one row per "
         "segment",
     )
     p.add_argument(
