@@ -44,6 +44,10 @@ TOOLS = {
         "TrackObjects_Lifetime_50",
         lambda p, f, x, y: f"{f + 1},{p},{x},{y},0,{p},{f + 1}",
     ),
+    "btrack": (  # btrack's export_CSV: space-separated, z of 2D data 0
+        "ID t x y z parent root state generation dummy",
+        lambda p, f, x, y: f"{p} {f} {x} {y} 0.0 {p} {p} 5 0 False",
+    ),
 }
 UNITS = {"swift": "nm", "imaris": "µm", "mtrackj": "px"}
 

@@ -3,11 +3,11 @@ names trackers write (trackpy `particle`, TrackMate `TRACK_ID`, MosaicSuite `Tra
 `trajectory`, swift `track.id` and `"x [nm]"`, flika `track_number`, napari-gemspa `track_id`, Fiji's
 Manual Tracking `Track n°` and `Slice n°`, Imaris `TrackID`, `Time` and `Position X`, MTrackJ `TID`,
 ilastik `trackId` and `Object_Center_0`, CellProfiler `TrackObjects_Label_50`, `ImageNumber` and
-`Location_Center_X`, the 2nd AnDi challenge `traj_idx`, ...), whatever their case, separators and units
-in brackets. A name the user gives is taken as it is. Units written in the positions' headers ("x [nm]",
-"y (µm)"), or in a column of units (Imaris' `Unit`), are kept. Where asked (the population reads it),
-also the spots' localisation precision: trackpy's `ep`, ThunderSTORM's `uncertainty [nm]`, or one
-column per axis (trackpy's `ep_x`, Picasso's `lpx`)."""
+`Location_Center_X`, btrack `ID` and `t`, the 2nd AnDi challenge `traj_idx`, ...), whatever their
+case, separators and units in brackets. A name the user gives is taken as it is. Units written in the
+positions' headers ("x [nm]", "y (µm)"), or in a column of units (Imaris' `Unit`), are kept. Where
+asked (the population reads it), also the spots' localisation precision: trackpy's `ep`,
+ThunderSTORM's `uncertainty [nm]`, or one column per axis (trackpy's `ep_x`, Picasso's `lpx`)."""
 
 import functools
 import re
@@ -25,6 +25,7 @@ PARTICLE = (
     {"particle", "trackid", "trajectory", "trajidx", "tracknumber", "trajid", "trajectoryid", "particleid", "trackn°"},
     {"track", "traj", "trackidx", "trackindex", "trajectoryidx", "trajectoryindex", "trackno", "tid"},
     {"trackobjectslabel"},  # CellProfiler's, its suffix dropped (plain)
+    {"id"},  # btrack's; elsewhere often a spot's, so only where no other name is there
 )
 FRAME = (
     {"frame", "frameid", "frameidx", "framenumber", "frameno", "frameindex", "slice", "slicen°", "timepoint"},
