@@ -29,7 +29,7 @@ from andiflow.population_net import (
     precision_ratios,
     step_statistics,
 )
-from andiflow.population_train import Populations, SetNetwork, export, share_bounds, simulate_pool
+from andiflow.population_train import RANGES, Populations, SetNetwork, export, share_bounds, simulate_pool
 from andiflow.steps import main as step
 from andiflow.tasks import MODELS
 
@@ -277,6 +277,24 @@ def test_populations_drawn_from_a_pool_carry_their_truth():
     narrow = Populations(pool, (1000, 1000), seed=1, noise_widths=(0.001, 0.002))  # bands of a track or two
     with pytest.raises(SettingsError, match="no population of 999 tracks in 10,000 draws: .* widen them"):
         narrow.draw()
+
+
+def test_mixtures_hold_up_to_mix_models_models_that_allow_the_mean():
+    n = 20000
+    rng = np.random.default_rng(4)
+    model = rng.integers(len(MODELS), size=n)
+    low, high = (np.array([RANGES[m][i] for m in MODELS])[model] for i in (0, 1))
+    pool = dict(
+        x=np.arange(n, dtype=np.float32)[:, None], model=model, dim=np.ones(n, int),
+        alpha=rng.uniform(low, high), noise=rng.uniform(0, 1.5, n), length=rng.integers(10, 60, n),
+    )  # fmt: skip
+    for most in (2, 4):
+        populations = Populations(pool, (200, 200), seed=5, mix_models=most)
+        held = [np.count_nonzero(populations.draw()[3]) for _ in range(400)]
+        assert max(held) == most and 0.15 < np.mean(np.array(held) > 1) < 0.35  # a quarter are mixtures
+        for k, count in populations._mixture(MODELS.index("fbm"), 200, [MODELS.index(m) for m in ("attm", "sbm")]):
+            assert count >= 0 and MODELS[k] in ("fbm", "attm", "sbm")
+        assert sum(c for _, c in populations._mixture(0, 200, [1, 2, 4])) == 200
 
 
 def test_a_population_is_of_different_tracks_where_the_pool_holds_enough():

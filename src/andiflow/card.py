@@ -266,6 +266,10 @@ def _misjudged(spread: float) -> str:
     return f", each told it times a factor whose log has sd {spread:g} (a user's estimate is rarely exact)"
 
 
+def _mixed(most: int) -> str:
+    return "two models" if most == 2 else f"2-{most} models"
+
+
 def _population(description: dict) -> list[str]:
     """A population network's section: how it was trained, and its scores on held-out populations."""
     cfg, pool = description["settings"], description["settings"]["pool"]
@@ -291,7 +295,8 @@ def _population(description: dict) -> list[str]:
             "(population_net.py), from each track's answers and six statistics of its steps: the mean of their "
             "alphas with a 90% interval, their spread, and each diffusion model's share. It was trained on "
             f"{cfg['steps']:,} batches of {cfg['batch']} simulated populations of {cfg['tracks'][0]:,}-"
-            f"{cfg['tracks'][1]:,} tracks, drawn from pools of {pool['per_model']:,} tracks of each "
+            f"{cfg['tracks'][1]:,} tracks (a quarter of them mixtures of {_mixed(cfg.get('mix_models', 2))}), "
+            f"drawn from pools of {pool['per_model']:,} tracks of each "
             f"model per dimension ({', '.join(f'{d}D' for d in pool['dims'])}; {pool['min_length']}-"
             f"{pool['max_length']} points, localisation noise up to {pool['max_noise']} steps) read by this "
             "ensemble. On populations drawn from held-out pools of their own seed (the share error is half the "

@@ -6,11 +6,11 @@ andi-datasets and PyTorch; prediction needs neither.
    model's range, lengths log-uniform, half of them cut from the start of a longer track, steps scaled
    to unit std per axis, Gaussian localisation noise of sigma ~ U(0, max_noise) steps), read by the
    ensemble as `andiflow.predict` reads a user's tracks.
-2. Populations drawn from a pool: one dimension, one model (a quarter of them a mix of two that allow
-   the mean), a mean uniform over the model's range, a spread U(0, 0.3) (a fifth U(0, 0.06)), a band of
-   noise and of lengths, a number of tracks log-uniform over `tracks`; different tracks drawn with
-   weights N(mean, sd) of their alpha (Populations._near). The truth is their alphas' mean and sd and
-   their models' shares.
+2. Populations drawn from a pool: one dimension, one model (a quarter of them a mix of two, or up
+   to `mix_models`, that allow the mean), a mean uniform over the model's range, a spread U(0, 0.3)
+   (a fifth U(0, 0.06)), a band of noise and of lengths, a number of tracks log-uniform over
+   `tracks`; different tracks drawn with weights N(mean, sd) of their alpha (Populations._near). The
+   truth is their alphas' mean and sd and their models' shares.
 3. The network (SetNetwork): each track's answers through an MLP, pooled by mean and spread, with the
    number of tracks, into quantiles of the population's mean and sd (pinball loss) and the models'
    shares (cross-entropy).
@@ -100,12 +100,15 @@ class Populations:
 
     whole_pool = True  # _near's large narrow populations (benchmarks/population_draws.py compares without)
 
-    def __init__(self, pool: dict, tracks: tuple[int, int], seed: int, noise_widths=NOISE_WIDTHS, misjudged=0.0):
+    def __init__(
+        self, pool: dict, tracks: tuple[int, int], seed: int, noise_widths=NOISE_WIDTHS, misjudged=0.0, mix_models=2
+    ):
         """noise_widths: the range of a population's band of noise, of the pool's largest noise;
         misjudged: the sd of the log of the factor by which a population's precision (the last feature,
-        with_precision) is told, one per population (0: exactly)."""
+        with_precision) is told, one per population (0: exactly); mix_models: the most models a
+        mixture holds."""
         self.p, self.tracks, self.rng = pool, tracks, np.random.default_rng(seed)
-        self.noise_widths, self.misjudged = noise_widths, misjudged
+        self.noise_widths, self.misjudged, self.mix_models = noise_widths, misjudged, mix_models
         self.dims = sorted(set(pool["dim"].tolist()))
         by_alpha = np.argsort(pool["alpha"], kind="stable")
         self.of = {}  # each model's tracks of each dimension by increasing alpha: rows, alpha, noise, length
@@ -128,10 +131,7 @@ class Populations:
             mean = r.uniform(*RANGES[MODELS[k]])
             sd = r.uniform(0, 0.3) if r.random() < 0.8 else r.uniform(0, 0.06)
             others = [j for j, m in enumerate(MODELS) if j != k and RANGES[m][0] <= mean <= RANGES[m][1]]
-            parts = [(k, n)]
-            if others and r.random() < 0.25:
-                share = round(n * r.uniform(0.2, 0.8))
-                parts = [(k, share), (int(r.choice(others)), n - share)]
+            parts = self._mixture(k, n, others) if others and r.random() < 0.25 else [(k, n)]
             width = r.uniform(*self.noise_widths) * self.max_noise
             centre = r.uniform(0, self.max_noise)
             shortest, longest = np.sort(np.exp(r.uniform(*np.log(self.lengths), 2)))
@@ -146,6 +146,18 @@ class Populations:
             f"no population of {n} tracks in {DRAWS:,} draws: the pool holds too few tracks in bands of noise "
             f"{self.noise_widths[0]}-{self.noise_widths[1]} of its largest wide; widen them or the pool"
         )
+
+    def _mixture(self, k: int, n: int, others: list[int]) -> list[tuple[int, int]]:
+        """(model, tracks) of a mixture of model k and 1 to mix_models - 1 of the others."""
+        r = self.rng
+        m = 2 if self.mix_models == 2 else int(r.integers(2, min(self.mix_models, len(others) + 1) + 1))
+        if m == 2:
+            share = round(n * r.uniform(0.2, 0.8))
+            return [(k, share), (int(r.choice(others)), n - share)]
+        models = [k, *(int(j) for j in r.choice(others, m - 1, replace=False))]
+        counts = np.floor(r.dirichlet(np.ones(m)) * n).astype(int)
+        counts[0] += n - counts.sum()
+        return list(zip(models, counts.tolist()))
 
     def _told(self, x: np.ndarray) -> np.ndarray:
         """The features with the precision misjudged by one factor, where `misjudged`."""
@@ -259,8 +271,7 @@ def batch(populations: Populations, size: int):
 def train(pool: dict, cfg: dict, seed: int) -> SetNetwork:
     """The network trained on cfg["steps"] batches of cfg["batch"] populations drawn from the pool."""
     torch.manual_seed(seed)
-    widths, misjudged = tuple(cfg.get("noise_widths", NOISE_WIDTHS)), cfg.get("misjudged", 0.0)
-    populations = Populations(pool, tuple(cfg["tracks"]), seed, widths, misjudged)
+    populations = drawn_as_in_training(pool, cfg, seed)
     net = SetNetwork(pool["x"].shape[1], cfg["hidden"], cfg["tracks"][1])
     opt = torch.optim.Adam(net.parameters(), cfg["learning_rate"])
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg["steps"])
@@ -274,6 +285,13 @@ def train(pool: dict, cfg: dict, seed: int) -> SetNetwork:
         opt.step()
         schedule.step()
     return net.eval()
+
+
+def drawn_as_in_training(pool: dict, cfg: dict, seed: int) -> Populations:
+    """Populations of the pool drawn as cfg's network is trained on (its bands of noise, its told
+    precision, its mixtures)."""
+    widths, misjudged = tuple(cfg.get("noise_widths", NOISE_WIDTHS)), cfg.get("misjudged", 0.0)
+    return Populations(pool, tuple(cfg["tracks"]), seed, widths, misjudged, cfg.get("mix_models", 2))
 
 
 def pinball(predicted, truth, level):
@@ -310,9 +328,8 @@ def share_bounds(shares_of, pool: dict, cfg: dict, seed: int, level: float) -> d
     quantiles of the true share minus the given one, per model, bin of the population's size
     (SIZE_BINS) and bin of the given share (SHARE_BINS; a cell of fewer than 20 populations takes the
     model's offsets of that share bin over all sizes). shares_of: features [n, F] -> shares [5]."""
-    widths, misjudged = tuple(cfg.get("noise_widths", NOISE_WIDTHS)), cfg.get("misjudged", 0.0)
     n = cfg["share_populations"]
-    populations = Populations(pool, tuple(cfg["tracks"]), seed, widths, misjudged)
+    populations = drawn_as_in_training(pool, cfg, seed)
     sizes, given, true = np.zeros(n), np.zeros((n, len(MODELS))), np.zeros((n, len(MODELS)))
     for i in range(n):
         x, _, _, true[i], _, _ = populations.draw()
