@@ -6,7 +6,8 @@ population holds: the error of the mean, how often the mean's 90% interval holds
 largest). Held-out pools only: no test population chooses anything here.
 
     python benchmarks/population_mixtures.py OLD_FOLDER NEW_FOLDER [--precision] [--n 3000]
-    e.g. convlstm-cpu/results/population/network (pools: convlstm-cpu/results/population/pools)
+    e.g. convlstm-cpu/results/population/network; the held-out pools (temporary in the workflow) first:
+    snakemake results/population/pools/held_out_{1,2,3}D.npz --notemp --cores 2 --configfile config/convlstm-cpu.yaml
 
 Results: benchmarks/results/population_mixtures*.txt.
 """
