@@ -28,13 +28,13 @@ ANDIJ = "andiflow-segments-andij.onnx"  # the same networks by AnDi-J's plug-in 
 def build_ensemble(members, networks, tracks_csv, labels, folder, config) -> dict:
     """Write the ensemble folder from the members' ONNX files and their PyTorch networks (for the
     AnDi-J file); return what the validation set said."""
+    from andiflow.export import export_andij
+    from andiflow.model import load_checkpoint
+
     folder = Path(folder)
     staging = folder.with_name(folder.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    from andiflow.export import export_andij
-    from andiflow.model import load_checkpoint
-
     checkpoints = [load_checkpoint(p) for p in networks]
     entries = []
     for path, (_, meta) in zip(members, checkpoints):
