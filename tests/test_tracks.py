@@ -204,7 +204,7 @@ def test_tab_separated_table_with_byte_order_mark(tmp_path):
 @pytest.mark.parametrize(
     "rows, columns, message",
     [
-        ([(1, 0, 0.0)], ("id", "frame", "x"), ": no column that is the particle"),
+        ([(1, 0, 0.0)], ("spot", "frame", "x"), ": no column that is the particle"),
         ([(1, 0, 0.0)], ("particle", "when", "x"), ": no column that is the frame"),
         ([(1, 0, 0.0)], ("particle", "frame", "pos"), ": no column that is position x"),
         ([(1, 0, 0.0, 1.0), (1, 1, np.nan, 1.0)], ("particle", "frame", "x", "y"), ":3: particle 1: column 'x' is nan"),
