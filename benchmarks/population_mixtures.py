@@ -22,7 +22,7 @@ import yaml
 
 from andiflow import settings
 from andiflow.population_net import PopulationNetwork
-from andiflow.population_train import drawn_as_in_training, with_precision
+from andiflow.population_train import drawn_as_in_training, precision_settings, with_precision
 from andiflow.tasks import MODELS
 
 POOLS = Path("convlstm-cpu/results/population/pools")
@@ -48,7 +48,7 @@ def main() -> None:
     args = parser.parse_args()
     cfg = settings.resolve(yaml.safe_load(Path("config/convlstm-cpu.yaml").read_text()))["population"]
     if args.precision:
-        cfg = cfg | {k: cfg["precision"][k] for k in ("noise_widths", "misjudged")}
+        cfg = precision_settings(cfg)
     populations = drawn_as_in_training(held_out_pool(args.precision), cfg | {"mix_models": 4}, args.seed)
     draws = [populations.draw() for _ in range(args.n)]
     print(f"# {args.n} held-out populations (seed {args.seed}), {'precision' * args.precision or 'first'} networks")

@@ -7,7 +7,6 @@ the median of a few runs in this process after one warm-up.
 """
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -16,6 +15,7 @@ import time
 
 from andiflow.api import SHIPPED, shipped_ensembles
 from andiflow.cli import main as andiflow
+from andiflow.segmenter import is_segments
 
 
 def main() -> None:
@@ -23,11 +23,7 @@ def main() -> None:
     parser.add_argument("tracks")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    names = [
-        n
-        for n in shipped_ensembles()
-        if json.loads((SHIPPED / n / "manifest.json").read_text()).get("task") == "segments"
-    ]
+    names = [n for n in shipped_ensembles() if is_segments(SHIPPED / n)]
     print(f"# {args.tracks}; {platform.processor() or platform.machine()}, {os.cpu_count()} cores; 1 thread")
     print("ensemble        median_s  min_s  max_s")
     with tempfile.TemporaryDirectory() as tmp:

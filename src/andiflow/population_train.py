@@ -287,6 +287,13 @@ def train(pool: dict, cfg: dict, seed: int) -> SetNetwork:
     return net.eval()
 
 
+def precision_settings(cfg: dict) -> dict:
+    """The population settings of the network that reads a precision: its bands of noise and how far
+    its populations are told their precision from the truth, in place of the first network's."""
+    told = cfg["precision"]
+    return dict(cfg) | {"noise_widths": list(told["noise_widths"]), "misjudged": told["misjudged"]}
+
+
 def drawn_as_in_training(pool: dict, cfg: dict, seed: int) -> Populations:
     """Populations of the pool drawn as cfg's network is trained on (its bands of noise, its told
     precision, its mixtures)."""

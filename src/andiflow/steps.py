@@ -357,7 +357,14 @@ def train_population(args) -> None:
     from andiflow import seeds
     from andiflow.manifest import sha256
     from andiflow.population_net import DESCRIPTION, FEATURES, PRECISION, PRECISION_DESCRIPTION, session
-    from andiflow.population_train import export, held_out_scores, share_bounds, train, with_precision
+    from andiflow.population_train import (
+        export,
+        held_out_scores,
+        precision_settings,
+        share_bounds,
+        train,
+        with_precision,
+    )
 
     torch.set_num_threads(1)
     cfg = args.config["population"]
@@ -367,8 +374,7 @@ def train_population(args) -> None:
     described, name, features = {}, DESCRIPTION, list(FEATURES)
     if args.precision:
         pools, held_out = with_precision(pools), with_precision(held_out)
-        told = cfg["precision"]
-        cfg = settings.plain(cfg) | {"noise_widths": list(told["noise_widths"]), "misjudged": told["misjudged"]}
+        cfg = precision_settings(settings.plain(cfg))
         described = {"max_precision_ratio": float(pools["x"][:, -1].max())}
         name, features = PRECISION_DESCRIPTION, [*features, PRECISION]
     seed = seeds.derive_seed(args.config["seed"], "population", int(args.precision))
