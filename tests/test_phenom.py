@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from andiflow.phenom import MODELS, PhenomRecipe, label_filter, simulate_phenom
+from andiflow.phenom import BROAD, MODELS, PhenomRecipe, label_filter, simulate_phenom
 
 
 def test_the_label_filter_equals_the_challenges_on_every_row():
@@ -17,7 +17,7 @@ def test_the_label_filter_equals_the_challenges_on_every_row():
     np.testing.assert_array_equal(label_filter(labels), expected)
 
 
-@pytest.mark.parametrize("recipe", ["defaults", "varied"])
+@pytest.mark.parametrize("recipe", ["defaults", "varied", "wide"])
 def test_tracks_and_labels_are_the_same_for_the_same_seed_and_consistent(recipe):
     first = simulate_phenom(45, 60, seed=11, recipe=PhenomRecipe(recipe, tracks_per_experiment=15))
     again = simulate_phenom(45, 60, seed=11, recipe=PhenomRecipe(recipe, tracks_per_experiment=15))
@@ -41,6 +41,31 @@ def test_every_model_is_drawn_and_mixed_draws_both_recipes():
         noises.add(noise)
     assert drawn == set(MODELS)
     assert 0.12 in noises and len(noises) > 20 and max(noises) <= 0.3  # defaults' 0.12, varied's 0-0.3
+
+
+def test_broad_draws_its_three_recipes_in_their_shares():
+    drawn = {"defaults": 0, "varied": 0, "wide": 0}
+    for experiment in range(800):
+        _, args, noise = PhenomRecipe("broad").experiment(np.random.default_rng([6, experiment]))
+        alpha_variance = np.asarray(args["alphas"], float).reshape(-1, 2)[:, 1]
+        # defaults' noise is 0.12 px; varied draws every alpha with variance 0.01, wide with its own spread
+        drawn["defaults" if noise == 0.12 else "varied" if (alpha_variance == 0.01).all() else "wide"] += 1
+    for name, share in BROAD.items():
+        assert abs(drawn[name] / 800 - share) < 0.05, drawn
+
+
+def test_wide_holds_small_contrasts_short_dwells_and_dimers_faster_than_free_particles():
+    contrasts, stays, faster_dimers = [], [], 0
+    for experiment in range(300):
+        model, args, _ = PhenomRecipe("wide").experiment(np.random.default_rng([7, experiment]))
+        K = np.asarray(args["Ds"], float).reshape(-1, 2)[:, 0]
+        assert 10**-2.7 <= K.min() and K.max() <= 10.0 and (np.asarray(args["alphas"], float)[..., 0] < 2).all()
+        contrasts += list(10 ** np.abs(np.diff(np.log10(K))))  # between consecutive states, either way
+        if model == "multi_state":
+            np.testing.assert_allclose(args["M"].sum(axis=1), 1)
+            stays += list(np.diag(args["M"]))
+        faster_dimers += model == "dimerization" and K[1] > K[0]
+    assert 1.5 - 1e-9 <= min(contrasts) < 2 and min(stays) < 0.85 and faster_dimers > 0
 
 
 def test_the_defaults_experiments_simulate_the_challenges_density_and_varied_ones_their_tracks():

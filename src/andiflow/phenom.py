@@ -6,12 +6,17 @@ the state (0 immobile, 1 confined, 2 free, 3 directed) and whether a new segment
 are filtered as the challenge filters them (`label_filter`: a majority vote over 5 frames, then no
 segment shorter than 3 frames), by a vectorised equivalent with identical output.
 
-Four recipes:
+The recipes:
 - "defaults": the challenge's default parameters of each model (andi-datasets' `_get_dic_andi2`);
 - "varied": a wider variety around them, so that networks do not learn one parameter set: K over three
   decades (0.003 to 3), alpha from 0.05 to 1.99 (directed motion among them), two or three states,
   other trap, particle and compartment sizes, binding and switching rates, and localisation noise;
-- "mixed": each experiment "defaults" with probability MIXED_DEFAULTS, else "varied";
+- "wide": what "varied" leaves out and the challenge's experiments hold: states whose K differ by as
+  little as 1.5x, one alpha shared by all states, particles that differ from one another (K and alpha
+  drawn per particle with a spread up to several times the mean), dwells of a few frames, dimers faster
+  than free particles, short traps, dense boxes;
+- "mixed": each experiment "defaults" or "varied", in the shares MIXED;
+- "broad": each experiment "defaults", "varied" or "wide", in the shares BROAD;
 - "benchmark": the nine experiments of the challenge's public benchmark (andi-datasets' tutorial
   `challenge_two_benchmark.ipynb`: three-state switching, slow dimers, traps, small confinement, broad
   single-state alpha and K, short traps between directed motion), each as many particles in the box as
@@ -32,7 +37,8 @@ from andiflow.tasks.segments import RECIPES
 
 MODELS = ("single_state", "multi_state", "immobile_traps", "dimerization", "confinement")
 STATES = ("immobile", "confined", "free", "directed")
-MIXED_DEFAULTS = 0.25  # the share of "mixed" experiments drawn with the challenge's defaults
+MIXED = {"defaults": 0.25, "varied": 0.75}  # the shares of the recipes a "mixed" experiment is drawn in
+BROAD = {"defaults": 0.25, "varied": 0.375, "wide": 0.375}
 BOX = 1.8 * 128  # px: the challenge's simulated environment around its 128 px field of view
 FRAMES = 200  # frames simulated per experiment, as the challenge
 
@@ -55,9 +61,21 @@ class PhenomRecipe:
             model, args = BENCHMARK[int(rng.integers(len(BENCHMARK)))]
             return model, dict(args), self.noise
         model = MODELS[int(rng.integers(len(MODELS)))]
-        if self.name == "defaults" or (self.name == "mixed" and rng.random() < MIXED_DEFAULTS):
+        shares = {"mixed": MIXED, "broad": BROAD}.get(self.name)
+        name = _drawn(rng, shares) if shares else self.name
+        if name == "defaults":
             return model, _defaults(model, rng) | {"N": self.particles}, self.noise
-        return model, _varied(model, rng), float(rng.uniform(0.0, 0.3))
+        return model, (_varied if name == "varied" else _wide)(model, rng), float(rng.uniform(0.0, 0.3))
+
+
+def _drawn(rng, shares: dict) -> str:
+    """One of the recipes, in their shares."""
+    u, total = rng.random(), 0.0
+    for name, share in shares.items():
+        total += share
+        if u < total:
+            return name
+    return name
 
 
 def _defaults(model: str, rng) -> dict:
@@ -150,6 +168,44 @@ def _varied(model: str, rng) -> dict:
     else:
         args |= dict(r=rng.uniform(2, 10), Nc=int(rng.integers(15, 60)), trans=rng.uniform(0.02, 0.5))
     return args
+
+
+def _wide(model: str, rng) -> dict:
+    """Parameters beyond "varied" (the module's docstring); K and alpha as [mean, variance] per state."""
+    states = {"multi_state": int(rng.integers(2, 4)), "single_state": 1, "immobile_traps": 1}.get(model, 2)
+    logK = [rng.uniform(-2.5, 0.7)]
+    for _ in range(states - 1):  # each next state 1.5-100x slower or faster, inside 10^-2.7 ... 10^1
+        step = rng.uniform(np.log10(1.5), 2.0) * rng.choice([-1, 1])
+        logK.append(logK[-1] + (step if -2.7 <= logK[-1] + step <= 1.0 else -step))
+    if model == "confinement":  # slower inside its compartments
+        logK = sorted(logK, reverse=True)
+    Ks = 10 ** np.array(logK)
+    shared = rng.random() < 0.5
+    alphas = np.full(states, rng.uniform(0.05, 1.99)) if shared else rng.uniform(0.05, 1.99, size=states)
+    if model == "confinement":
+        alphas = np.sort(alphas)[::-1]
+    K_spread = 10 ** rng.uniform(np.log10(0.05), np.log10(3), size=states)  # std / mean
+    alpha_spread = 10 ** rng.uniform(-2, 0, size=states)  # std
+    Ds = np.array([[K, (K * c) ** 2] for K, c in zip(Ks, K_spread)])
+    alphas = np.array([[a, s**2] for a, s in zip(alphas, alpha_spread)])
+    if states == 1:
+        args = dict(Ds=list(Ds[0]), alphas=list(alphas[0]))
+    else:
+        args = dict(Ds=Ds, alphas=alphas)
+    if model == "single_state":
+        return args | dict(dim=2)
+    if model == "multi_state":
+        stay = rng.uniform(0.8, 0.995, size=states)
+        leave = rng.dirichlet(np.ones(states - 1), size=states)
+        M = np.array([np.insert(leave[i] * (1 - stay[i]), i, stay[i]) for i in range(states)])
+        return args | dict(M=M)
+    if model == "immobile_traps":
+        return args | dict(Pu=10 ** rng.uniform(-2, np.log10(0.25)), Pb=rng.uniform(0.3, 1),
+                           Nt=int(rng.integers(100, 1000)), r=rng.uniform(0.3, 1.5))  # fmt: skip
+    if model == "dimerization":
+        return args | dict(Pu=10 ** rng.uniform(np.log10(0.005), np.log10(0.2)), Pb=rng.uniform(0.3, 1),
+                           r=rng.uniform(0.3, 1.5), N=int(10 ** rng.uniform(np.log10(50), np.log10(400))))  # fmt: skip
+    return args | dict(r=rng.uniform(1.5, 10), Nc=int(rng.integers(15, 150)), trans=rng.uniform(0.02, 0.5))
 
 
 def simulate_phenom(n: int, length: int, seed: int, recipe: PhenomRecipe) -> dict:

@@ -12,7 +12,7 @@ from andiflow.tasks.base import Task
 
 LABELS = ("changepoint", "alpha", "K", "state")  # the shards' per-frame labels, in the target's order
 # how phenom.py makes tracks, named here where the workflow and the steps' options read them without andi-datasets
-RECIPES = ("defaults", "varied", "mixed", "benchmark")
+RECIPES = ("defaults", "varied", "wide", "mixed", "broad", "benchmark")
 
 
 @dataclass(frozen=True)
