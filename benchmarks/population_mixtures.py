@@ -55,15 +55,13 @@ def main() -> None:
     for folder in args.folders:
         net, rows = network(folder, args.precision), []
         for x, mean, _, shares, _, _ in draws:
-            quantiles, given = (o[0] for o in net.session.run(None, {"tracks": x[None]}))
-            bounds = net._shares(given, len(x))
-            low = np.array([bounds[f"share_{m}_low"] for m in MODELS])
-            high = np.array([bounds[f"share_{m}_high"] for m in MODELS])
+            answer = net.answer(x)
+            given, low, high = (np.array([answer[f"share_{m}{end}"] for m in MODELS]) for end in ("", "_low", "_high"))
             holds = (low - 1e-9 <= shares) & (shares <= high + 1e-9)
             rows.append(
                 dict(
-                    models=min(int(np.count_nonzero(shares)), 3), mean_error=abs(quantiles[1] - mean),
-                    mean_holds=float(quantiles[0] <= mean <= quantiles[2]),
+                    models=min(int(np.count_nonzero(shares)), 3), mean_error=abs(answer["alpha_mean"] - mean),
+                    mean_holds=float(answer["alpha_mean_low"] <= mean <= answer["alpha_mean_high"]),
                     share_error=float(np.abs(given - shares).sum() / 2), share_holds=holds.mean(),
                     largest_holds=float(holds[np.argmax(shares)]),
                 )

@@ -158,14 +158,18 @@ class PopulationNetwork:
         if self.precision:
             precision, notes = _each_track(precision, answered, column)
             x = np.column_stack([x, self._ratios(moving, precision)])
-        x = x[None]
-        quantiles, shares = (o[0] for o in self.session.run(None, {"tracks": x}))
-        row.update(zip(QUANTILE_COLUMNS, (float(q) for q in quantiles)))
-        row.update({c: max(row[c], 0.0) for c in QUANTILE_COLUMNS[3:]})  # a spread is never negative
-        row.update(self._shares(shares, len(kept)))
+        row.update(self.answer(x))
         if len(kept) > self.max_tracks:
             notes.append(f"read as {self.max_tracks} tracks, the most it was trained on: the interval is no narrower")
         return row | {"note": "; ".join(notes)}
+
+    def answer(self, x: np.ndarray) -> dict:
+        """The quantile columns and each model's share with its interval, from one population's
+        features [tracks, F]."""
+        quantiles, shares = (o[0] for o in self.session.run(None, {"tracks": x[None]}))
+        row = dict(zip(QUANTILE_COLUMNS, (float(q) for q in quantiles)))
+        row.update({c: max(row[c], 0.0) for c in QUANTILE_COLUMNS[3:]})  # a spread is never negative
+        return row | self._shares(shares, len(x))
 
     def _shares(self, shares: np.ndarray, tracks: int) -> dict:
         """Each model's share and its interval (share_bounds' offsets), within [0, 1] and holding the share
