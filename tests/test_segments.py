@@ -28,6 +28,9 @@ def test_segments_read_the_median_of_their_frames():
     assert [(s.first, s.last, s.state) for s in found] == [(0, 9, 2), (10, 29, 3)]
     assert (found[0].alpha, found[0].log10_k) == pytest.approx((1.0, -1.0))  # a mean would give 1.18, -0.7
     assert found[1].alpha == pytest.approx(1.9)
+    frames[10:, 3], frames[10:, 6] = 2.0, 0.0  # the second segment immobile: its alpha is 0, its K its own
+    assert (found := segment.segments_of(frames, 0.5, 3))[1].state == 0
+    assert (found[1].alpha, found[1].log10_k) == (0.0, pytest.approx(-1.0))
 
 
 def test_challenge_lines_round_trip(tmp_path):

@@ -5,10 +5,12 @@ lines of segments.
 A frame's outputs (framewise.py) are P(changepoint), alpha, log10 K and P(state) for the 4 states.
 Peaks above `threshold`, taken from the highest down, each at least `gap` frames from those taken and
 from the track's ends, are the changepoints; both settings are tuned on a validation set
-(segments_score.tune), never on a test set. A segment's alpha and log10 K are the medians over its
-frames (frames beside a change the peaks missed pull a mean; benchmarks/segments_decoding.py), its
-state the most probable on average. Its intervals are its value plus or minus the
-calibrated half-width of segments of its length (`Intervals`), alpha's clipped to ALPHA_RANGE.
+(segments_score.tune), never on a test set. A segment's state is the most probable on average over
+its frames, its alpha and log10 K the medians over them (frames beside a change the peaks missed pull
+a mean; benchmarks/segments_decoding.py); an immobile segment's alpha is 0, as the challenge labels
+it, and its K the network's, however small (a slow segment called immobile keeps a K of its size).
+Its intervals are its value plus or minus the calibrated half-width of segments of its length
+(`Intervals`), alpha's clipped to ALPHA_RANGE.
 """
 
 from dataclasses import dataclass
@@ -51,9 +53,9 @@ def segments_of(frames: np.ndarray, threshold: float, gap: int) -> list[Segment]
     found = []
     for first, end in zip(cuts[:-1], cuts[1:]):
         part = frames[first:end]
-        alpha = float(np.clip(np.median(part[:, 1]), *ALPHA_RANGE))
-        log10_k = float(np.median(part[:, 2]))
-        found.append(Segment(first, end - 1, alpha, log10_k, int(part[:, 3:].mean(0).argmax())))
+        state = int(part[:, 3:].mean(0).argmax())
+        alpha = 0.0 if state == 0 else float(np.clip(np.median(part[:, 1]), *ALPHA_RANGE))
+        found.append(Segment(first, end - 1, alpha, float(np.median(part[:, 2])), state))
     return found
 
 
