@@ -28,10 +28,10 @@ import andiflow
 from andiflow import phenom, segment
 from andiflow.api import SEGMENTS_DEFAULT
 from andiflow.segmenter import SegmentsEnsemble
+from andiflow.segments_score import GAPS
 
 TUNE, SCORE = 777, 778
 WINDOWS = (0, 1, 2, 3)
-GAPS = (2, 3, 4, 5, 7)
 TAUS = (0.4, 0.3, 0.2, 0.15, 0.1)
 LENGTH_EDGES = (10, 20, 40, 80, 201)
 
