@@ -14,20 +14,14 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from andiflow.members import one_thread_session
+
 LEVELS = {
     "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
     "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
     "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
     "off": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
 }
-
-
-def session(path, level):
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    options.graph_optimization_level = level
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 def main() -> None:
@@ -45,7 +39,7 @@ def main() -> None:
         outputs = []
         for path in members:
             start = time.perf_counter()
-            s = session(path, level)
+            s = one_thread_session(path, level)
             opened += time.perf_counter() - start
             given = s.get_inputs()[0]
             shape = [args.batch] + [d if isinstance(d, int) else args.length for d in given.shape[1:]]

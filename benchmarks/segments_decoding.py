@@ -27,7 +27,6 @@ from andi_datasets.utils_challenge import ensemble_changepoint_error
 import andiflow
 from andiflow import phenom, segment
 from andiflow.api import SEGMENTS_DEFAULT
-from andiflow.segmenter import SegmentsEnsemble
 from andiflow.segments_score import GAPS
 
 TUNE, SCORE = 777, 778
@@ -42,8 +41,7 @@ def main() -> None:
     p.add_argument("--tracks", type=int, default=1500)
     p.add_argument("--recipes", nargs="+", default=["mixed", "benchmark"])
     args = p.parse_args()
-    folder = args.ensemble if "/" in args.ensemble else andiflow.api.SHIPPED / args.ensemble
-    ensemble = SegmentsEnsemble.load(folder)
+    ensemble = andiflow.load_ensemble(args.ensemble)
     print(f"# {datetime.date.today()}: python benchmarks/segments_decoding.py --ensemble {args.ensemble} "
           f"--tracks {args.tracks} --recipes {' '.join(args.recipes)}")  # fmt: skip
     for recipe in args.recipes:

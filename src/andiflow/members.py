@@ -8,6 +8,20 @@ import numpy as np
 from andiflow.errors import ModelFileError
 
 
+def one_thread_session(path, optimisation=None):
+    """ONNX Runtime's session of a network on one thread (its own threads make these small networks
+    slower; workers.py spreads networks over cores). `optimisation`: a graph optimisation level other
+    than ONNX Runtime's default (benchmarks/onnx_levels.py)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # its warnings are about graph details, not the user's data
+    if optimisation is not None:
+        options.graph_optimization_level = optimisation
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 class OnnxMember:
     """One member in ONNX Runtime, on one thread (workers.py spreads members over cores): z-scored
     windows [n, Tn] (or [n, d, Tn]) -> raw outputs, in batches of at most `batch_values` numbers. Its
@@ -21,16 +35,7 @@ class OnnxMember:
     def session(self):
         """ONNX Runtime's session of one thread, made in the process that runs it (workers.py forks)."""
         if self._pid != os.getpid():
-            import onnxruntime
-
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = options.inter_op_num_threads = 1
-            options.log_severity_level = 3  # its warnings are about graph details, not the user's data
-            providers = ["CPUExecutionProvider"]
-            self._session, self._pid = (
-                onnxruntime.InferenceSession(str(self.path), options, providers=providers),
-                os.getpid(),
-            )
+            self._session, self._pid = one_thread_session(self.path), os.getpid()
         return self._session
 
     def batch_rows(self, x: np.ndarray) -> int:

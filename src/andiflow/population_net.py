@@ -27,6 +27,7 @@ import pandas as pd
 
 from andiflow.errors import InputFileError, ModelFileError, SettingsError
 from andiflow.manifest import MANIFEST, sha256
+from andiflow.members import one_thread_session
 from andiflow.tasks import MODELS
 
 ANSWERS = ("alpha", "alpha_low", "alpha_high", "alpha_std", *(f"p_{m}" for m in MODELS))  # predict's columns
@@ -130,7 +131,7 @@ class PopulationNetwork:
         onnx = folder / self.description["onnx"]
         if sha256(onnx) != self.description["onnx_sha256"]:
             raise ModelFileError(f"{onnx}: checksum differs from {file}; rebuild it with the workflow")
-        self.session = session(onnx)
+        self.session = one_thread_session(onnx)
         self.level = self.description["level"]
         self.min_tracks, self.max_tracks = self.description["tracks"]
 
@@ -195,15 +196,6 @@ class PopulationNetwork:
                 "); give it in the positions' unit"
             )
         return np.minimum(ratios, self.description["max_precision_ratio"])
-
-
-def session(onnx):
-    """An ONNX Runtime session of a population network, on one thread."""
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
-    return onnxruntime.InferenceSession(str(onnx), options, providers=["CPUExecutionProvider"])
 
 
 def _each_track(precision, answered: np.ndarray, column: str) -> tuple:

@@ -356,7 +356,8 @@ def train_population(args) -> None:
 
     from andiflow import seeds
     from andiflow.manifest import sha256
-    from andiflow.population_net import DESCRIPTION, FEATURES, PRECISION, PRECISION_DESCRIPTION, session
+    from andiflow.members import one_thread_session
+    from andiflow.population_net import DESCRIPTION, FEATURES, PRECISION, PRECISION_DESCRIPTION
     from andiflow.population_train import (
         export,
         held_out_scores,
@@ -386,7 +387,7 @@ def train_population(args) -> None:
     staging.mkdir(parents=True)
     onnx = Path(name).with_suffix(".onnx").name
     export(net, staging / onnx)
-    exported = session(staging / onnx)  # the intervals of the shares the shipped file gives
+    exported = one_thread_session(staging / onnx)  # the intervals of the shares the shipped file gives
     level = args.config["intervals"]["level"]
     shares = share_bounds(lambda x: exported.run(None, {"tracks": x[None]})[1][0], held_out, cfg, seed + 2, level)
     description = dict(
