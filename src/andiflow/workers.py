@@ -7,6 +7,7 @@ would, so the outputs are identical whatever the number of workers. Worker proce
 (Linux); elsewhere the work runs in the calling process."""
 
 import functools
+import gc
 import multiprocessing
 import os
 import sys
@@ -22,6 +23,11 @@ from andiflow.progress import progress
 # their sessions costs about a second. Set by hand, not measured: at 100 tracks (47 k points) two
 # workers were no faster (benchmarks/predict_cores.py --n 100).
 MIN_VALUES = 200_000
+# What a bundle of the members' work costs, in input values: an ONNX Runtime run and a session opened
+# cost as much as this many values (3,000 challenge-style tracks on one thread, least squares over the
+# runs: 0.32 us a value, 0.29 ms a run; 6 ms a session), so that short windows, whose runs are many and
+# small, are not dealt as if they were cheap.
+RUN_VALUES, SESSION_VALUES = 900, 18_000
 _GROUPS = None  # in a worker: the ensemble's members, (task, dim) -> length -> [members]
 
 
@@ -86,7 +92,8 @@ class Workers:
         not end a line (UTF-16), a file of one range, or a range that cannot be read alone."""
         if self.n == 1 or text_encoding(path) not in LINE_SAFE:
             return None
-        ranges = line_ranges(path, 4 * self.n, skip_lines)
+        # threads share the work as it comes; a range more each costs a parse's setup and fresh memory
+        ranges = line_ranges(path, self.n if threads else 4 * self.n, skip_lines)
         if len(ranges) < 2:
             return None
         read = functools.partial(_parse_ranges, str(path), parse)
@@ -103,8 +110,19 @@ class Workers:
         """Consecutive pieces in bundles of about equal work, 4 a worker: a member's pieces stay
         together, so each worker opens only its share of the members' sessions; one task each, as a
         trajectory set of many lengths makes thousands of small calls."""
-        bundle = self._parts([(b - a) * calls[i][3][0].size for i, a, b in pieces])
+        bundle = self._parts(self._costs(pieces, calls))
         return [[p for p, j in zip(pieces, bundle) if j == b] for b in range(4 * self.n) if (bundle == b).any()]
+
+    def _costs(self, pieces: list, calls: list) -> list[int]:
+        """What each piece costs, in input values: its values, its runs, and a session where a member's
+        pieces begin."""
+        costs, member = [], None
+        for i, a, b in pieces:
+            group, length, k, x = calls[i]
+            runs = -(-(b - a) // self.groups[group][length][k].batch_rows(x))
+            costs.append((b - a) * x[0].size + RUN_VALUES * runs + SESSION_VALUES * (calls[i][:3] != member))
+            member = calls[i][:3]
+        return costs
 
     def _parts(self, sizes) -> np.ndarray:
         """The part (0 to 4n - 1) of each of consecutive items of these sizes: parts of about equal size."""
@@ -114,13 +132,22 @@ class Workers:
     def _pool(self) -> ProcessPoolExecutor:
         if self.pool is None:
             context = multiprocessing.get_context("fork")
+            # the objects the workers inherit are left out of collections until the pool stops, so that
+            # a worker's collection writes none of their pages, each a copy once written (3,000 tracks
+            # at --threads 2: 0.07-0.1 s less, benchmarks/predict_cores.py)
+            gc.freeze()
             self.pool = ProcessPoolExecutor(self.n, mp_context=context, initializer=_adopt, initargs=(self.groups,))
             owner = self._owner()
             if owner is not None:
-                # wait: a pool left stopping as the interpreter exits races its exit hook, which then
-                # writes to the pool's closed pipe (OSError, exit status 1; Python 3.11)
-                weakref.finalize(owner, self.pool.shutdown, wait=True, cancel_futures=True)
+                weakref.finalize(owner, _stop, self.pool)
         return self.pool
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    # wait: a pool left stopping as the interpreter exits races its exit hook, which then writes to the
+    # pool's closed pipe (OSError, exit status 1; Python 3.11)
+    pool.shutdown(wait=True, cancel_futures=True)
+    gc.unfreeze()
 
 
 def _adopt(groups: dict) -> None:
