@@ -7,6 +7,8 @@ the peak memory of each run.
     python benchmarks/predict_cores.py --load 1     # beside one other busy process (a 1-thread job)
     python benchmarks/predict_cores.py --pair       # also two --threads 1 runs at once: the machine's own
                                                     # ceiling for two cores, which no parallel code passes
+    git worktree add /tmp/base COMMIT && python benchmarks/predict_cores.py --against /tmp/base
+                                                    # also another version's andiflow, run by turns with this one
 
 The trajectories are challenge-style 2D ones (lengths 10-999, the 2020 recipe, a seed of their own); each
 command runs `--repeat` times in a fresh process, alternating, and the median is shown. Run it on an
@@ -85,6 +87,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--load", type=int, default=0, help="other busy processes (one thread each) meanwhile")
     parser.add_argument("--pair", action="store_true", help="also two --threads 1 runs at once, each on its input")
+    parser.add_argument("--against", help="another checkout (a folder with src/andiflow), run by turns with this one")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -93,6 +96,7 @@ def main() -> None:
             f"# benchmarks/predict_cores.py: {platform.machine()}, {os.cpu_count()} cores; {args.n} 2D trajectories "
             f"(lengths 10-999), {points:,} points; median of {args.repeat} runs"
             + (f"; beside {args.load} other busy process{'es' * (args.load > 1)}" if args.load else "")
+            + (f"; by turns with the andiflow of {args.against}" if args.against else "")
         )
         busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.load)]
         try:
@@ -103,26 +107,44 @@ def main() -> None:
 
 
 def measure(args, tmp: Path, points: int) -> None:
-    """The runs, alternating, and their figures."""
-    runs = {(name, n): [] for name in INPUTS for n in args.threads}
+    """The runs, alternating (and by turns with the other version's), and their figures."""
+    versions = ["this", *([args.against] if args.against else [])]
+    runs = {(v, name, n): [] for name in INPUTS for n in args.threads for v in versions}
     pairs = {name: [] for name in INPUTS if args.pair and 1 in args.threads}
     for _ in range(args.repeat):
-        for name, n in runs:
-            runs[name, n].append(run(command(tmp, name, n, f"{name}.{n}.out")))
-            if pairs and n == args.threads[-1]:
+        for v, name, n in runs:
+            runs[v, name, n].append(run(command(tmp, name, n, f"{name}.{n}.{versions.index(v)}.out", v)))
+            if pairs and n == args.threads[-1] and v == "this":
                 pairs[name].append(run(*(command(tmp, name, 1, f"{name}.pair{k}.out") for k in (1, 2))))
     median = {key: statistics.median(s for s, _ in measured) for key, measured in runs.items()}
-    first = args.threads[0]
     for name, measured in pairs.items():
         seconds = statistics.median(s for s, _ in measured)
-        speedup = 2 * median[name, 1] / seconds
+        speedup = 2 * median["this", name, 1] / seconds
         print(
             f"{name:<10} two --threads 1 at once: {seconds:6.2f} s, {2 * points / seconds / 1e3:4.0f} k points/s, "
             f"{speedup:4.2f}x the throughput of one (the machine's ceiling for 2 cores: {speedup / 2:.2f} per core)"
         )
+    for v in versions:
+        if args.against:
+            print(f"## {'this checkout' if v == 'this' else f'the andiflow of {v}'}:")
+        report(args, tmp, points, {key[1:]: m for key, m in runs.items() if key[0] == v}, versions.index(v))
+    if args.against:
+        same = all(
+            (tmp / f"{name}.{n}.0.out").read_bytes() == (tmp / f"{name}.{n}.1.out").read_bytes()
+            for name in INPUTS
+            for n in args.threads
+        )
+        print(f"outputs of the two versions: {'identical' if same else 'DIFFER'}")
+
+
+def report(args, tmp: Path, points: int, runs: dict, version: int) -> None:
+    """The figures of one version's runs {(input, threads): [(seconds, peak MB)]}."""
+    median = {key: statistics.median(s for s, _ in measured) for key, measured in runs.items()}
+    first = args.threads[0]
     for (name, n), measured in runs.items():
         speedup = median[name, first] / median[name, n]
-        same = (tmp / f"{name}.{n}.out").read_bytes() == (tmp / f"{name}.{first}.out").read_bytes()
+        out = f"{name}.{{}}.{version}.out"
+        same = (tmp / out.format(n)).read_bytes() == (tmp / out.format(first)).read_bytes()
         seconds = median[name, n]
         print(
             f"{name:<10} --threads {n}: {seconds:6.2f} s, {points / seconds / 1e3:4.0f} k points/s, "
@@ -134,10 +156,12 @@ def measure(args, tmp: Path, points: int) -> None:
             print(f"{name} / task1.txt at --threads {n}: {median[name, n] / median['task1.txt', n]:.2f}x the time")
 
 
-def command(tmp: Path, name: str, threads: int, out: str) -> list[str]:
-    """`andiflow predict` of one input, alpha alone (a table would get the diffusion model too)."""
+def command(tmp: Path, name: str, threads: int, out: str, version="this") -> list[str]:
+    """`andiflow predict` of one input, alpha alone (a table would get the diffusion model too); with
+    the andiflow of another checkout where `version` names its folder."""
     cli = [sys.executable, "-c", CLI, "predict", str(tmp / name), "-o", str(tmp / out)]
-    return cli + ["--task", "alpha", "--threads", str(threads)]
+    other = [] if version == "this" else ["env", f"PYTHONPATH={Path(version).resolve() / 'src'}"]
+    return other + cli + ["--task", "alpha", "--threads", str(threads)]
 
 
 if __name__ == "__main__":
