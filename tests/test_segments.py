@@ -33,6 +33,28 @@ def test_segments_read_the_median_of_their_frames():
     assert (found[1].alpha, found[1].log10_k) == (0.0, pytest.approx(-1.0))
 
 
+def test_a_files_mix_of_states_moves_the_states_its_segments_lean_to():
+    training = np.array([0.05, 0.05, 0.85, 0.05])
+    leaning = np.tile([0.3, 0.05, 0.6, 0.05], (200, 1))  # each segment more likely free than immobile
+    sure = np.tile([0.01, 0.01, 0.97, 0.01], (100, 1))
+    mix = segment.file_mix(np.r_[leaning, sure], training)
+    assert mix.sum() == pytest.approx(1.0) and mix[0] > 3 * training[0]  # a file of many stops
+    assert ((leaning * mix / training).argmax(1) == 0).all() and ((sure * mix / training).argmax(1) == 2).all()
+    # a file of one such segment moves the mix little: it stays free, as under the training mix
+    one = segment.file_mix(leaning[:1], training)
+    assert np.abs(one - training).max() < 0.01 and (leaning[0] * one / training).argmax() == 2
+    # a file as the training recipe's keeps its mix
+    assert segment.file_mix(np.tile(training, (50, 1)), training) == pytest.approx(training)
+
+
+def test_segments_states_weighed_by_a_mix():
+    frames = np.zeros((30, 7))
+    frames[:, 1], frames[:, 3:] = 0.8, [0.3, 0.05, 0.6, 0.05]
+    assert [s.state for s in segment.segments_of(frames, 0.5, 3)] == [2]
+    found = segment.segments_of(frames, 0.5, 3, weights=np.array([3.0, 1.0, 0.9, 1.0]))
+    assert [(s.state, s.alpha) for s in found] == [(0, 0.0)]  # immobile: alpha 0 as the challenge labels it
+
+
 def test_challenge_lines_round_trip(tmp_path):
     parts = [Segment(0, 9, 0.5, -1.0, 2), Segment(10, 29, 1.25, 0.0, 1)]
     line = segment.challenge_line(7, parts, 30)
@@ -193,6 +215,26 @@ def test_the_andij_file_follows_the_plugins_contract(tmp_path):
             p = torch.stack([m(torch.from_numpy(x).transpose(1, 2)) for m in models]).mean(0)[0, :, 0].numpy()
         # its changepoints are the peaks segment.changepoints takes, where no taller one lies within the gap
         assert set(segment.changepoints(p, 0.3, 4)) >= set(np.flatnonzero(cp[0]))
+
+
+def test_states_by_the_files_mix_or_the_training_one(ensemble):
+    import andiflow
+    from andiflow.segmenter import SegmentsEnsemble
+
+    tracks = _table((40, 60, 50))
+    kept = json.loads((ensemble.members[0].path.parent / "manifest.json").read_text())
+    assert "state_mix" not in kept["segmentation"]  # an ensemble that does not record it: the training mix
+    assert ensemble.state_weights([np.zeros((30, 7))], "file") is None
+    with pytest.raises(ValueError, match="state_mix 'mine'"):
+        ensemble.state_weights([], "mine")
+    recorded = kept["segmentation"] | {"state_mix": [0.7, 0.1, 0.1, 0.1]}
+    mixed = SegmentsEnsemble(ensemble.members, kept | {"segmentation": recorded})
+    frames = mixed.frames([np.asarray(g[["x [px]", "y [px]"]]).T for _, g in tracks.groupby("particle")])
+    weights = mixed.state_weights(frames, "file")
+    assert weights.shape == (4,) and mixed.state_weights(frames) is None
+    by_file = andiflow.predict(tracks, models=mixed, warn=lambda m: None, state_mix="file")
+    by_training = andiflow.predict(tracks, models=mixed, warn=lambda m: None)
+    assert by_file[["particle", "first_frame", "K"]].equals(by_training[["particle", "first_frame", "K"]])
 
 
 def test_per_frame_outputs_on_request(ensemble):

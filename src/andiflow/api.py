@@ -70,6 +70,7 @@ def predict(
     pixel_size=None,
     frame_interval=None,
     per_frame=False,
+    state_mix="training",
 ) -> pd.DataFrame:
     """alpha for each particle or trajectory, one row each: particle, dim, n_points, alpha, alpha_std,
     alpha_low, alpha_high, note (the columns of `andiflow predict`'s table); from an ensemble with the
@@ -100,6 +101,9 @@ def predict(
     µm²/s^alpha where the positions' unit (µm, nm; or `pixel_size`, µm per unit) and the frame
     interval (the file's, or `frame_interval` in s) are known; else as K_unit says (px²/frame^alpha).
     With per_frame=True, the networks' outputs at every frame instead (segmenter.frame_table).
+    Segments' states are read by the training recipe's mix of states (state_mix="training"), or by
+    the mix of the tracks given together ("file": a file of one experiment or condition;
+    segment.file_mix; benchmarks/segments_priors.py measures both).
     """
     if task == "segments" and models is None:
         models = SEGMENTS_DEFAULT
@@ -110,7 +114,9 @@ def predict(
     columns = dict(particle=particle, frame=frame, positions=positions)
     found, source = _found(data, time_axis, strict, gaps, **columns)
     if isinstance(ens, SegmentsEnsemble):
-        return ens.frame_table(found) if per_frame else ens.table(found, pixel_size, frame_interval, interval)
+        if per_frame:
+            return ens.frame_table(found)
+        return ens.table(found, pixel_size, frame_interval, interval, state_mix)
     if task not in (None, "alpha") and not ens.has(task):
         raise ModelFileError(f"{ens.describe()}: has no networks of the {task} task")
     return _rows(found, ens, scale, interval, warn, source, strict, classify and task != "alpha")
@@ -278,11 +284,13 @@ def predict_segments_into(
     frame_interval=None,
     info=None,
     per_frame=False,
+    state_mix="training",
     **options,
 ) -> str:
     """`andiflow predict --task segments`: the segments of every track of a file; a .txt output gets the
     2024 challenge's lines (K in the file's units per frame^alpha), any other a CSV of one row per
-    segment (predict's columns), or with per_frame one row per frame. Returns what was done, in words."""
+    segment (predict's columns), or with per_frame one row per frame; states read by the file's mix of
+    states or the training one (`state_mix`, predict). Returns what was done, in words."""
     found = tracks.read_tracks(path, format, **options)
     if found.read_as and info:
         info(f"{path}: read {found.read_as}")
@@ -291,11 +299,11 @@ def predict_segments_into(
         results.write_table(output, table, float_format="%.6g")
         return f"{table['particle'].nunique()} of {len(found.particles)} particles of {path}: frames into {output}"
     if output is not None and str(output).endswith(".txt"):
-        lines, problems = ens.challenge_lines(found)
+        lines, problems = ens.challenge_lines(found, state_mix)
         results.write_lines(output, lines)
         done = len(lines)
     else:
-        table = ens.table(found, pixel_size, frame_interval)
+        table = ens.table(found, pixel_size, frame_interval, state_mix=state_mix)
         problems = dict(zip(table["particle"][table["alpha"].isna()], table["note"][table["alpha"].isna()]))
         results.write_table(output, table, float_format="%.6g")
         done = table["particle"][table["alpha"].notna()].nunique()

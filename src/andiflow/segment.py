@@ -11,6 +11,10 @@ a mean; benchmarks/segments_decoding.py); an immobile segment's alpha is 0, as t
 it, and its K the network's, however small (a slow segment called immobile keeps a K of its size).
 Its intervals are its value plus or minus the calibrated half-width of segments of its length
 (`Intervals`), alpha's clipped to ALPHA_RANGE.
+
+The networks learnt their state probabilities under the training recipe's mix of states; a file (one
+experiment, one condition) has its own. Read by the file's mix (`file_mix`), each segment's mean
+probabilities are weighed by the ratio of that mix to the training one before its state is taken.
 """
 
 from dataclasses import dataclass
@@ -20,6 +24,7 @@ import numpy as np
 STATES = ("immobile", "confined", "free", "directed")  # phenom.STATES, the challenge's 0..3
 ALPHA_RANGE = (0.0, 2.0)  # a segment's alpha and its interval are clipped to it
 LENGTH_EDGES = (0, 10, 20, 40, 80, 201, 10**9)  # segment lengths the intervals are calibrated by
+MIX_WEIGHT = 100  # segments the training mix counts as in a file's (benchmarks/segments_priors.py)
 
 
 @dataclass(frozen=True)
@@ -47,16 +52,39 @@ def changepoints(p: np.ndarray, threshold: float, gap: int) -> list[int]:
     return sorted(taken)
 
 
-def segments_of(frames: np.ndarray, threshold: float, gap: int) -> list[Segment]:
-    """The segments of one track from its per-frame outputs [T, 7]."""
+def bounds(frames: np.ndarray, threshold: float, gap: int) -> list[tuple[int, int]]:
+    """(first frame, end) of each segment of one track, from its per-frame outputs [T, 7]."""
     cuts = [0, *changepoints(frames[:, 0], threshold, gap), len(frames)]
+    return list(zip(cuts[:-1], cuts[1:]))
+
+
+def segments_of(frames: np.ndarray, threshold: float, gap: int, weights=None) -> list[Segment]:
+    """The segments of one track from its per-frame outputs [T, 7]; `weights` (per state, the file's
+    mix over the training one) weigh the mean state probabilities where given."""
     found = []
-    for first, end in zip(cuts[:-1], cuts[1:]):
+    for first, end in bounds(frames, threshold, gap):
         part = frames[first:end]
-        state = int(part[:, 3:].mean(0).argmax())
+        p = part[:, 3:].mean(0)
+        state = int((p if weights is None else p * weights).argmax())
         alpha = 0.0 if state == 0 else float(np.clip(np.median(part[:, 1]), *ALPHA_RANGE))
         found.append(Segment(first, end - 1, alpha, float(np.median(part[:, 2])), state))
     return found
+
+
+def file_mix(p: np.ndarray, training: np.ndarray, weight: float = MIX_WEIGHT, rounds: int = 200) -> np.ndarray:
+    """The mix of states of a file's segments from their mean state probabilities p [n, 4], which the
+    networks learnt under the `training` mix: by EM (Saerens, Latinne & Decaestecker 2002, each
+    segment's probabilities reweighed by the ratio of the mixes, the file's mix their mean), the
+    training mix counting as `weight` segments more, so that a few segments move it little."""
+    mix = training
+    for _ in range(rounds):
+        q = p * (mix / training)
+        q /= q.sum(1, keepdims=True)
+        new = (q.sum(0) + weight * training) / (len(p) + weight)
+        if np.abs(new - mix).max() < 1e-7:
+            return new
+        mix = new
+    return mix
 
 
 def challenge_line(idx, segments: list[Segment], length: int) -> str:

@@ -24,6 +24,7 @@ from andiflow.tracks import short_first
 
 MICRONS = {"µm": 1.0, "nm": 1e-3}  # a position unit in µm
 SECONDS = {"s": 1.0, "ms": 1e-3}
+STATE_MIXES = ("file", "training")  # the mixes of states a file's segments' states can be read by
 COLUMNS = (
     "particle", "segment", "first_frame", "last_frame", "points", "alpha", "alpha_low", "alpha_high",
     "K", "K_low", "K_high", "K_unit", "state", "note",
@@ -72,12 +73,26 @@ class SegmentsEnsemble:
                 out[i] = frames
         return out
 
-    def segments(self, frames: np.ndarray) -> list[segment.Segment]:
+    def segments(self, frames: np.ndarray, weights=None) -> list[segment.Segment]:
         settings = self.manifest["segmentation"]
-        return segment.segments_of(frames, settings["threshold"], settings["gap"])
+        return segment.segments_of(frames, settings["threshold"], settings["gap"], weights)
 
-    def segmented(self, found) -> tuple[dict, dict]:
-        """({index of a track in `found` (tracks.Tracks): its segments}, {particle: why it has none})."""
+    def state_weights(self, frames: list, state_mix="training") -> np.ndarray | None:
+        """Per state, the mix of states of these tracks' segments over the training one (segment.file_mix),
+        by which their states are read; None where they are read by the training mix (`state_mix`
+        "training", or an ensemble that does not record it)."""
+        if state_mix not in STATE_MIXES:
+            raise ValueError(f"state_mix {state_mix!r}: one of {', '.join(STATE_MIXES)}")
+        settings = self.manifest["segmentation"]
+        if state_mix == "training" or "state_mix" not in settings or not frames:
+            return None
+        training = np.array(settings["state_mix"])
+        p = [f[a:b, 3:].mean(0) for f in frames for a, b in segment.bounds(f, settings["threshold"], settings["gap"])]
+        return segment.file_mix(np.array(p), training) / training
+
+    def segmented(self, found, state_mix="training") -> tuple[dict, dict]:
+        """({index of a track in `found` (tracks.Tracks): its segments}, {particle: why it has none}),
+        states read by the tracks' own mix of states or the training one (`state_mix`, state_weights)."""
         usable, problems = [], {}
         for i, pid in enumerate(found.particles):
             problem = self._cannot(found, i)
@@ -86,15 +101,19 @@ class SegmentsEnsemble:
             else:
                 usable.append(i)
         frames = self.frames([xy(found.trajectories[i]) for i in usable])
-        return {i: self.segments(out) for i, out in zip(usable, frames)}, problems
+        weights = self.state_weights(frames, state_mix)
+        return {i: self.segments(out, weights) for i, out in zip(usable, frames)}, problems
 
-    def table(self, found, pixel_size=None, frame_interval=None, interval: float | None = 0.9) -> pd.DataFrame:
+    def table(
+        self, found, pixel_size=None, frame_interval=None, interval: float | None = 0.9, state_mix="training"
+    ) -> pd.DataFrame:
         """One row per segment of each particle of `found` (tracks.Tracks): COLUMNS. A particle that
         cannot be segmented gets one row with its reason in `note`. K is in µm²/s^alpha where the
         positions' unit (or `pixel_size`, µm per position unit) and the frame interval (`frame_interval`
-        in s, or the file's) are known, otherwise in the units it has, as K_unit says."""
+        in s, or the file's) are known, otherwise in the units it has, as K_unit says. States are read
+        by the tracks' own mix of states, or the training one (`state_mix`, state_weights)."""
         length_um, seconds, unit = k_units(found, pixel_size, frame_interval)
-        segmented, problems = self.segmented(found)
+        segmented, problems = self.segmented(found, state_mix)
         rows = []
         for i, pid in enumerate(found.particles):
             if pid in problems:
@@ -125,11 +144,11 @@ class SegmentsEnsemble:
             return "1D: segments need x and y"
         return short_first(found.problems.get(found.particles[i]), found.trajectories[i].shape[-1], self.min_length)
 
-    def challenge_lines(self, found) -> tuple[list[str], dict]:
+    def challenge_lines(self, found, state_mix="training") -> tuple[list[str], dict]:
         """The 2024 challenge's lines of the tracks of `found` (K in the file's units per frame^alpha:
         px²/frame^alpha for the challenge's files), changepoints counted from each track's first
-        point, and the particles left out with why."""
-        segmented, problems = self.segmented(found)
+        point, and the particles left out with why; states as `state_mix` says (state_weights)."""
+        segmented, problems = self.segmented(found, state_mix)
         lines = [
             segment.challenge_line(found.particles[i], parts, found.trajectories[i].shape[-1])
             for i, parts in segmented.items()

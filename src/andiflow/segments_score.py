@@ -63,6 +63,7 @@ def build_ensemble(members, networks, tracks_csv, labels, folder, config) -> dic
     true_cps = [truth[pid][0] for pid in found.particles]
     tuned = tune(frames, true_cps)
     ens.manifest["segmentation"] = {"threshold": tuned["threshold"], "gap": tuned["gap"]}
+    ens.manifest["segmentation"]["state_mix"] = training_mix(frames, tuned["threshold"], tuned["gap"])
     points, alpha_error, k_error = [], [], []
     for pid, out in zip(found.particles, frames):
         for s, (alpha, k) in zip(parts := ens.segments(out), overlapping_truth(parts, truth[pid])):
@@ -94,6 +95,13 @@ def tune(outputs: list, true: list[list[int]]) -> dict:
             if best is None or jaccard > best["jaccard"]:
                 best = {"threshold": float(threshold), "gap": gap, "jaccard": jaccard, "cp_rmse": float(rmse)}
     return best
+
+
+def training_mix(frames: list, threshold: float, gap: int) -> list[float]:
+    """The mix of states the networks learnt: the mean state probability of the validation set's
+    segments (the training recipe), by which a file's own mix is weighed (segment.file_mix)."""
+    p = [f[a:b, 3:].mean(0) for f in frames for a, b in segment.bounds(f, threshold, gap)]
+    return [round(float(q), 6) for q in np.mean(p, axis=0)]
 
 
 def _trained_where(members: list[dict]) -> str:

@@ -11,6 +11,7 @@ from andiflow.cli.common import (
     settings_option,
     warn,
 )
+from andiflow.segmenter import STATE_MIXES
 from andiflow.tasks import TASKS
 
 
@@ -51,6 +52,13 @@ def add_parser(sub, name):
         "instead of the segments",
     )
     p.add_argument(
+        "--state-mix",
+        choices=STATE_MIXES,
+        default="training",
+        help="segments: read each segment's state by the training recipe's mix of states (default) or by "
+        "the mix of the file's segments (for a file of one experiment or condition)",
+    )
+    p.add_argument(
         "--frame-interval",
         type=float,
         metavar="S",
@@ -86,7 +94,8 @@ def run(args) -> None:
             say(f"using the shipped ensemble {ens.describe()} (--models names another)")
         summary = api.predict_segments_into(
             args.input, args.output, ens, format=args.format, pixel_size=args.pixel_size,
-            frame_interval=args.frame_interval, per_frame=args.per_frame, info=say, strict=args.strict, **columns,
+            frame_interval=args.frame_interval, per_frame=args.per_frame, state_mix=args.state_mix, info=say,
+            strict=args.strict, **columns,
         )  # fmt: skip
         if args.output:
             print(summary, flush=True)
