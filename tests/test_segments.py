@@ -219,12 +219,14 @@ def test_the_andij_file_follows_the_plugins_contract(tmp_path):
 
 def test_states_by_the_files_mix_or_the_training_one(ensemble):
     import andiflow
+    from andiflow.errors import ModelFileError
     from andiflow.segmenter import SegmentsEnsemble
 
     tracks = _table((40, 60, 50))
     kept = json.loads((ensemble.members[0].path.parent / "manifest.json").read_text())
-    assert "state_mix" not in kept["segmentation"]  # an ensemble that does not record it: the training mix
-    assert ensemble.state_weights([np.zeros((30, 7))], "file") is None
+    assert "state_mix" not in kept["segmentation"]  # an ensemble that does not record it cannot
+    with pytest.raises(ModelFileError, match="records no training mix of states"):
+        ensemble.state_weights([np.zeros((30, 7))], "file")
     with pytest.raises(ValueError, match="state_mix 'mine'"):
         ensemble.state_weights([], "mine")
     recorded = kept["segmentation"] | {"state_mix": [0.7, 0.1, 0.1, 0.1]}

@@ -71,6 +71,11 @@ def segments_of(frames: np.ndarray, threshold: float, gap: int, weights=None) ->
     return found
 
 
+def state_probabilities(frames: list, threshold: float, gap: int) -> np.ndarray:
+    """The mean state probabilities [n, 4] of the n segments of tracks' per-frame outputs [T, 7]."""
+    return np.array([f[a:b, 3:].mean(0) for f in frames for a, b in bounds(f, threshold, gap)]).reshape(-1, 4)
+
+
 def file_mix(p: np.ndarray, training: np.ndarray, weight: float = MIX_WEIGHT, rounds: int = 200) -> np.ndarray:
     """The mix of states of a file's segments from their mean state probabilities p [n, 4], which the
     networks learnt under the `training` mix: by EM (Saerens, Latinne & Decaestecker 2002, each

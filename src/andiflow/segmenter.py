@@ -80,15 +80,17 @@ class SegmentsEnsemble:
     def state_weights(self, frames: list, state_mix="training") -> np.ndarray | None:
         """Per state, the mix of states of these tracks' segments over the training one (segment.file_mix),
         by which their states are read; None where they are read by the training mix (`state_mix`
-        "training", or an ensemble that does not record it)."""
+        "training")."""
         if state_mix not in STATE_MIXES:
             raise ValueError(f"state_mix {state_mix!r}: one of {', '.join(STATE_MIXES)}")
         settings = self.manifest["segmentation"]
-        if state_mix == "training" or "state_mix" not in settings or not frames:
+        if state_mix == "training" or not frames:
             return None
+        if "state_mix" not in settings:
+            raise ModelFileError(f"{self.describe()}: records no training mix of states (rebuild it to read a file's)")
         training = np.array(settings["state_mix"])
-        p = [f[a:b, 3:].mean(0) for f in frames for a, b in segment.bounds(f, settings["threshold"], settings["gap"])]
-        return segment.file_mix(np.array(p), training) / training
+        p = segment.state_probabilities(frames, settings["threshold"], settings["gap"])
+        return segment.file_mix(p, training) / training
 
     def segmented(self, found, state_mix="training") -> tuple[dict, dict]:
         """({index of a track in `found` (tracks.Tracks): its segments}, {particle: why it has none}),

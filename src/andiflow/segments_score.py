@@ -100,8 +100,7 @@ def tune(outputs: list, true: list[list[int]]) -> dict:
 def training_mix(frames: list, threshold: float, gap: int) -> list[float]:
     """The mix of states the networks learnt: the mean state probability of the validation set's
     segments (the training recipe), by which a file's own mix is weighed (segment.file_mix)."""
-    p = [f[a:b, 3:].mean(0) for f in frames for a, b in segment.bounds(f, threshold, gap)]
-    return [round(float(q), 6) for q in np.mean(p, axis=0)]
+    return [round(float(q), 6) for q in segment.state_probabilities(frames, threshold, gap).mean(0)]
 
 
 def _trained_where(members: list[dict]) -> str:

@@ -86,13 +86,13 @@ class Workers:
 
     def map_ranges(self, parse, path, skip_lines=0, threads=False) -> list | None:
         """parse (a module's function: bytes -> a result, None where they cannot be read alone) over
-        byte ranges of whole lines of the file after its first skip_lines lines, 4 a worker, each worker
-        (or thread, map_parts) reading its own ranges (andi_io.line_ranges); the results in the file's
-        order. None where one process must read the file: one worker, an encoding whose byte 0x0A may
-        not end a line (UTF-16), a file of one range, or a range that cannot be read alone."""
+        byte ranges of whole lines of the file after its first skip_lines lines, 4 a worker (one a
+        thread), each worker (or thread, map_parts) reading its own (andi_io.line_ranges); the results
+        in the file's order. None where one process must read the file: one worker, an encoding whose
+        byte 0x0A may not end a line (UTF-16), a file of one range, or a range that cannot be read alone."""
         if self.n == 1 or text_encoding(path) not in LINE_SAFE:
             return None
-        # threads share the work as it comes; a range more each costs a parse's setup and fresh memory
+        # threads take the work as it comes; a range more each costs a parse's setup and fresh memory
         ranges = line_ranges(path, self.n if threads else 4 * self.n, skip_lines)
         if len(ranges) < 2:
             return None
