@@ -390,7 +390,8 @@ def test_the_segments_task_runs_end_to_end_and_is_scored_by_the_challenges_score
     assert run.returncode == 0, run.output[-3000:]
     results = workdir / "segments-micro" / "results"
     manifest = json.loads((results / "segments" / "ensemble" / "manifest.json").read_text())
-    assert manifest["task"] == "segments" and set(manifest["segmentation"]) == {"threshold", "gap"}
+    assert manifest["task"] == "segments" and set(manifest["segmentation"]) == {"threshold", "gap", "state_mix"}
+    assert sum(manifest["segmentation"]["state_mix"]) == pytest.approx(1.0, abs=1e-5)  # the training mix of states
     for recipe in ("defaults", "varied", "benchmark"):
         scores = json.loads((results / "evaluation" / "segments" / f"test_{recipe}.json").read_text())
         assert scores["predicted"] == scores["tracks"] == 60
