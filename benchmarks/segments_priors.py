@@ -23,6 +23,8 @@ Results: benchmarks/results/segments_priors.txt.
 
 import argparse
 import datetime
+import functools
+import sys
 import tempfile
 from pathlib import Path
 
@@ -33,6 +35,9 @@ import andiflow
 from andiflow import phenom, segment, segments_score, tracks
 from andiflow.api import SEGMENTS_DEFAULT
 from andiflow.segmenter import STATE_MIXES, xy
+
+sys.path.insert(0, str(Path(__file__).parent))
+from segments_decoding import true_segments  # noqa: E402
 
 SCORE, TRAINING = 779, 780
 WEIGHTS = (0, 20, 50, 100, 200)
@@ -109,14 +114,12 @@ def simulated(ensemble, n: int, seed: int, recipe: str) -> tuple[list, list]:
 def segment_states(tracks: list, frames: list, settings: dict, true_changepoints: bool) -> tuple:
     """(true state, mean state probabilities [n, 4], experiment) of each segment: the true segments,
     or the network's (each scored by the true state of its middle frame)."""
-    rows = []
-    for t, f in zip(tracks, frames):
-        if true_changepoints:
-            cuts = [0, *np.flatnonzero(t["changepoint"]).tolist(), len(f)]
-            bounds = list(zip(cuts[:-1], cuts[1:]))
-        else:
-            bounds = segment.bounds(f, settings["threshold"], settings["gap"])
-        rows += [(int(t["state"][(a + b - 1) // 2]), f[a:b, 3:].mean(0), t["experiment"]) for a, b in bounds]
+    if true_changepoints:
+        parts = list(true_segments(tracks, frames))
+    else:
+        bounds = functools.partial(segment.bounds, threshold=settings["threshold"], gap=settings["gap"])
+        parts = [(t, f, a, b) for t, f in zip(tracks, frames) for a, b in bounds(f)]
+    rows = [(int(t["state"][(a + b - 1) // 2]), f[a:b, 3:].mean(0), t["experiment"]) for t, f, a, b in parts]
     truth, p, experiment = zip(*rows)
     return np.array(truth), np.array(p), np.array(experiment)
 
